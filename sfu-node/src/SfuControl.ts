@@ -1,0 +1,76 @@
+// The typed control API that signaling calls. Every argument and result is plain JSON, so
+// the same contract serves the in-process SfuNode (embedded mode) and a remote node.
+import type { EventEmitter } from 'node:events';
+
+export type MediaKind = 'audio' | 'video';
+export type TransportDirection = 'send' | 'recv';
+
+export interface TransportParams {
+  id: string;
+  iceParameters: unknown;
+  iceCandidates: unknown[];
+  dtlsParameters: unknown;
+}
+
+export interface ConsumerParams {
+  id: string;
+  producerId: string;
+  kind: MediaKind;
+  rtpParameters: unknown;
+  /** Spatial layers the viewer can choose from. */
+  layers: number;
+}
+
+export interface ProducerInfo {
+  producerId: string;
+  kind: MediaKind;
+}
+
+export interface SfuLoad {
+  workers: number;
+  routers: number;
+  transports: number;
+  producers: number;
+  consumers: number;
+  /** Sum of send bitrate over all transports, bits per second. */
+  bitrateOut: number;
+  workerDeaths: number;
+}
+
+export interface SfuControlEvents {
+  producerclose: [{ streamId: string; producerId: string }];
+  consumerclose: [{ streamId: string; transportId: string; consumerId: string }];
+  consumerlayers: [{ consumerId: string; spatialLayer: number | null; temporalLayer: number | null }];
+  consumerpause: [{ consumerId: string; byProducer: boolean }];
+  consumerresume: [{ consumerId: string }];
+  transportclose: [{ streamId: string; transportId: string; reason: 'dtls_failed' | 'router_closed' }];
+  /** The stream's router is gone (its worker died): every client of it must rejoin. */
+  streamclose: [{ streamId: string; reason: 'worker_died' | 'closed' }];
+}
+
+export interface SfuControl extends EventEmitter<SfuControlEvents> {
+  routerCapabilities(streamId: string): Promise<unknown>;
+  createTransport(streamId: string, direction: TransportDirection): Promise<TransportParams>;
+  connectTransport(transportId: string, dtlsParameters: unknown): Promise<void>;
+  restartIce(transportId: string): Promise<unknown>;
+  closeTransport(transportId: string): void;
+  produce(transportId: string, kind: MediaKind, rtpParameters: unknown, appData?: Record<string, unknown>): Promise<{ id: string }>;
+  closeProducer(producerId: string): void;
+  producers(streamId: string): ProducerInfo[];
+  consume(transportId: string, producerId: string, rtpCapabilities: unknown): Promise<ConsumerParams>;
+  resumeConsumer(consumerId: string): Promise<void>;
+  setConsumerLayer(consumerId: string, layer: 'auto' | number): Promise<void>;
+  closeStream(streamId: string): void;
+  load(): Promise<SfuLoad>;
+}
+
+/** A control-API failure caused by the caller, mapped to a 4xx / error frame upstream. */
+export class SfuError extends Error {
+  readonly code: 'not_found' | 'bad_request' | 'forbidden';
+
+  constructor(code: SfuError['code'], message: string) {
+    super(message);
+    this.name = 'SfuError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,66 @@
+import os from 'node:os';
+import type { types } from 'mediasoup';
+
+export interface SfuNodeConfig {
+  /** Path to the self-built mediasoup-worker binary. */
+  workerBin: string;
+  numWorkers: number;
+  /** Address the worker binds for media. */
+  listenIp: string;
+  /** Address put in ICE candidates (a public or node IP when listenIp is 0.0.0.0). */
+  announcedAddress: string | undefined;
+  rtcMinPort: number;
+  rtcMaxPort: number;
+  logLevel: types.WorkerLogLevel;
+  initialOutgoingBitrate: number;
+}
+
+function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+export function sfuConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SfuNodeConfig {
+  const workerBin = env.MEDIASOUP_WORKER_BIN;
+  if (!workerBin) {
+    throw new Error('MEDIASOUP_WORKER_BIN is not set: build the worker with scripts/mediasoup-worker/build.sh');
+  }
+  const rtcMinPort = intEnv(env, 'VILO_SFU_RTC_MIN_PORT', 40000);
+  const rtcMaxPort = intEnv(env, 'VILO_SFU_RTC_MAX_PORT', 49999);
+  if (rtcMaxPort <= rtcMinPort) throw new Error('VILO_SFU_RTC_MAX_PORT must exceed VILO_SFU_RTC_MIN_PORT');
+  return {
+    workerBin,
+    numWorkers: intEnv(env, 'VILO_SFU_WORKERS', 0) || os.availableParallelism(),
+    listenIp: env.VILO_SFU_LISTEN_IP || '127.0.0.1',
+    announcedAddress: env.VILO_SFU_ANNOUNCED_ADDRESS || undefined,
+    rtcMinPort,
+    rtcMaxPort,
+    logLevel: (env.VILO_SFU_WORKER_LOG_LEVEL as types.WorkerLogLevel | undefined) ?? 'warn',
+    initialOutgoingBitrate: intEnv(env, 'VILO_SFU_INITIAL_BITRATE', 1_500_000),
+  };
+}
+
+/** VP8 first: browsers then default to it, and it carries simulcast everywhere. */
+export const mediaCodecs: types.RouterRtpCodecCapability[] = [
+  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+  {
+    kind: 'video',
+    mimeType: 'video/VP8',
+    clockRate: 90000,
+    parameters: { 'x-google-start-bitrate': 1000 },
+  },
+  {
+    kind: 'video',
+    mimeType: 'video/H264',
+    clockRate: 90000,
+    parameters: {
+      'packetization-mode': 1,
+      'profile-level-id': '42e01f',
+      'level-asymmetry-allowed': 1,
+      'x-google-start-bitrate': 1000,
+    },
+  },
+];

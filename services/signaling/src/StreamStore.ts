@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from './db/Database.ts';
+import type { StreamView } from './protocol.ts';
+import { generateStreamKey, hashStreamKey, streamKeyMatches } from './streamKey.ts';
+
+export type StreamStatus = StreamView['status'];
+
+interface StreamRow {
+  id: string;
+  title: string;
+  category: string;
+  status: StreamStatus;
+  stream_key_hash: Uint8Array;
+  created_at: Date;
+  started_at: Date | null;
+  ended_at: Date | null;
+}
+
+export interface StreamRecord {
+  id: string;
+  title: string;
+  category: string;
+  status: StreamStatus;
+  createdAt: Date;
+  startedAt: Date | null;
+  endedAt: Date | null;
+}
+
+const COLUMNS = 'id, title, category, status, created_at, started_at, ended_at';
+
+function toRecord(r: Omit<StreamRow, 'stream_key_hash'>): StreamRecord {
+  return {
+    id: r.id,
+    title: r.title,
+    category: r.category,
+    status: r.status,
+    createdAt: new Date(r.created_at),
+    startedAt: r.started_at ? new Date(r.started_at) : null,
+    endedAt: r.ended_at ? new Date(r.ended_at) : null,
+  };
+}
+
+export class StreamStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  /** Returns the stream key once; only its hash is stored. */
+  async create(input: { title: string; category: string }): Promise<{ stream: StreamRecord; streamKey: string }> {
+    const streamKey = generateStreamKey();
+    const rows = await this.#db.query<StreamRow>(
+      `INSERT INTO streams (id, title, category, stream_key_hash) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+      [randomUUID(), input.title, input.category, hashStreamKey(streamKey)],
+    );
+    return { stream: toRecord(rows[0]!), streamKey };
+  }
+
+  async get(id: string): Promise<StreamRecord | undefined> {
+    const rows = await this.#db.query<StreamRow>(`SELECT ${COLUMNS} FROM streams WHERE id = $1`, [id]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  async list(status?: StreamStatus, limit = 100): Promise<StreamRecord[]> {
+    const rows = status
+      ? await this.#db.query<StreamRow>(
+          `SELECT ${COLUMNS} FROM streams WHERE status = $1 ORDER BY started_at DESC NULLS LAST, created_at DESC LIMIT $2`,
+          [status, limit],
+        )
+      : await this.#db.query<StreamRow>(`SELECT ${COLUMNS} FROM streams ORDER BY created_at DESC LIMIT $1`, [limit]);
+    return rows.map(toRecord);
+  }
+
+  async verifyKey(id: string, streamKey: string): Promise<boolean> {
+    const rows = await this.#db.query<{ stream_key_hash: Uint8Array }>(
+      'SELECT stream_key_hash FROM streams WHERE id = $1',
+      [id],
+    );
+    return rows[0] !== undefined && streamKeyMatches(streamKey, rows[0].stream_key_hash);
+  }
+
+  /** Going live again after an end is allowed: a creator reuses their stream. */
+  async markLive(id: string): Promise<StreamRecord | undefined> {
+    const rows = await this.#db.query<StreamRow>(
+      `UPDATE streams SET status = 'live', started_at = now(), ended_at = NULL
+       WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id],
+    );
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  async markEnded(id: string): Promise<StreamRecord | undefined> {
+    const rows = await this.#db.query<StreamRow>(
+      `UPDATE streams SET status = 'ended', ended_at = COALESCE(ended_at, now())
+       WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id],
+    );
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /** After a restart no publisher is connected, so nothing can be live. */
+  async endAllLive(): Promise<number> {
+    const rows = await this.#db.query<{ id: string }>(
+      `UPDATE streams SET status = 'ended', ended_at = now() WHERE status = 'live' RETURNING id`,
+    );
+    return rows.length;
+  }
+}
+
+export function toView(s: StreamRecord, viewers: number): StreamView {
+  return {
+    id: s.id,
+    title: s.title,
+    category: s.category,
+    status: s.status,
+    viewers,
+    createdAt: s.createdAt.toISOString(),
+    startedAt: s.startedAt?.toISOString() ?? null,
+    endedAt: s.endedAt?.toISOString() ?? null,
+  };
+}

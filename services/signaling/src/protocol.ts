@@ -1,0 +1,126 @@
+// The signaling wire protocol, shared by the server and the browser.
+// One WebSocket per tab; every frame is JSON with a protocol version `v`.
+// Requests carry an `id` that the response echoes; notifications carry no id.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Quality choice a viewer makes: `auto` lets bandwidth estimation pick. */
+export const LayerChoice = z.union([z.literal('auto'), z.number().int().min(0).max(2)]);
+export type LayerChoice = z.infer<typeof LayerChoice>;
+
+const Id = z.string().min(1).max(128);
+// mediasoup validates RTP/DTLS parameters itself; here we only bound their shape and size.
+const Params = z.record(z.string(), z.unknown());
+
+export const RequestSchemas = {
+  join: z.object({ token: z.string().min(1).max(4096) }),
+  createTransport: z.object({ direction: z.enum(['send', 'recv']) }),
+  connectTransport: z.object({ transportId: Id, dtlsParameters: Params }),
+  restartIce: z.object({ transportId: Id }),
+  produce: z.object({
+    transportId: Id,
+    kind: z.enum(['audio', 'video']),
+    rtpParameters: Params,
+    appData: z.record(z.string(), z.unknown()).optional(),
+  }),
+  closeProducer: z.object({ producerId: Id }),
+  consume: z.object({ transportId: Id, producerId: Id, rtpCapabilities: Params }),
+  resumeConsumer: z.object({ consumerId: Id }),
+  setLayer: z.object({ consumerId: Id, layer: LayerChoice }),
+  stats: z.object({}).optional(),
+} as const;
+
+export type RequestType = keyof typeof RequestSchemas;
+export type RequestData<T extends RequestType> = z.infer<(typeof RequestSchemas)[T]>;
+
+export const RequestFrame = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  id: z.number().int().nonnegative(),
+  type: z.string().max(64),
+  data: z.unknown().optional(),
+});
+export type RequestFrame = z.infer<typeof RequestFrame>;
+
+export type ErrorCode =
+  | 'bad_request'
+  | 'unsupported_version'
+  | 'unknown_type'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'stream_not_live'
+  | 'rate_limited'
+  | 'internal';
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+export type ResponseFrame =
+  | { v: typeof PROTOCOL_VERSION; id: number; ok: true; data: unknown }
+  | { v: typeof PROTOCOL_VERSION; id: number | null; ok: false; error: ErrorBody };
+
+/** Server → client events. */
+export interface NotificationMap {
+  producerAdded: { producerId: string; kind: 'audio' | 'video' };
+  producerClosed: { producerId: string };
+  consumerClosed: { consumerId: string };
+  consumerLayers: { consumerId: string; spatialLayer: number | null; temporalLayer: number | null };
+  consumerPaused: { consumerId: string; byProducer: boolean };
+  consumerResumed: { consumerId: string };
+  viewers: { count: number };
+  streamEnded: { reason: 'stopped' | 'publisher_left' };
+  streamLive: Record<string, never>;
+}
+
+export type NotificationFrame = {
+  [K in keyof NotificationMap]: { v: typeof PROTOCOL_VERSION; event: K; data: NotificationMap[K] };
+}[keyof NotificationMap];
+
+/** Response payloads, so both sides agree on shapes without casting. */
+export interface ResponseMap {
+  join: {
+    role: Role;
+    streamId: string;
+    routerRtpCapabilities: unknown;
+    producers: { producerId: string; kind: 'audio' | 'video' }[];
+    viewers: number;
+  };
+  createTransport: {
+    id: string;
+    iceParameters: unknown;
+    iceCandidates: unknown[];
+    dtlsParameters: unknown;
+  };
+  connectTransport: Record<string, never>;
+  restartIce: { iceParameters: unknown };
+  produce: { id: string };
+  closeProducer: Record<string, never>;
+  consume: {
+    id: string;
+    producerId: string;
+    kind: 'audio' | 'video';
+    rtpParameters: unknown;
+    layers: number;
+  };
+  resumeConsumer: Record<string, never>;
+  setLayer: Record<string, never>;
+  stats: { transports: number; producers: number; consumers: number };
+}
+
+export type Role = 'publisher' | 'viewer';
+
+/** Stream as the REST API returns it. Never carries the stream key or its hash. */
+export interface StreamView {
+  id: string;
+  title: string;
+  category: string;
+  status: 'created' | 'live' | 'ended';
+  viewers: number;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+}

@@ -28,7 +28,7 @@ export const RequestSchemas = {
   consume: z.object({ transportId: Id, producerId: Id, rtpCapabilities: Params }),
   resumeConsumer: z.object({ consumerId: Id }),
   setLayer: z.object({ consumerId: Id, layer: LayerChoice }),
-  stats: z.object({}).optional(),
+  stats: z.object({}),
 } as const;
 
 export type RequestType = keyof typeof RequestSchemas;

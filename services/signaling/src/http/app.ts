@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa from 'koa';
+import serve from 'koa-static';
+import type { Logger } from 'pino';
+import type { SfuControl } from '@vilokanam/sfu-node';
+import type { Database } from '../db/Database.ts';
+import type { SignalingMetrics } from '../metrics.ts';
+import { errorMiddleware } from './errors.ts';
+import { streamsRouter, type StreamsDeps } from './streamsRouter.ts';
+
+export interface AppDeps extends StreamsDeps {
+  db: Database;
+  sfu: SfuControl;
+  log: Logger;
+  metrics: SignalingMetrics;
+  webDir: string | undefined;
+}
+
+/** A small core; everything is middleware, in the order a request meets it. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.proxy = true;
+  app.use(deps.metrics.httpMiddleware());
+  app.use(requestLog(deps.log));
+  app.use(errorMiddleware(deps.log));
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '32kb' }));
+
+  const ops = new Router();
+  ops.get('/healthz', (ctx) => {
+    ctx.body = { ok: true };
+  });
+  ops.get('/readyz', async (ctx) => {
+    await deps.db.query('SELECT 1');
+    const load = await deps.sfu.load();
+    ctx.status = load.workers > 0 ? 200 : 503;
+    ctx.body = { ok: load.workers > 0, workers: load.workers };
+  });
+  ops.get('/metrics', async (ctx) => {
+    ctx.type = deps.metrics.registry.contentType;
+    ctx.body = await deps.metrics.registry.metrics();
+  });
+  app.use(ops.routes()).use(ops.allowedMethods());
+
+  const streams = streamsRouter(deps);
+  app.use(streams.routes()).use(streams.allowedMethods());
+
+  if (deps.webDir && existsSync(deps.webDir)) app.use(spa(deps.webDir));
+  return app;
+}
+
+/** Serves the built SvelteKit app; unknown non-API paths get index.html for client routing. */
+function spa(webDir: string): Koa.Middleware {
+  const assets = serve(webDir, { index: 'index.html', maxage: 0 });
+  const indexFile = path.join(webDir, 'index.html');
+  return async (ctx, next) => {
+    if (ctx.path.startsWith('/api/')) return next();
+    await assets(ctx, async () => {});
+    if (ctx.body !== undefined || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return;
+    ctx.type = 'html';
+    ctx.body = await readFile(indexFile);
+  };
+}
+
+function requestLog(log: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    const start = performance.now();
+    await next();
+    if (ctx.path.startsWith('/api/')) {
+      log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - start) }, 'http');
+    }
+  };
+}

@@ -1,0 +1,85 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { StreamHub } from '../ws/StreamHub.ts';
+import type { StreamStore } from '../StreamStore.ts';
+import { toView } from '../StreamStore.ts';
+import type { TokenIssuer } from '../TokenIssuer.ts';
+import { HttpError } from './errors.ts';
+
+const CreateStream = z.object({
+  title: z.string().trim().min(1).max(140),
+  category: z.string().trim().min(1).max(64),
+});
+const ListQuery = z.object({ status: z.enum(['created', 'live', 'ended']).optional() });
+const TokenRequest = z.object({ role: z.enum(['publisher', 'viewer']) });
+const StreamId = z.uuid({ message: 'stream id must be a UUID' });
+
+export interface StreamsDeps {
+  store: StreamStore;
+  hub: StreamHub;
+  tokens: TokenIssuer;
+}
+
+export function streamsRouter({ store, hub, tokens }: StreamsDeps): Router {
+  const router = new Router({ prefix: '/api/v1/streams' });
+
+  const load = async (ctx: Context) => {
+    const id = StreamId.safeParse(ctx.params.id);
+    const stream = id.success ? await store.get(id.data) : undefined;
+    if (!stream) throw new HttpError(404, 'not_found', 'stream not found');
+    return stream;
+  };
+
+  const requireKey = async (ctx: Context, id: string) => {
+    const header = ctx.get('authorization');
+    const key = /^Bearer (\S+)$/.exec(header)?.[1];
+    if (!key) throw new HttpError(401, 'unauthorized', 'stream key required (Authorization: Bearer <key>)');
+    if (!(await store.verifyKey(id, key))) throw new HttpError(403, 'forbidden', 'stream key does not match');
+  };
+
+  router.post('/', async (ctx) => {
+    const input = CreateStream.parse(ctx.request.body ?? {});
+    const { stream, streamKey } = await store.create(input);
+    ctx.status = 201;
+    ctx.body = { stream: toView(stream, 0), streamKey };
+  });
+
+  router.get('/', async (ctx) => {
+    const { status } = ListQuery.parse(ctx.query);
+    const streams = await store.list(status);
+    ctx.body = { streams: streams.map((s) => toView(s, hub.viewerCount(s.id))) };
+  });
+
+  router.get('/:id', async (ctx) => {
+    const stream = await load(ctx);
+    ctx.body = { stream: toView(stream, hub.viewerCount(stream.id)) };
+  });
+
+  router.post('/:id/start', async (ctx) => {
+    const stream = await load(ctx);
+    await requireKey(ctx, stream.id);
+    const live = (await store.markLive(stream.id))!;
+    hub.streamStarted(live.id);
+    ctx.body = { stream: toView(live, hub.viewerCount(live.id)) };
+  });
+
+  router.post('/:id/stop', async (ctx) => {
+    const stream = await load(ctx);
+    await requireKey(ctx, stream.id);
+    const ended = (await store.markEnded(stream.id))!;
+    hub.streamEnded(ended.id, 'stopped');
+    ctx.body = { stream: toView(ended, 0) };
+  });
+
+  router.post('/:id/tokens', async (ctx) => {
+    const stream = await load(ctx);
+    const { role } = TokenRequest.parse(ctx.request.body ?? {});
+    if (role === 'publisher') await requireKey(ctx, stream.id);
+    else if (stream.status === 'ended') throw new HttpError(409, 'stream_not_live', 'the stream has ended');
+    const { token, expiresAt } = await tokens.issue({ streamId: stream.id, role });
+    ctx.body = { token, expiresAt: expiresAt.toISOString() };
+  });
+
+  return router;
+}

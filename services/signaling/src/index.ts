@@ -1,0 +1,4 @@
+export { signalingConfigFromEnv, type SignalingConfig } from './config.ts';
+export { createLogger } from './log.ts';
+export { startPlatform, type Platform } from './Platform.ts';
+export * from './protocol.ts';

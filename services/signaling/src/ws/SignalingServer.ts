@@ -1,0 +1,57 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { Session, type SessionDeps } from './Session.ts';
+
+export const WS_PATH = '/api/v1/ws';
+const MAX_FRAME_BYTES = 64 * 1024;
+const HEARTBEAT_MS = 15_000;
+
+/** Accepts signaling sockets on one path and keeps dead ones from holding media. */
+export class SignalingServer {
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  readonly #alive = new WeakSet<WebSocket>();
+  readonly #heartbeat: NodeJS.Timeout;
+  readonly #deps: SessionDeps;
+
+  constructor(server: Server, deps: SessionDeps) {
+    this.#deps = deps;
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      if (path !== WS_PATH) {
+        socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"code":"not_found","message":"no websocket at this path"}}');
+        return;
+      }
+      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+    });
+    // A tab that vanished without a close frame would otherwise keep its transports.
+    this.#heartbeat = setInterval(() => {
+      for (const ws of this.#wss.clients) {
+        if (!this.#alive.has(ws)) {
+          ws.terminate();
+          continue;
+        }
+        this.#alive.delete(ws);
+        ws.ping();
+      }
+    }, HEARTBEAT_MS).unref();
+  }
+
+  get clients(): number {
+    return this.#wss.clients.size;
+  }
+
+  #accept(ws: WebSocket): void {
+    this.#alive.add(ws);
+    ws.on('pong', () => this.#alive.add(ws));
+    this.#deps.metrics.sockets.inc();
+    ws.once('close', () => this.#deps.metrics.sockets.dec());
+    new Session(ws, this.#deps);
+  }
+
+  close(): void {
+    clearInterval(this.#heartbeat);
+    for (const ws of this.#wss.clients) ws.terminate();
+    this.#wss.close();
+  }
+}

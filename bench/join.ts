@@ -1,0 +1,109 @@
+// Join time and sfu-node cost, through the real UI in real Chromium on loopback.
+// Prints join p50/p95 over JOINS joins (watch click → first presented frame), then the
+// CPU and memory of the platform process and its mediasoup workers with 1 publisher and
+// all viewers watching. Usage: npm run bench:join  (env JOINS, SAMPLE_SECONDS)
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { launchChromium, mediaContext } from '../web/e2e/browser.ts';
+import { goLive, watch } from '../web/e2e/studio.ts';
+
+const JOINS = Number(process.env.JOINS ?? 20);
+const SAMPLE_SECONDS = Number(process.env.SAMPLE_SECONDS ?? 10);
+const CLK_TCK = 100;
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** utime+stime in ticks, and RSS in bytes, from /proc. */
+function procStat(pid: number): { ticks: number; rss: number; ppid: number; name: string } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    name,
+    ppid: Number(fields[1]),
+    ticks: Number(fields[11]) + Number(fields[12]),
+    rss: Number(fields[21]) * 4096,
+  };
+}
+
+function workersOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((p) => {
+      try {
+        const s = procStat(p);
+        return s.ppid === pid && s.name.startsWith('mediasoup-work');
+      } catch {
+        return false;
+      }
+    });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const port = await freePort();
+const platform = spawn(process.execPath, ['services/signaling/src/main.ts'], {
+  cwd: root,
+  env: { ...process.env, VILO_PORT: String(port), VILO_DATA_DIR: 'memory://', VILO_LOG_LEVEL: 'warn' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const baseURL = `http://127.0.0.1:${port}`;
+await new Promise<void>((resolve, reject) => {
+  platform.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('is running') && resolve());
+  platform.once('exit', (code) => reject(new Error(`platform exited with ${code}`)));
+});
+console.log(`platform up at ${baseURL} (pid ${platform.pid}); ${JOINS} joins, ${SAMPLE_SECONDS}s CPU sample`);
+
+const browser = await launchChromium();
+try {
+  const studio = await (await mediaContext(browser, baseURL)).newPage();
+  const streamId = await goLive(studio, 'bench');
+  const joins: number[] = [];
+  const context = await mediaContext(browser, baseURL);
+  for (let i = 0; i < JOINS; i++) {
+    const page = await context.newPage();
+    const ms = await watch(page, streamId, 30_000);
+    joins.push(ms);
+    process.stdout.write(`  join ${String(i + 1).padStart(2)}: ${ms.toFixed(0)} ms\n`);
+  }
+  const sorted = [...joins].sort((a, b) => a - b);
+  console.log(
+    `join time over ${JOINS} joins: p50 ${percentile(sorted, 50).toFixed(0)} ms, p95 ${percentile(sorted, 95).toFixed(0)} ms, ` +
+      `min ${sorted[0]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms (target p95 <= 500 ms)`,
+  );
+
+  await new Promise((r) => setTimeout(r, 3000));
+  const pids = [platform.pid!, ...workersOf(platform.pid!)];
+  const before = pids.map((p) => procStat(p).ticks);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, SAMPLE_SECONDS * 1000));
+  const seconds = (performance.now() - t0) / 1000;
+  const after = pids.map((p) => procStat(p));
+  const cpu = after.map((s, i) => ((s.ticks - before[i]!) / CLK_TCK / seconds) * 100);
+  const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+  console.log(`sfu-node with 1 publisher and ${JOINS} viewers (${SAMPLE_SECONDS}s sample, % of one core):`);
+  console.log(`  platform process (signaling + sfu control): cpu ${cpu[0]!.toFixed(1)}%, rss ${mib(after[0]!.rss)} MiB`);
+  after.slice(1).forEach((s, i) => console.log(`  mediasoup worker ${i}: cpu ${cpu[i + 1]!.toFixed(1)}%, rss ${mib(s.rss)} MiB`));
+  const total = cpu.reduce((a, b) => a + b, 0);
+  const rss = after.reduce((a, s) => a + s.rss, 0);
+  console.log(`  total: cpu ${total.toFixed(1)}%, rss ${mib(rss)} MiB`);
+  const metrics = await (await fetch(`${baseURL}/metrics`)).text();
+  const line = (name: string) => metrics.split('\n').find((l) => l.startsWith(`${name} `)) ?? `${name} ?`;
+  console.log(`  ${line('vilo_sfu_consumers')}; ${line('vilo_sfu_bitrate_out_bps')}`);
+} finally {
+  await browser.close();
+  platform.kill('SIGTERM');
+}

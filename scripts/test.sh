@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `npm test`: set up, make sure the real services are there, run every test, and print
+# a plain "N passed, N failed" line. Extra arguments go to vitest (e.g. a path filter).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh
+bash scripts/services.sh
+source scripts/env.sh
+export VILO_TEST_DATABASE_URL="${VILO_TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
+
+report="$(mktemp -d)/vitest.json"
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+status=$?
+set -e
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  if (skipped) { console.error("skipped tests are not allowed: a real dependency must be present"); process.exit(1); }
+' "$report" || status=1
+exit $status

@@ -14,7 +14,7 @@ if [ "$(cat node_modules/.vilo-lock 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" > node_modules/.vilo-lock
 fi
 
-web_hash="$(find web/src web/static web/svelte.config.js web/vite.config.ts web/package.json services/signaling/src/protocol.ts \
+web_hash="$(find web/src web/static web/vite.config.ts web/package.json services/signaling/src/protocol.ts \
   -type f -not -name '*.test.ts' 2>/dev/null | sort | xargs cat | sha256sum | cut -c1-16)"
 if [ "$(cat web/build/.vilo-src 2>/dev/null)" != "$web_hash" ]; then
   log "building the web app"

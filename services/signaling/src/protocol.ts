@@ -113,6 +113,14 @@ export interface ResponseMap {
 
 export type Role = 'publisher' | 'viewer';
 
+/** WebSocket close codes the server uses; clients reconnect unless told they were replaced. */
+export const CloseCode = {
+  /** The stream's media node (worker or transport) is gone: reconnect and rejoin. */
+  mediaNodeLost: 4001,
+  /** Another studio tab took over publishing: do not fight it. */
+  replacedByNewPublisher: 4002,
+} as const;
+
 /** Stream as the REST API returns it. Never carries the stream key or its hash. */
 export interface StreamView {
   id: string;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { SfuControl } from '@vilokanam/sfu-node';
 import type { SignalingMetrics } from '../metrics.ts';
-import type { NotificationMap, Role } from '../protocol.ts';
+import { CloseCode, type NotificationMap, type Role } from '../protocol.ts';
 import type { StreamStore } from '../StreamStore.ts';
 
 /** What the hub needs from a connected tab. */
@@ -12,12 +12,6 @@ export interface HubMember {
   /** Closes the socket; the client reconnects unless the code says otherwise. */
   disconnect(code: number, reason: string): void;
 }
-
-/** WebSocket close codes the web client understands. */
-export const CloseCode = {
-  mediaNodeLost: 4001,
-  replacedByNewPublisher: 4002,
-} as const;
 
 /**
  * Who is in which stream: viewer counts, the single publisher per stream, and the routing

@@ -1,0 +1,92 @@
+// Typed REST helpers for /api/v1. Every failure becomes an ApiError carrying the
+// server's message (what the user should read) and code (what the code branches on).
+import type { Role, StreamView } from '@vilokanam/signaling/protocol';
+
+const BASE = '/api/v1';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export interface CreatedStream {
+  stream: StreamView;
+  streamKey: string;
+}
+
+export interface IssuedToken {
+  token: string;
+  expiresAt: string;
+}
+
+interface RequestOptions {
+  method?: 'GET' | 'POST';
+  body?: unknown;
+  streamKey?: string;
+  signal?: AbortSignal;
+}
+
+async function call<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (options.streamKey) headers.Authorization = `Bearer ${options.streamKey}`;
+
+  let res: Response;
+  try {
+    res = await fetch(`${BASE}${path}`, {
+      method: options.method ?? 'GET',
+      headers,
+      body: options.body === undefined ? null : JSON.stringify(options.body),
+      signal: options.signal ?? null,
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw new ApiError(0, 'network', 'Could not reach the server. Check your connection.');
+  }
+
+  const body: unknown = await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+    const message = typeof err?.message === 'string' ? err.message : `Request failed (${res.status})`;
+    const code = typeof err?.code === 'string' ? err.code : 'http_error';
+    throw new ApiError(res.status, code, message);
+  }
+  if (body === null) throw new ApiError(res.status, 'bad_response', 'The server sent an unreadable response');
+  // Response shapes are fixed by the API contract shared with the server.
+  return body as T;
+}
+
+const enc = encodeURIComponent;
+
+export function createStream(input: { title: string; category: string }): Promise<CreatedStream> {
+  return call<CreatedStream>('/streams', { method: 'POST', body: input });
+}
+
+export async function listStreams(status?: StreamView['status'], signal?: AbortSignal): Promise<StreamView[]> {
+  const query = status ? `?status=${enc(status)}` : '';
+  return (await call<{ streams: StreamView[] }>(`/streams${query}`, { signal })).streams;
+}
+
+export async function getStream(id: string, signal?: AbortSignal): Promise<StreamView> {
+  return (await call<{ stream: StreamView }>(`/streams/${enc(id)}`, { signal })).stream;
+}
+
+export async function startStream(id: string, streamKey: string): Promise<StreamView> {
+  return (await call<{ stream: StreamView }>(`/streams/${enc(id)}/start`, { method: 'POST', streamKey })).stream;
+}
+
+export async function stopStream(id: string, streamKey: string): Promise<StreamView> {
+  return (await call<{ stream: StreamView }>(`/streams/${enc(id)}/stop`, { method: 'POST', streamKey })).stream;
+}
+
+/** Tokens are short-lived: fetch one per (re)connect, never cache them. */
+export function createToken(id: string, role: Role, streamKey?: string): Promise<IssuedToken> {
+  return call<IssuedToken>(`/streams/${enc(id)}/tokens`, { method: 'POST', body: { role }, streamKey });
+}

@@ -1,0 +1,66 @@
+// The viewer's observable state and the words the watch page shows for it. Kept free
+// of WebRTC so the mapping can be unit-tested.
+import type { LayerChoice } from '@vilokanam/signaling/protocol';
+
+export type ViewerStatus = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'ended' | 'error';
+
+export interface ViewerSnapshot {
+  status: ViewerStatus;
+  /** Detail for the current status, e.g. why we are reconnecting. */
+  message: string | null;
+  viewers: number | null;
+  /** Spatial layer the SFU is forwarding right now (0 lowest), if known. */
+  layer: number | null;
+  layerChoice: LayerChoice;
+  media: MediaStream | null;
+}
+
+export function initialViewerSnapshot(layerChoice: LayerChoice = 'auto'): ViewerSnapshot {
+  return { status: 'idle', message: null, viewers: null, layer: null, layerChoice, media: null };
+}
+
+const SENTENCES: Record<ViewerStatus, string> = {
+  idle: 'Press Watch to start playback.',
+  connecting: 'Connecting to the stream…',
+  live: 'You are watching live.',
+  reconnecting: 'Connection lost — reconnecting…',
+  ended: 'The stream has ended.',
+  error: 'Playback failed.',
+};
+
+/** One human sentence for the status badge; the status word itself stays machine-stable. */
+export function viewerSentence(status: ViewerStatus, message: string | null): string {
+  if (status === 'error' && message) return `Playback failed: ${message}`;
+  if ((status === 'connecting' || status === 'reconnecting') && message?.startsWith('Waiting')) return message;
+  return SENTENCES[status];
+}
+
+export interface QualityOption {
+  value: 'auto' | '0' | '1' | '2';
+  label: string;
+}
+
+export const QUALITY_OPTIONS: readonly QualityOption[] = [
+  { value: 'auto', label: 'Auto' },
+  { value: '2', label: '720p / High' },
+  { value: '1', label: '360p / Medium' },
+  { value: '0', label: '180p / Low' },
+];
+
+/** Parse a <select> value into a protocol layer choice; unknown input means auto. */
+export function parseLayerChoice(value: string): LayerChoice {
+  if (value === '0' || value === '1' || value === '2') return Number(value);
+  return 'auto';
+}
+
+const LAYER_NAMES = ['Low', 'Medium', 'High'] as const;
+
+/**
+ * Names the forwarded layer by rank, not resolution: a small camera makes the browser
+ * send fewer or smaller layers, so "2" is not always 720p.
+ */
+export function layerName(layer: number | null): string {
+  if (layer === null) return '—';
+  const name = LAYER_NAMES[layer];
+  return name ? `${layer} (${name})` : String(layer);
+}

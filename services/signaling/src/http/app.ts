@@ -24,6 +24,12 @@ export interface AppDeps extends StreamsDeps {
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.proxy = true;
+  // Koa reports body-stream failures here; a tab closed mid-download is routine, not an error.
+  app.on('error', (err: NodeJS.ErrnoException) => {
+    const aborted = err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || err.code === 'EPIPE';
+    if (aborted) deps.log.debug({ code: err.code }, 'client went away mid-response');
+    else deps.log.error({ err }, 'response stream failed');
+  });
   app.use(deps.metrics.httpMiddleware());
   app.use(requestLog(deps.log));
   app.use(errorMiddleware(deps.log));

@@ -14,6 +14,12 @@ if [ "$(cat node_modules/.vilo-lock 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" > node_modules/.vilo-lock
 fi
 
+# web/tsconfig.json extends files svelte-kit generates under web/node_modules; an npm
+# install prunes them, and vitest needs them even when the build is current.
+if [ ! -f "web/node_modules/\$app/tsconfig.json" ]; then
+  (cd web && npx svelte-kit sync >/dev/null)
+fi
+
 web_hash="$(find web/src web/static web/vite.config.ts web/package.json services/signaling/src/protocol.ts \
   -type f -not -name '*.test.ts' 2>/dev/null | sort | xargs cat | sha256sum | cut -c1-16)"
 if [ "$(cat web/build/.vilo-src 2>/dev/null)" != "$web_hash" ]; then

@@ -26,6 +26,33 @@ export interface ProducerInfo {
   kind: MediaKind;
 }
 
+/** One end of an origin→edge media pipe: a PipeTransport with SRTP. */
+export interface PipeTransportParams {
+  id: string;
+  ip: string;
+  port: number;
+  srtpParameters: unknown;
+}
+
+export interface PipeRemote {
+  ip: string;
+  port: number;
+  srtpParameters: unknown;
+}
+
+/** What an edge needs to re-create an origin producer behind a pipe. */
+export interface PipedProducerParams {
+  producerId: string;
+  kind: MediaKind;
+  rtpParameters: unknown;
+  paused: boolean;
+}
+
+export interface StreamLoad {
+  producers: number;
+  consumers: number;
+}
+
 export interface SfuLoad {
   workers: number;
   routers: number;
@@ -35,6 +62,8 @@ export interface SfuLoad {
   /** Sum of send bitrate over all transports, bits per second. */
   bitrateOut: number;
   workerDeaths: number;
+  /** Per stream this node serves, for routing viewers to edges with room. */
+  streams: Record<string, StreamLoad>;
 }
 
 export interface SfuControlEvents {
@@ -46,6 +75,9 @@ export interface SfuControlEvents {
   transportclose: [{ streamId: string; transportId: string; reason: 'dtls_failed' | 'router_closed' }];
   /** The stream's router is gone (its worker died): every client of it must rejoin. */
   streamclose: [{ streamId: string; reason: 'worker_died' | 'closed' }];
+  /** Remote nodes only: the control channel came up or dropped (every stream on it is lost). */
+  nodeup: [{ nodeId: string }];
+  nodedown: [{ nodeId: string }];
 }
 
 export interface SfuControl extends EventEmitter<SfuControlEvents> {
@@ -56,12 +88,20 @@ export interface SfuControl extends EventEmitter<SfuControlEvents> {
   closeTransport(transportId: string): void;
   produce(transportId: string, kind: MediaKind, rtpParameters: unknown, appData?: Record<string, unknown>): Promise<{ id: string }>;
   closeProducer(producerId: string): void;
-  producers(streamId: string): ProducerInfo[];
+  producers(streamId: string): Promise<ProducerInfo[]>;
   consume(transportId: string, producerId: string, rtpCapabilities: unknown): Promise<ConsumerParams>;
   resumeConsumer(consumerId: string): Promise<void>;
   setConsumerLayer(consumerId: string, layer: 'auto' | number): Promise<void>;
   closeStream(streamId: string): void;
   load(): Promise<SfuLoad>;
+  // Cascade: pipes carry a stream's producers from its origin node to an edge node.
+  createPipeTransport(streamId: string): Promise<PipeTransportParams>;
+  connectPipeTransport(pipeTransportId: string, remote: PipeRemote): Promise<void>;
+  closePipeTransport(pipeTransportId: string): void;
+  /** On the sending node: consume a producer into the pipe. */
+  pipeConsume(pipeTransportId: string, producerId: string): Promise<PipedProducerParams>;
+  /** On the receiving node: re-create the producer, under the same id, from the pipe. */
+  pipeProduce(pipeTransportId: string, params: PipedProducerParams): Promise<void>;
 }
 
 /** A control-API failure caused by the caller, mapped to a 4xx / error frame upstream. */

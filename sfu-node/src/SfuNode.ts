@@ -7,6 +7,9 @@ import {
   SfuError,
   type ConsumerParams,
   type MediaKind,
+  type PipedProducerParams,
+  type PipeRemote,
+  type PipeTransportParams,
   type ProducerInfo,
   type SfuControl,
   type SfuControlEvents,
@@ -35,6 +38,7 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
   readonly #byTransport = new Map<string, StreamRouter>();
   readonly #byProducer = new Map<string, StreamRouter>();
   readonly #byConsumer = new Map<string, StreamRouter>();
+  readonly #byPipe = new Map<string, StreamRouter>();
 
   constructor(config: SfuNodeConfig, log: Logger) {
     super();
@@ -111,11 +115,18 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
       producer = await entry.transport.produce({
         kind,
         rtpParameters: rtpParameters as types.RtpParameters,
+        keyFrameRequestDelay: this.#config.keyFrameRequestDelayMs,
         appData,
       });
     } catch (err) {
       throw asCallerError(err);
     }
+    this.#trackProducer(stream, producer);
+    this.#log.info({ streamId: stream.streamId, producerId: producer.id, kind }, 'producer created');
+    return { id: producer.id };
+  }
+
+  #trackProducer(stream: StreamRouter, producer: types.Producer): void {
     stream.producers.set(producer.id, producer);
     this.#byProducer.set(producer.id, stream);
     producer.observer.once('close', () => {
@@ -123,15 +134,13 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
       this.#byProducer.delete(producer.id);
       this.emit('producerclose', { streamId: stream.streamId, producerId: producer.id });
     });
-    this.#log.info({ streamId: stream.streamId, producerId: producer.id, kind }, 'producer created');
-    return { id: producer.id };
   }
 
   closeProducer(producerId: string): void {
     this.#byProducer.get(producerId)?.producers.get(producerId)?.close();
   }
 
-  producers(streamId: string): ProducerInfo[] {
+  async producers(streamId: string): Promise<ProducerInfo[]> {
     const stream = this.#streams.get(streamId);
     if (!stream) return [];
     return [...stream.producers.values()].map((p) => ({ producerId: p.id, kind: p.kind }));
@@ -208,15 +217,68 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     this.emit('streamclose', { streamId, reason: 'closed' });
   }
 
+  async createPipeTransport(streamId: string): Promise<PipeTransportParams> {
+    const stream = await this.#stream(streamId);
+    const pipe = await stream.createPipeTransport();
+    this.#byPipe.set(pipe.id, stream);
+    pipe.observer.once('close', () => this.#byPipe.delete(pipe.id));
+    return { id: pipe.id, ip: pipe.tuple.localAddress ?? pipe.tuple.localIp, port: pipe.tuple.localPort, srtpParameters: pipe.srtpParameters };
+  }
+
+  async connectPipeTransport(pipeTransportId: string, remote: PipeRemote): Promise<void> {
+    const pipe = this.#pipe(pipeTransportId);
+    try {
+      await pipe.connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters as types.SrtpParameters });
+    } catch (err) {
+      throw asCallerError(err);
+    }
+  }
+
+  closePipeTransport(pipeTransportId: string): void {
+    this.#byPipe.get(pipeTransportId)?.pipes.get(pipeTransportId)?.close();
+  }
+
+  async pipeConsume(pipeTransportId: string, producerId: string): Promise<PipedProducerParams> {
+    const pipe = this.#pipe(pipeTransportId);
+    const stream = this.#byPipe.get(pipeTransportId)!;
+    const producer = stream.producers.get(producerId);
+    if (!producer) throw new SfuError('not_found', `producer ${producerId} not in this stream`);
+    const consumer = await pipe.consume({ producerId });
+    return { producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused };
+  }
+
+  async pipeProduce(pipeTransportId: string, params: PipedProducerParams): Promise<void> {
+    const pipe = this.#pipe(pipeTransportId);
+    const stream = this.#byPipe.get(pipeTransportId)!;
+    if (stream.producers.has(params.producerId)) throw new SfuError('bad_request', `producer ${params.producerId} already here`);
+    let producer: types.Producer;
+    try {
+      producer = await pipe.produce({
+        id: params.producerId,
+        kind: params.kind,
+        rtpParameters: params.rtpParameters as types.RtpParameters,
+        paused: params.paused,
+        keyFrameRequestDelay: this.#config.keyFrameRequestDelayMs,
+        appData: { piped: true },
+      });
+    } catch (err) {
+      throw asCallerError(err);
+    }
+    this.#trackProducer(stream, producer);
+    this.#log.info({ streamId: stream.streamId, producerId: producer.id, kind: producer.kind }, 'piped producer created');
+  }
+
   async load(): Promise<SfuLoad> {
     let transports = 0;
     let producers = 0;
     let consumers = 0;
+    const streams: SfuLoad['streams'] = {};
     const stats: Promise<types.WebRtcTransportStat[]>[] = [];
     for (const stream of this.#streams.values()) {
       transports += stream.transports.size;
       producers += stream.producers.size;
       consumers += stream.consumers.size;
+      streams[stream.streamId] = { producers: stream.producers.size, consumers: stream.consumers.size };
       for (const { transport } of stream.transports.values()) {
         stats.push(transport.getStats().catch(() => []));
       }
@@ -230,6 +292,7 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
       consumers,
       bitrateOut,
       workerDeaths: this.pool.deaths,
+      streams,
     };
   }
 
@@ -265,6 +328,12 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     const entry = this.#byTransport.get(transportId)?.transports.get(transportId);
     if (!entry) throw new SfuError('not_found', `transport ${transportId} not found`);
     return entry;
+  }
+
+  #pipe(pipeTransportId: string): types.PipeTransport {
+    const pipe = this.#byPipe.get(pipeTransportId)?.pipes.get(pipeTransportId);
+    if (!pipe) throw new SfuError('not_found', `pipe transport ${pipeTransportId} not found`);
+    return pipe;
   }
 
   #consumer(consumerId: string): types.Consumer {

@@ -14,6 +14,7 @@ export class StreamRouter {
   readonly router: types.Router;
   readonly slot: WorkerSlot;
   readonly transports = new Map<string, TransportEntry>();
+  readonly pipes = new Map<string, types.PipeTransport>();
   readonly producers = new Map<string, types.Producer>();
   readonly consumers = new Map<string, types.Consumer>();
   readonly #config: SfuNodeConfig;
@@ -60,6 +61,20 @@ export class StreamRouter {
     this.transports.set(transport.id, { transport, direction });
     transport.observer.once('close', () => this.transports.delete(transport.id));
     return transport;
+  }
+
+  async createPipeTransport(): Promise<types.PipeTransport> {
+    const { listenIp, announcedAddress, rtcMinPort, rtcMaxPort } = this.#config;
+    const pipe = await this.router.createPipeTransport({
+      listenInfo: { protocol: 'udp', ip: listenIp, announcedAddress, portRange: { min: rtcMinPort, max: rtcMaxPort } },
+      // Plain RTP never crosses hosts; RTX repairs loss on the inter-node link.
+      enableSrtp: true,
+      enableRtx: true,
+      appData: { streamId: this.streamId },
+    });
+    this.pipes.set(pipe.id, pipe);
+    pipe.observer.once('close', () => this.pipes.delete(pipe.id));
+    return pipe;
   }
 
   close(): void {

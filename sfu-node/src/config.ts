@@ -13,6 +13,8 @@ export interface SfuNodeConfig {
   rtcMaxPort: number;
   logLevel: types.WorkerLogLevel;
   initialOutgoingBitrate: number;
+  /** Coalesces keyframe requests so joins and edges cannot storm the publisher. */
+  keyFrameRequestDelayMs: number;
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -40,6 +42,7 @@ export function sfuConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SfuNodeC
     rtcMaxPort,
     logLevel: (env.VILO_SFU_WORKER_LOG_LEVEL as types.WorkerLogLevel | undefined) ?? 'warn',
     initialOutgoingBitrate: intEnv(env, 'VILO_SFU_INITIAL_BITRATE', 1_500_000),
+    keyFrameRequestDelayMs: intEnv(env, 'VILO_SFU_KEYFRAME_DELAY_MS', 500),
   };
 }
 

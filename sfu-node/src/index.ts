@@ -5,3 +5,8 @@ export * from './SfuControl.ts';
 export { SfuNode } from './SfuNode.ts';
 export { StreamRouter } from './StreamRouter.ts';
 export { WorkerPool, type WorkerSlot } from './WorkerPool.ts';
+export { ControlAuth } from './control/ControlAuth.ts';
+export { ControlServer } from './control/ControlServer.ts';
+export { RemoteSfu } from './control/RemoteSfu.ts';
+export { LoadReporter, REPORT_CHANNEL, REPORT_KEY_PREFIX, type NodeReport } from './LoadReporter.ts';
+export * from './placement/placement.ts';

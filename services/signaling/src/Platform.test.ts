@@ -102,7 +102,7 @@ describe('REST', () => {
 
   it('serves health, readiness and prom-client metrics', async () => {
     expect((await fetch(`${platform.url}/healthz`)).status).toBe(200);
-    expect(await (await fetch(`${platform.url}/readyz`)).json()).toEqual({ ok: true, workers: 1 });
+    expect(await (await fetch(`${platform.url}/readyz`)).json()).toEqual({ ok: true, nodes: 1 });
     const metrics = await (await fetch(`${platform.url}/metrics`)).text();
     for (const name of ['vilo_sfu_workers 1', 'vilo_sfu_consumers', 'vilo_sfu_bitrate_out_bps', 'vilo_http_request_duration_seconds_bucket', 'vilo_ws_sockets']) {
       expect(metrics).toContain(name);

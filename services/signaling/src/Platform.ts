@@ -3,9 +3,14 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { SfuNode, registerSfuMetrics, sfuConfigFromEnv, type SfuControl } from '@vilokanam/sfu-node';
+import { Redis } from 'ioredis';
+import { ControlAuth, SfuNode, registerSfuMetrics, sfuConfigFromEnv } from '@vilokanam/sfu-node';
 import type { SignalingConfig } from './config.ts';
 import { openDatabase, type Database } from './db/Database.ts';
+import type { Fleet } from './fleet/Fleet.ts';
+import { LocalFleet } from './fleet/LocalFleet.ts';
+import { RedisFleet } from './fleet/RedisFleet.ts';
+import { StreamRoutes } from './fleet/StreamRoutes.ts';
 import { createApp } from './http/app.ts';
 import { createLogger } from './log.ts';
 import { SignalingMetrics } from './metrics.ts';
@@ -20,7 +25,10 @@ export interface Platform {
   log: Logger;
   db: Database;
   store: StreamStore;
-  sfu: SfuControl;
+  /** The in-process node, in embedded mode. */
+  sfu: SfuNode | undefined;
+  fleet: Fleet;
+  routes: StreamRoutes;
   hub: StreamHub;
   close(): Promise<void>;
 }
@@ -39,17 +47,39 @@ export async function startPlatform(config: SignalingConfig, opts: { sfu?: SfuNo
   const stale = await store.endAllLive();
   if (stale) log.warn({ streams: stale }, 'ended streams left live by a previous run');
 
-  const sfu = opts.sfu ?? new SfuNode(sfuConfigFromEnv(), log.child({ component: 'sfu' }));
-  if (!opts.sfu) await sfu.start();
-  registerSfuMetrics(sfu, metrics.registry);
+  let sfu: SfuNode | undefined;
+  let fleet: Fleet;
+  const redis: Redis[] = [];
+  if (config.sfuMode === 'embedded') {
+    sfu = opts.sfu ?? new SfuNode(sfuConfigFromEnv(), log.child({ component: 'sfu' }));
+    if (!opts.sfu) await sfu.start();
+    registerSfuMetrics(sfu, metrics.registry);
+    fleet = new LocalFleet(sfu);
+  } else {
+    redis.push(new Redis(config.redisUrl!), new Redis(config.redisUrl!));
+    const remote = new RedisFleet({ redis: redis[0]!, subscriber: redis[1]!, auth: new ControlAuth(config.sfuControlSecret!), log });
+    await remote.start();
+    fleet = remote;
+  }
+  // One node in embedded mode: it serves every viewer, so no edge is ever wanted.
+  const embedded = config.sfuMode === 'embedded';
+  const routes = new StreamRoutes(fleet, log, {
+    policy: {
+      viewersPerEdge: embedded ? Number.MAX_SAFE_INTEGER : config.edges.viewersPerEdge,
+      minEdges: 0,
+      maxEdges: config.edges.maxEdges,
+    },
+    fanoutPerNode: config.edges.fanoutPerNode,
+    edgeIdleMs: config.edges.idleMs,
+  });
 
   const tokens = new TokenIssuer(config.tokenSecret, config.tokenTtlSeconds);
-  const hub = new StreamHub({ store, sfu, log, metrics, publisherGraceMs: config.publisherGraceMs });
+  const hub = new StreamHub({ store, fleet, routes, log, metrics, publisherGraceMs: config.publisherGraceMs });
   const webDir = config.webDir ? path.resolve(config.webDir) : defaultWebDir;
-  const app = createApp({ db, sfu, log, metrics, store, hub, tokens, webDir });
+  const app = createApp({ db, fleet, log, metrics, store, hub, tokens, webDir });
 
   const server: Server = createServer(app.callback());
-  const signaling = new SignalingServer(server, { sfu, hub, store, tokens, log, metrics });
+  const signaling = new SignalingServer(server, { fleet, routes, hub, store, tokens, log, metrics });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -65,13 +95,18 @@ export async function startPlatform(config: SignalingConfig, opts: { sfu?: SfuNo
     db,
     store,
     sfu,
+    fleet,
+    routes,
     hub,
     async close() {
       signaling.close();
       hub.close();
+      routes.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      if (!opts.sfu) sfu.close();
+      await fleet.close();
+      if (!opts.sfu) sfu?.close();
+      for (const r of redis) r.disconnect();
       await db.close();
     },
   };

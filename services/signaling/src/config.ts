@@ -12,6 +12,13 @@ const Env = z.object({
   VILO_PUBLISHER_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   VILO_WEB_DIR: z.string().optional(),
   VILO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  VILO_SFU_MODE: z.enum(['embedded', 'fleet']).default('embedded'),
+  VILO_REDIS_URL: z.string().optional(),
+  VILO_SFU_CONTROL_SECRET: z.string().min(32, 'VILO_SFU_CONTROL_SECRET must be at least 32 characters').optional(),
+  VILO_VIEWERS_PER_EDGE: z.coerce.number().int().min(1).default(200),
+  VILO_MAX_EDGES: z.coerce.number().int().min(0).default(8),
+  VILO_EDGE_FANOUT: z.coerce.number().int().min(1).default(4),
+  VILO_EDGE_IDLE_MS: z.coerce.number().int().min(0).default(15_000),
 });
 
 export interface SignalingConfig {
@@ -28,6 +35,11 @@ export interface SignalingConfig {
   publisherGraceMs: number;
   webDir: string | undefined;
   logLevel: z.infer<typeof Env>['VILO_LOG_LEVEL'];
+  /** `embedded`: one in-process sfu-node. `fleet`: sfu-node processes found through Redis. */
+  sfuMode: 'embedded' | 'fleet';
+  redisUrl: string | undefined;
+  sfuControlSecret: string | undefined;
+  edges: { viewersPerEdge: number; maxEdges: number; fanoutPerNode: number; idleMs: number };
 }
 
 export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SignalingConfig {
@@ -37,6 +49,9 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
     throw new Error(`invalid configuration: ${detail}`);
   }
   const e = parsed.data;
+  if (e.VILO_SFU_MODE === 'fleet' && (!e.VILO_REDIS_URL || !e.VILO_SFU_CONTROL_SECRET)) {
+    throw new Error('invalid configuration: VILO_SFU_MODE=fleet needs VILO_REDIS_URL and VILO_SFU_CONTROL_SECRET');
+  }
   return {
     host: e.VILO_HOST,
     port: e.VILO_PORT,
@@ -48,5 +63,9 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
     publisherGraceMs: e.VILO_PUBLISHER_GRACE_MS,
     webDir: e.VILO_WEB_DIR,
     logLevel: e.VILO_LOG_LEVEL,
+    sfuMode: e.VILO_SFU_MODE,
+    redisUrl: e.VILO_REDIS_URL,
+    sfuControlSecret: e.VILO_SFU_CONTROL_SECRET,
+    edges: { viewersPerEdge: e.VILO_VIEWERS_PER_EDGE, maxEdges: e.VILO_MAX_EDGES, fanoutPerNode: e.VILO_EDGE_FANOUT, idleMs: e.VILO_EDGE_IDLE_MS },
   };
 }

@@ -6,15 +6,15 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import serve from 'koa-static';
 import type { Logger } from 'pino';
-import type { SfuControl } from '@vilokanam/sfu-node';
 import type { Database } from '../db/Database.ts';
+import type { Fleet } from '../fleet/Fleet.ts';
 import type { SignalingMetrics } from '../metrics.ts';
 import { errorMiddleware } from './errors.ts';
 import { streamsRouter, type StreamsDeps } from './streamsRouter.ts';
 
 export interface AppDeps extends StreamsDeps {
   db: Database;
-  sfu: SfuControl;
+  fleet: Fleet;
   log: Logger;
   metrics: SignalingMetrics;
   webDir: string | undefined;
@@ -41,9 +41,9 @@ export function createApp(deps: AppDeps): Koa {
   });
   ops.get('/readyz', async (ctx) => {
     await deps.db.query('SELECT 1');
-    const load = await deps.sfu.load();
-    ctx.status = load.workers > 0 ? 200 : 503;
-    ctx.body = { ok: load.workers > 0, workers: load.workers };
+    const nodes = deps.fleet.nodes().filter((n) => n.ready).length;
+    ctx.status = nodes > 0 ? 200 : 503;
+    ctx.body = { ok: nodes > 0, nodes };
   });
   ops.get('/metrics', async (ctx) => {
     ctx.type = deps.metrics.registry.contentType;

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { SfuError, type SfuControl } from '@vilokanam/sfu-node';
+import type { Fleet } from '../fleet/Fleet.ts';
+import type { StreamRoutes } from '../fleet/StreamRoutes.ts';
 import type { SignalingMetrics } from '../metrics.ts';
 import {
   PROTOCOL_VERSION,
@@ -31,7 +33,8 @@ export class WsError extends Error {
 }
 
 export interface SessionDeps {
-  sfu: SfuControl;
+  fleet: Fleet;
+  routes: StreamRoutes;
   hub: StreamHub;
   store: StreamStore;
   tokens: TokenIssuer;
@@ -48,6 +51,8 @@ export class Session implements HubMember {
   readonly id = randomUUID();
   #streamId: string | undefined;
   #role: Role | undefined;
+  #nodeId: string | undefined;
+  #sfu: SfuControl | undefined;
   readonly #socket: WebSocket;
   readonly #deps: SessionDeps;
   readonly #log: Logger;
@@ -68,6 +73,16 @@ export class Session implements HubMember {
 
   get role(): Role | undefined {
     return this.#role;
+  }
+
+  get nodeId(): string | undefined {
+    return this.#nodeId;
+  }
+
+  /** The node this tab joined; only reachable after join. */
+  get #node(): SfuControl {
+    if (!this.#sfu) throw new WsError('forbidden', 'join a stream first');
+    return this.#sfu;
   }
 
   notify<K extends keyof NotificationMap>(event: K, data: NotificationMap[K]): void {
@@ -125,17 +140,25 @@ export class Session implements HubMember {
       if (grant.role === 'publisher' && stream.status !== 'live') {
         throw new WsError('stream_not_live', 'start the stream before publishing');
       }
-      const routerRtpCapabilities = await this.#deps.sfu.routerCapabilities(stream.id);
+      // Publishers always go to the origin; viewers wherever placement finds room.
+      const nodeId = grant.role === 'publisher' ? this.#deps.routes.origin(stream.id) : await this.#deps.routes.viewerNode(stream.id);
+      const sfu = this.#deps.fleet.control(nodeId);
+      if (!sfu) throw new WsError('internal', 'media node went away');
+      const routerRtpCapabilities = await sfu.routerCapabilities(stream.id);
+      const producers = grant.role === 'viewer' ? await sfu.producers(stream.id) : [];
       if (this.#closed) throw new WsError('conflict', 'socket closed during join');
       this.#streamId = stream.id;
       this.#role = grant.role;
+      this.#nodeId = nodeId;
+      this.#sfu = sfu;
       this.#deps.hub.join(this, stream.id);
-      this.#log.info({ streamId: stream.id, role: grant.role }, 'joined');
+      if (grant.role === 'viewer') this.#deps.routes.viewerJoined(stream.id, nodeId);
+      this.#log.info({ streamId: stream.id, role: grant.role, nodeId }, 'joined');
       return {
         role: grant.role,
         streamId: stream.id,
         routerRtpCapabilities,
-        producers: grant.role === 'viewer' ? this.#deps.sfu.producers(stream.id) : [],
+        producers,
         viewers: this.#deps.hub.viewerCount(stream.id),
       };
     },
@@ -143,9 +166,9 @@ export class Session implements HubMember {
       const wanted = this.#role === 'publisher' ? 'send' : 'recv';
       if (direction !== wanted) throw new WsError('forbidden', `a ${this.#role} may only create ${wanted} transports`);
       if (this.#transports.size >= MAX_TRANSPORTS) throw new WsError('conflict', 'too many transports');
-      const params = await this.#deps.sfu.createTransport(this.#streamId!, direction);
+      const params = await this.#node.createTransport(this.#streamId!, direction);
       if (this.#closed) {
-        this.#deps.sfu.closeTransport(params.id);
+        this.#node.closeTransport(params.id);
         throw new WsError('conflict', 'socket closed');
       }
       this.#transports.add(params.id);
@@ -154,42 +177,43 @@ export class Session implements HubMember {
     },
     connectTransport: async ({ transportId, dtlsParameters }) => {
       this.#own(this.#transports, transportId, 'transport');
-      await this.#deps.sfu.connectTransport(transportId, dtlsParameters);
+      await this.#node.connectTransport(transportId, dtlsParameters);
       return {};
     },
     restartIce: async ({ transportId }) => {
       this.#own(this.#transports, transportId, 'transport');
-      return { iceParameters: await this.#deps.sfu.restartIce(transportId) };
+      return { iceParameters: await this.#node.restartIce(transportId) };
     },
     produce: async ({ transportId, kind, rtpParameters, appData }) => {
       if (this.#role !== 'publisher') throw new WsError('forbidden', 'only the publisher may produce');
       this.#own(this.#transports, transportId, 'transport');
-      const { id } = await this.#deps.sfu.produce(transportId, kind, rtpParameters, appData);
+      const { id } = await this.#node.produce(transportId, kind, rtpParameters, appData);
       this.#producers.add(id);
-      this.#deps.hub.broadcast(this.#streamId!, 'producerAdded', { producerId: id, kind }, 'viewer');
+      // Viewers hear of it per node, as it becomes consumable there (edges after piping).
+      void this.#deps.routes.producerAdded(this.#streamId!, id, kind);
       return { id };
     },
     closeProducer: async ({ producerId }) => {
       this.#own(this.#producers, producerId, 'producer');
-      this.#deps.sfu.closeProducer(producerId);
+      this.#node.closeProducer(producerId);
       this.#producers.delete(producerId);
       return {};
     },
     consume: async ({ transportId, producerId, rtpCapabilities }) => {
       this.#own(this.#transports, transportId, 'transport');
-      const params = await this.#deps.sfu.consume(transportId, producerId, rtpCapabilities);
+      const params = await this.#node.consume(transportId, producerId, rtpCapabilities);
       this.#consumers.add(params.id);
       this.#deps.hub.ownConsumer(params.id, this);
       return params;
     },
     resumeConsumer: async ({ consumerId }) => {
       this.#own(this.#consumers, consumerId, 'consumer');
-      await this.#deps.sfu.resumeConsumer(consumerId);
+      await this.#node.resumeConsumer(consumerId);
       return {};
     },
     setLayer: async ({ consumerId, layer }) => {
       this.#own(this.#consumers, consumerId, 'consumer');
-      await this.#deps.sfu.setConsumerLayer(consumerId, layer);
+      await this.#node.setConsumerLayer(consumerId, layer);
       return {};
     },
     stats: async () => ({ transports: this.#transports.size, producers: this.#producers.size, consumers: this.#consumers.size }),
@@ -217,9 +241,12 @@ export class Session implements HubMember {
   #onClose(): void {
     this.#closed = true;
     // Closing a transport closes its producers and consumers with it.
-    for (const id of this.#transports) this.#deps.sfu.closeTransport(id);
+    for (const id of this.#transports) this.#sfu?.closeTransport(id);
     this.#transports.clear();
-    if (this.#streamId) this.#deps.hub.leave(this, this.#streamId);
+    if (this.#streamId) {
+      this.#deps.hub.leave(this, this.#streamId);
+      if (this.#role === 'viewer' && this.#nodeId) this.#deps.routes.viewerLeft(this.#streamId, this.#nodeId);
+    }
     this.#log.info({ streamId: this.#streamId, role: this.#role }, 'left');
   }
 }

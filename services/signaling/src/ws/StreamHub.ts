@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { SfuControl } from '@vilokanam/sfu-node';
+import type { Fleet } from '../fleet/Fleet.ts';
+import type { StreamRoutes } from '../fleet/StreamRoutes.ts';
 import type { SignalingMetrics } from '../metrics.ts';
 import { CloseCode, type NotificationMap, type Role } from '../protocol.ts';
 import type { StreamStore } from '../StreamStore.ts';
@@ -8,6 +10,8 @@ import type { StreamStore } from '../StreamStore.ts';
 export interface HubMember {
   readonly id: string;
   readonly role: Role | undefined;
+  /** The media node this tab's transports live on. */
+  readonly nodeId: string | undefined;
   notify<K extends keyof NotificationMap>(event: K, data: NotificationMap[K]): void;
   /** Closes the socket; the client reconnects unless the code says otherwise. */
   disconnect(code: number, reason: string): void;
@@ -24,18 +28,33 @@ export class StreamHub {
   readonly #transportOwner = new Map<string, HubMember>();
   readonly #consumerOwner = new Map<string, HubMember>();
   readonly #store: StreamStore;
-  readonly #sfu: SfuControl;
+  readonly #fleet: Fleet;
+  readonly #routes: StreamRoutes;
+  readonly #wired = new WeakSet<SfuControl>();
   readonly #log: Logger;
   readonly #metrics: SignalingMetrics;
   readonly #graceMs: number;
 
-  constructor(deps: { store: StreamStore; sfu: SfuControl; log: Logger; metrics: SignalingMetrics; publisherGraceMs: number }) {
+  constructor(deps: {
+    store: StreamStore;
+    fleet: Fleet;
+    routes: StreamRoutes;
+    log: Logger;
+    metrics: SignalingMetrics;
+    publisherGraceMs: number;
+  }) {
     this.#store = deps.store;
-    this.#sfu = deps.sfu;
+    this.#fleet = deps.fleet;
+    this.#routes = deps.routes;
     this.#log = deps.log;
     this.#metrics = deps.metrics;
     this.#graceMs = deps.publisherGraceMs;
-    this.#wireSfuEvents();
+    for (const [nodeId, control] of deps.fleet.controls()) this.#wireNode(nodeId, control);
+    deps.fleet.on('nodeup', ({ nodeId }) => {
+      const control = deps.fleet.control(nodeId);
+      if (control) this.#wireNode(nodeId, control);
+    });
+    this.#wireRoutes();
   }
 
   viewerCount(streamId: string): number {
@@ -91,8 +110,21 @@ export class StreamHub {
     this.#consumerOwner.set(consumerId, member);
   }
 
-  broadcast<K extends keyof NotificationMap>(streamId: string, event: K, data: NotificationMap[K], role?: Role): void {
-    for (const m of this.#members.get(streamId) ?? []) if (!role || m.role === role) m.notify(event, data);
+  broadcast<K extends keyof NotificationMap>(
+    streamId: string,
+    event: K,
+    data: NotificationMap[K],
+    filter: { role?: Role; nodeId?: string } = {},
+  ): void {
+    for (const m of this.#members.get(streamId) ?? []) {
+      if ((!filter.role || m.role === filter.role) && (!filter.nodeId || m.nodeId === filter.nodeId)) m.notify(event, data);
+    }
+  }
+
+  #disconnectAll(streamId: string, nodeId: string | undefined, reason: string): void {
+    for (const m of [...(this.#members.get(streamId) ?? [])]) {
+      if (!nodeId || m.nodeId === nodeId) m.disconnect(CloseCode.mediaNodeLost, reason);
+    }
   }
 
   streamStarted(streamId: string): void {
@@ -103,7 +135,7 @@ export class StreamHub {
     clearTimeout(this.#graceTimers.get(streamId));
     this.#graceTimers.delete(streamId);
     this.broadcast(streamId, 'streamEnded', { reason });
-    this.#sfu.closeStream(streamId);
+    this.#routes.endStream(streamId);
     this.#log.info({ streamId, reason }, 'stream ended');
   }
 
@@ -129,22 +161,37 @@ export class StreamHub {
     this.broadcast(streamId, 'viewers', { count: this.viewerCount(streamId) });
   }
 
-  #wireSfuEvents(): void {
-    this.#sfu.on('producerclose', ({ streamId, producerId }) => this.broadcast(streamId, 'producerClosed', { producerId }, 'viewer'));
-    this.#sfu.on('consumerclose', ({ consumerId }) => {
+  #wireNode(nodeId: string, sfu: SfuControl): void {
+    if (this.#wired.has(sfu)) return;
+    this.#wired.add(sfu);
+    sfu.on('producerclose', ({ streamId, producerId }) => {
+      this.broadcast(streamId, 'producerClosed', { producerId }, { role: 'viewer', nodeId });
+      this.#routes.producerClosed(streamId, nodeId, producerId);
+    });
+    sfu.on('consumerclose', ({ consumerId }) => {
       this.#consumerOwner.get(consumerId)?.notify('consumerClosed', { consumerId });
       this.#consumerOwner.delete(consumerId);
     });
-    this.#sfu.on('consumerlayers', (e) => this.#consumerOwner.get(e.consumerId)?.notify('consumerLayers', e));
-    this.#sfu.on('consumerpause', (e) => this.#consumerOwner.get(e.consumerId)?.notify('consumerPaused', e));
-    this.#sfu.on('consumerresume', (e) => this.#consumerOwner.get(e.consumerId)?.notify('consumerResumed', e));
-    this.#sfu.on('transportclose', ({ transportId }) => {
+    sfu.on('consumerlayers', (e) => this.#consumerOwner.get(e.consumerId)?.notify('consumerLayers', e));
+    sfu.on('consumerpause', (e) => this.#consumerOwner.get(e.consumerId)?.notify('consumerPaused', e));
+    sfu.on('consumerresume', (e) => this.#consumerOwner.get(e.consumerId)?.notify('consumerResumed', e));
+    sfu.on('transportclose', ({ transportId }) => {
       // A transport whose DTLS failed is useless; the tab reconnects from scratch.
       this.#transportOwner.get(transportId)?.disconnect(CloseCode.mediaNodeLost, 'media transport failed');
     });
-    this.#sfu.on('streamclose', ({ streamId, reason }) => {
+    sfu.on('streamclose', ({ streamId, reason }) => {
       if (reason !== 'worker_died') return;
-      for (const m of [...(this.#members.get(streamId) ?? [])]) m.disconnect(CloseCode.mediaNodeLost, 'media node restarted');
+      this.#routes.nodeLost(nodeId, streamId);
+      this.#disconnectAll(streamId, nodeId, 'media node restarted');
     });
+  }
+
+  #wireRoutes(): void {
+    this.#routes.on('producerready', ({ streamId, nodeId, producerId, kind }) =>
+      this.broadcast(streamId, 'producerAdded', { producerId, kind }, { role: 'viewer', nodeId }),
+    );
+    this.#routes.on('nodelost', ({ streamId, nodeId, wasOrigin }) =>
+      this.#disconnectAll(streamId, wasOrigin ? undefined : nodeId, wasOrigin ? 'origin lost' : 'edge lost'),
+    );
   }
 }

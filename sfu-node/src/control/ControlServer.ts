@@ -1,0 +1,145 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { z } from 'zod';
+import { registerSfuMetrics } from '../metrics.ts';
+import { SfuError, type SfuControlEvents } from '../SfuControl.ts';
+import type { SfuNode } from '../SfuNode.ts';
+import type { ControlAuth } from './ControlAuth.ts';
+import { ControlMethods, ControlRequest, type ControlMethod, type ControlReply } from './methods.ts';
+
+const EVENTS: (keyof SfuControlEvents)[] = [
+  'producerclose',
+  'consumerclose',
+  'consumerlayers',
+  'consumerpause',
+  'consumerresume',
+  'transportclose',
+  'streamclose',
+];
+
+/**
+ * The sfu-node's network face: an authenticated WebSocket carrying SfuControl calls and
+ * events, plus /healthz, /load and /metrics over HTTP.
+ */
+export class ControlServer {
+  readonly #node: SfuNode;
+  readonly #auth: ControlAuth;
+  readonly #log: Logger;
+  readonly #http: Server;
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
+  readonly #registry = new Registry();
+
+  constructor(node: SfuNode, auth: ControlAuth, log: Logger) {
+    this.#node = node;
+    this.#auth = auth;
+    this.#log = log;
+    registerSfuMetrics(node, this.#registry);
+    this.#http = createServer((req, res) => void this.#onHttp(req, res));
+    this.#http.on('upgrade', (req, socket, head) => {
+      void (async () => {
+        const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+        let caller: string;
+        try {
+          if (new URL(req.url ?? '/', 'http://x').pathname !== '/control') throw new Error('no such path');
+          caller = await this.#auth.verifyConnect(token ?? '');
+        } catch {
+          socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+          return;
+        }
+        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, caller));
+      })();
+    });
+  }
+
+  async listen(port: number, host: string): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.#http.once('error', reject);
+      this.#http.listen(port, host, resolve);
+    });
+    const { port: bound } = this.#http.address() as AddressInfo;
+    return `http://${host}:${bound}`;
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.#wss.clients) ws.terminate();
+    this.#wss.close();
+    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+  }
+
+  #accept(ws: WebSocket, caller: string): void {
+    const log = this.#log.child({ caller });
+    log.info('control channel open');
+    const forwarders = EVENTS.map((event) => {
+      const fn = (data: unknown) => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ event, data }));
+      this.#node.on(event, fn);
+      return () => this.#node.off(event, fn);
+    });
+    ws.on('message', (raw) => void this.#onMessage(ws, raw.toString(), log));
+    ws.on('close', () => {
+      forwarders.forEach((off) => off());
+      log.info('control channel closed');
+    });
+  }
+
+  async #onMessage(ws: WebSocket, raw: string, log: Logger): Promise<void> {
+    let id: number | null = null;
+    let reply: ControlReply;
+    try {
+      const request = ControlRequest.parse(JSON.parse(raw));
+      id = request.id;
+      if (!(request.method in ControlMethods)) throw new SfuError('bad_request', `unknown method ${request.method}`);
+      const method = request.method as ControlMethod;
+      const args = ControlMethods[method].parse(request.params) as unknown[];
+      reply = { id, ok: true, data: (await this.#call(method, args)) ?? null };
+    } catch (err) {
+      reply = { id, ok: false, error: this.#toError(err, log) };
+    }
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
+  }
+
+  async #call(method: ControlMethod, args: unknown[]): Promise<unknown> {
+    if (method === 'connectPipeTransport') {
+      const [pipeId, remote, grant] = args as [string, { ip: string; port: number; srtpParameters: unknown }, string];
+      // A node only sends media to a peer that signaling or the operator named for this pipe.
+      await this.#auth.verifyPipeGrant(grant, pipeId, remote).catch(() => {
+        throw new SfuError('forbidden', 'pipe grant refused');
+      });
+      return this.#node.connectPipeTransport(pipeId, remote);
+    }
+    const fn = this.#node[method] as (...a: unknown[]) => unknown;
+    return fn.apply(this.#node, args);
+  }
+
+  #toError(err: unknown, log: Logger): { code: string; message: string } {
+    if (err instanceof SfuError) return { code: err.code, message: err.message };
+    if (err instanceof z.ZodError) return { code: 'bad_request', message: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+    if (err instanceof SyntaxError) return { code: 'bad_request', message: 'frame is not valid JSON' };
+    log.error({ err }, 'control call failed');
+    return { code: 'internal', message: err instanceof Error ? err.message : 'internal error' };
+  }
+
+  async #onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    try {
+      if (path === '/healthz') return json(res, 200, { ok: this.#node.pool.slots.length > 0 });
+      if (path === '/load') return json(res, 200, await this.#node.load());
+      if (path === '/metrics') {
+        res.writeHead(200, { 'content-type': this.#registry.contentType });
+        res.end(await this.#registry.metrics());
+        return;
+      }
+      json(res, 404, { error: { code: 'not_found', message: `no route for ${path}` } });
+    } catch (err) {
+      this.#log.error({ err }, 'http failed');
+      json(res, 500, { error: { code: 'internal', message: 'internal error' } });
+    }
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

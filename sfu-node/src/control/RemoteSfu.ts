@@ -1,0 +1,185 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import {
+  SfuError,
+  type ConsumerParams,
+  type MediaKind,
+  type PipedProducerParams,
+  type PipeRemote,
+  type PipeTransportParams,
+  type ProducerInfo,
+  type SfuControl,
+  type SfuControlEvents,
+  type SfuLoad,
+  type TransportDirection,
+  type TransportParams,
+} from '../SfuControl.ts';
+import type { ControlAuth } from './ControlAuth.ts';
+import type { ControlMethod, ControlReply } from './methods.ts';
+
+const CALL_TIMEOUT_MS = 10_000;
+
+/** SfuControl over an sfu-node's authenticated control channel. */
+export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuControl {
+  readonly nodeId: string;
+  readonly url: string;
+  readonly #auth: ControlAuth;
+  readonly #caller: string;
+  readonly #log: Logger;
+  #ws: WebSocket | undefined;
+  #nextId = 1;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  #closed = false;
+  #opening: Promise<WebSocket> | undefined;
+
+  constructor(opts: { nodeId: string; url: string; auth: ControlAuth; caller: string; log: Logger }) {
+    super();
+    this.nodeId = opts.nodeId;
+    this.url = opts.url.replace(/^http/, 'ws').replace(/\/$/, '');
+    this.#auth = opts.auth;
+    this.#caller = opts.caller;
+    this.#log = opts.log.child({ node: opts.nodeId });
+  }
+
+  get connected(): boolean {
+    return this.#ws?.readyState === WebSocket.OPEN;
+  }
+
+  async connect(): Promise<void> {
+    await this.#socket();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#ws?.close();
+  }
+
+  routerCapabilities(streamId: string): Promise<unknown> {
+    return this.#call('routerCapabilities', [streamId]);
+  }
+  createTransport(streamId: string, direction: TransportDirection): Promise<TransportParams> {
+    return this.#call('createTransport', [streamId, direction]);
+  }
+  async connectTransport(transportId: string, dtlsParameters: unknown): Promise<void> {
+    await this.#call('connectTransport', [transportId, dtlsParameters]);
+  }
+  restartIce(transportId: string): Promise<unknown> {
+    return this.#call('restartIce', [transportId]);
+  }
+  closeTransport(transportId: string): void {
+    this.#fire('closeTransport', [transportId]);
+  }
+  produce(transportId: string, kind: MediaKind, rtpParameters: unknown, appData?: Record<string, unknown>): Promise<{ id: string }> {
+    return this.#call('produce', appData ? [transportId, kind, rtpParameters, appData] : [transportId, kind, rtpParameters]);
+  }
+  closeProducer(producerId: string): void {
+    this.#fire('closeProducer', [producerId]);
+  }
+  producers(streamId: string): Promise<ProducerInfo[]> {
+    return this.#call('producers', [streamId]);
+  }
+  consume(transportId: string, producerId: string, rtpCapabilities: unknown): Promise<ConsumerParams> {
+    return this.#call('consume', [transportId, producerId, rtpCapabilities]);
+  }
+  async resumeConsumer(consumerId: string): Promise<void> {
+    await this.#call('resumeConsumer', [consumerId]);
+  }
+  async setConsumerLayer(consumerId: string, layer: 'auto' | number): Promise<void> {
+    await this.#call('setConsumerLayer', [consumerId, layer]);
+  }
+  closeStream(streamId: string): void {
+    this.#fire('closeStream', [streamId]);
+  }
+  load(): Promise<SfuLoad> {
+    return this.#call('load', []);
+  }
+  createPipeTransport(streamId: string): Promise<PipeTransportParams> {
+    return this.#call('createPipeTransport', [streamId]);
+  }
+  async connectPipeTransport(pipeTransportId: string, remote: PipeRemote): Promise<void> {
+    const grant = await this.#auth.pipeGrant(pipeTransportId, remote);
+    await this.#call('connectPipeTransport', [pipeTransportId, remote, grant]);
+  }
+  closePipeTransport(pipeTransportId: string): void {
+    this.#fire('closePipeTransport', [pipeTransportId]);
+  }
+  pipeConsume(pipeTransportId: string, producerId: string): Promise<PipedProducerParams> {
+    return this.#call('pipeConsume', [pipeTransportId, producerId]);
+  }
+  async pipeProduce(pipeTransportId: string, params: PipedProducerParams): Promise<void> {
+    await this.#call('pipeProduce', [pipeTransportId, params]);
+  }
+
+  /** Close calls are idempotent on the node; a failure only means it is already gone. */
+  #fire(method: ControlMethod, params: unknown[]): void {
+    this.#call(method, params).catch((err: Error) => this.#log.debug({ method, err: err.message }, 'close call failed'));
+  }
+
+  async #call<T>(method: ControlMethod, params: unknown[]): Promise<T> {
+    const ws = await this.#socket();
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`sfu ${this.nodeId}: ${method} timed out`));
+      }, CALL_TIMEOUT_MS);
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  #socket(): Promise<WebSocket> {
+    if (this.#closed) return Promise.reject(new Error(`sfu ${this.nodeId}: client closed`));
+    if (this.#ws?.readyState === WebSocket.OPEN) return Promise.resolve(this.#ws);
+    this.#opening ??= this.#open().finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  async #open(): Promise<WebSocket> {
+    const token = await this.#auth.connectToken(this.#caller);
+    const ws = new WebSocket(`${this.url}/control`, { headers: { authorization: `Bearer ${token}` } });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', (err) => reject(new Error(`sfu ${this.nodeId}: cannot connect: ${err.message}`)));
+    });
+    this.#ws = ws;
+    ws.on('message', (raw) => this.#onMessage(raw.toString()));
+    ws.on('close', () => {
+      for (const [id, p] of this.#pending) {
+        clearTimeout(p.timer);
+        p.reject(new Error(`sfu ${this.nodeId}: control channel closed`));
+        this.#pending.delete(id);
+      }
+      if (this.#ws === ws) this.#ws = undefined;
+      this.emit('nodedown', { nodeId: this.nodeId });
+    });
+    ws.on('error', (err) => this.#log.warn({ err: err.message }, 'control channel error'));
+    this.emit('nodeup', { nodeId: this.nodeId });
+    return ws;
+  }
+
+  #onMessage(raw: string): void {
+    const frame = JSON.parse(raw) as ControlReply | { event: keyof SfuControlEvents; data: never };
+    if ('event' in frame) {
+      (this.emit as (e: string, d: unknown) => boolean)(frame.event, frame.data);
+      return;
+    }
+    if (frame.id === null) return;
+    const pending = this.#pending.get(frame.id);
+    if (!pending) return;
+    this.#pending.delete(frame.id);
+    clearTimeout(pending.timer);
+    if (frame.ok) pending.resolve(frame.data);
+    else pending.reject(toError(frame.error));
+  }
+}
+
+function toError(error: { code: string; message: string }): Error {
+  if (error.code === 'not_found' || error.code === 'bad_request' || error.code === 'forbidden') {
+    return new SfuError(error.code, error.message);
+  }
+  return new Error(error.message);
+}

@@ -1,0 +1,136 @@
+// One stream cascaded across separate sfu-node processes on separate loopback addresses,
+// found through real Redis: origin → edge → chained edge, viewers spread over them in real
+// Chromium, a layer switch two hops down, and an edge killed mid-stream.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signalingConfigFromEnv, startPlatform, type Platform } from '@vilokanam/signaling';
+import { SfuProcess } from '../../sfu-node/src/testing/SfuProcess.ts';
+import { launchChromium, mediaContext } from './browser.ts';
+import { readPlayer, startFrameCounter, waitForPlayer } from './player.ts';
+import { goLive, pollUntil, watch } from './studio.ts';
+
+const webDir = fileURLToPath(new URL('../build', import.meta.url));
+const REDIS_URL = process.env.VILO_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/7';
+const secret = randomBytes(32).toString('hex');
+const nodes: SfuProcess[] = [];
+let platform: Platform;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(`${webDir}/index.html`)) throw new Error('web/build is missing: run scripts/setup.sh (npm test does)');
+  const redis = new Redis(REDIS_URL);
+  await redis.flushdb().catch((err: Error) => {
+    throw new Error(`Redis is required at ${REDIS_URL} (scripts/services.sh starts it): ${err.message}`);
+  });
+  redis.disconnect();
+  for (let i = 0; i < 4; i++) {
+    nodes.push(
+      await SfuProcess.start({
+        nodeId: `n${i + 1}`,
+        ip: `127.0.0.${i + 2}`,
+        redisUrl: REDIS_URL,
+        controlSecret: secret,
+        rtcMinPort: 41000 + i * 200,
+        rtcMaxPort: 41199 + i * 200,
+      }),
+    );
+  }
+  platform = await startPlatform(
+    signalingConfigFromEnv({
+      VILO_PORT: '0',
+      VILO_DATA_DIR: 'memory://',
+      VILO_WEB_DIR: webDir,
+      VILO_LOG_LEVEL: 'warn',
+      VILO_SFU_MODE: 'fleet',
+      VILO_REDIS_URL: REDIS_URL,
+      VILO_SFU_CONTROL_SECRET: secret,
+      VILO_VIEWERS_PER_EDGE: '1',
+      VILO_EDGE_FANOUT: '1',
+      VILO_EDGE_IDLE_MS: '500',
+    }),
+    { log: pino({ level: 'warn' }) },
+  );
+  await pollUntil(async () => platform.fleet.nodes().filter((n) => n.ready).length, (n) => n === 4, 15_000, 'four nodes in the fleet');
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.close();
+  await Promise.all(nodes.map((n) => n.stop()));
+});
+
+async function viewerOn(streamId: string): Promise<Page> {
+  const page = await (await mediaContext(browser, platform.url)).newPage();
+  await watch(page, streamId, 30_000);
+  await startFrameCounter(page);
+  await waitForPlayer(page, (p) => p.frames > 30 && p.width > 0, 30_000, 'frames on a new viewer');
+  return page;
+}
+
+describe('cascade across sfu-node hosts', () => {
+  it('spreads viewers over origin and chained edges, switches layers through them, and survives an edge dying', async () => {
+    const studio = await (await mediaContext(browser, platform.url)).newPage();
+    const streamId = await goLive(studio, 'Cascade');
+    const origin = platform.routes.view(streamId)!.origin;
+
+    const a = await viewerOn(streamId);
+    const b = await viewerOn(streamId);
+    const c = await viewerOn(streamId);
+    const route = platform.routes.view(streamId)!;
+    const [e1, e2] = route.edges;
+    expect(route.origin).toBe(origin);
+    expect(route.edges).toHaveLength(2);
+    expect(e1!.parent).toBe(origin);
+    // Fan-out of one per node makes the second edge chain from the first.
+    expect(e2!.parent).toBe(e1!.nodeId);
+    expect(route.viewers).toEqual({ [origin]: 1, [e1!.nodeId]: 1, [e2!.nodeId]: 1 });
+
+    // Each node carries its own viewer's consumers (audio + video).
+    const loadOf = async (id: string) => (await (await fetch(`${nodes.find((n) => n.nodeId === id)!.controlUrl}/load`)).json()) as any;
+    for (const id of [origin, e1!.nodeId, e2!.nodeId]) expect((await loadOf(id)).streams[streamId].consumers).toBe(2);
+
+    // The viewer two hops from the publisher still picks its layer.
+    await c.getByTestId('quality').selectOption('0');
+    const low = await waitForPlayer(c, (p) => p.width > 0 && p.width <= 400, 20_000, 'the low layer through two hops');
+    await c.getByTestId('quality').selectOption('2');
+    const high = await waitForPlayer(c, (p) => p.width >= low.width * 3, 20_000, 'the high layer through two hops');
+    console.log(`[cascade] layer switch two hops down: ${low.width}x${low.height} → ${high.width}x${high.height}`);
+
+    // Kill the chained edge: its viewer reconnects on its own to another node.
+    const victim = nodes.find((n) => n.nodeId === e2!.nodeId)!;
+    const framesA = (await readPlayer(a)).frames;
+    const framesC = (await readPlayer(c)).frames;
+    const killedAt = performance.now();
+    await victim.kill();
+    await pollUntil(() => c.getByTestId('stream-state').textContent(), (s) => s === 'reconnecting' || s === 'connecting', 10_000, 'the viewer to notice');
+    await pollUntil(() => c.getByTestId('stream-state').textContent(), (s) => s === 'live', 20_000, 'the viewer to be live again');
+    // A fresh player element may restart the count; wait for real new frames either way.
+    await startFrameCounter(c);
+    await waitForPlayer(c, (p) => p.frames > 10 && p.width > 0, 20_000, 'frames again after the edge died');
+    const recoveryMs = performance.now() - killedAt;
+    console.log(`[cascade] recovery after killing edge ${victim.nodeId}: ${Math.round(recoveryMs)} ms to frames again (was at frame ${framesC})`);
+    expect(recoveryMs).toBeLessThan(20_000);
+
+    const after = platform.routes.view(streamId)!;
+    expect(after.edges.map((e) => e.nodeId)).not.toContain(victim.nodeId);
+    expect(after.edges).toHaveLength(2);
+    // Viewers elsewhere never stopped.
+    await waitForPlayer(a, (p) => p.frames > framesA + 30, 10_000, 'the origin viewer to keep playing');
+    expect(await b.getByTestId('stream-state').textContent()).toBe('live');
+
+    // The last viewer of an edge leaves: the edge is dropped and its router closed.
+    const replacement = after.edges.find((e) => e.nodeId !== e1!.nodeId)!.nodeId;
+    await c.close();
+    await pollUntil(async () => platform.routes.view(streamId)!.edges.map((e) => e.nodeId), (ids) => !ids.includes(replacement), 10_000, 'the idle edge to go');
+    await pollUntil(async () => (await loadOf(replacement)).routers, (r) => r === 0, 10_000, 'the idle edge router to close');
+
+    await studio.getByTestId('stop-stream').click();
+    await pollUntil(() => b.getByTestId('stream-state').textContent(), (s) => s === 'ended', 10_000, 'the edge viewer to see the end');
+  }, 240_000);
+});

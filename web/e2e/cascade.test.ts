@@ -132,5 +132,34 @@ describe('cascade across sfu-node hosts', () => {
 
     await studio.getByTestId('stop-stream').click();
     await pollUntil(() => b.getByTestId('stream-state').textContent(), (s) => s === 'ended', 10_000, 'the edge viewer to see the end');
+    await Promise.all([a.close(), b.close(), studio.close()]);
+  }, 240_000);
+
+  it('re-publishes to a new origin when the origin dies, and viewers come back', async () => {
+    const studio = await (await mediaContext(browser, platform.url)).newPage();
+    const streamId = await goLive(studio, 'Origin loss');
+    const a = await viewerOn(streamId);
+    const b = await viewerOn(streamId);
+    const before = platform.routes.view(streamId)!;
+    expect(before.edges).toHaveLength(1);
+
+    const victim = nodes.find((n) => n.nodeId === before.origin)!;
+    const killedAt = performance.now();
+    await victim.kill();
+    // Viewers are told, and the studio notices, without anyone pressing anything.
+    await pollUntil(() => a.getByTestId('stream-state').textContent(), (s) => s !== 'live', 10_000, 'viewer a to leave live');
+    await pollUntil(() => studio.getByTestId('studio-state').textContent(), (s) => s === 'live', 30_000, 'the studio to be live again');
+    for (const page of [a, b]) {
+      await pollUntil(() => page.getByTestId('stream-state').textContent(), (s) => s === 'live', 30_000, 'viewers to be live again');
+      await startFrameCounter(page);
+      await waitForPlayer(page, (p) => p.frames > 10 && p.width > 0, 30_000, 'frames from the new origin');
+    }
+    const recoveryMs = performance.now() - killedAt;
+    const after = platform.routes.view(streamId)!;
+    console.log(`[cascade] origin ${victim.nodeId} killed: new origin ${after.origin}, both viewers decoding again after ${Math.round(recoveryMs)} ms`);
+    expect(after.origin).not.toBe(victim.nodeId);
+    expect(after.edges.map((e) => e.nodeId)).not.toContain(victim.nodeId);
+    expect((await platform.store.get(streamId))?.status).toBe('live');
+    await studio.getByTestId('stop-stream').click();
   }, 240_000);
 });

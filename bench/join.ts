@@ -7,11 +7,11 @@
 // and its mediasoup workers with 1 publisher and JOINS viewers.
 // Usage: npm run bench:join  (env JOINS, SAMPLE_SECONDS)
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, mediaContext } from '../web/e2e/browser.ts';
 import { goLive, watch } from '../web/e2e/studio.ts';
+import { mib, percentile, procStat, workersOf } from './lib/proc.ts';
 
 const JOINS = Number(process.env.JOINS ?? 20);
 const SAMPLE_SECONDS = Number(process.env.SAMPLE_SECONDS ?? 10);
@@ -27,37 +27,6 @@ function freePort(): Promise<number> {
   });
 }
 
-/** utime+stime in ticks, and RSS in bytes, from /proc. */
-function procStat(pid: number): { ticks: number; rss: number; ppid: number; name: string } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return {
-    name,
-    ppid: Number(fields[1]),
-    ticks: Number(fields[11]) + Number(fields[12]),
-    rss: Number(fields[21]) * 4096,
-  };
-}
-
-function workersOf(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .filter((p) => {
-      try {
-        const s = procStat(p);
-        return s.ppid === pid && s.name.startsWith('mediasoup-work');
-      } catch {
-        return false;
-      }
-    });
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 const port = await freePort();
 const platform = spawn(process.execPath, ['services/signaling/src/main.ts'], {
   cwd: root,
@@ -71,7 +40,6 @@ await new Promise<void>((resolve, reject) => {
 });
 console.log(`platform up at ${baseURL} (pid ${platform.pid}); ${JOINS} joins, ${SAMPLE_SECONDS}s CPU sample`);
 
-const mib = (b: number) => (b / 2 ** 20).toFixed(0);
 const idle = [platform.pid!, ...workersOf(platform.pid!)].map((p) => procStat(p).rss);
 console.log(`idle rss: platform ${mib(idle[0]!)} MiB (PGlite, Node, signaling, sfu control), workers ${idle.slice(1).map(mib).join(' + ')} MiB`);
 

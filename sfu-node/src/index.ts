@@ -10,3 +10,4 @@ export { ControlServer } from './control/ControlServer.ts';
 export { RemoteSfu } from './control/RemoteSfu.ts';
 export { LoadReporter, REPORT_CHANNEL, REPORT_KEY_PREFIX, type NodeReport } from './LoadReporter.ts';
 export * from './placement/placement.ts';
+export * from './placement/fleet.ts';

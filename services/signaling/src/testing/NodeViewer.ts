@@ -2,6 +2,7 @@
 // signaling protocol over a WebSocket, then ICE, DTLS and SRTP through werift's pure
 // TypeScript stack. It counts packets and frames and reads resolutions from VP8
 // keyframes instead of decoding, so dozens fit on one core.
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { RemoteSdp } from 'mediasoup-client/handlers/sdp/RemoteSdp';
 import { extractDtlsParameters } from 'mediasoup-client/handlers/sdp/commonUtils';
@@ -24,7 +25,8 @@ export interface NodeViewerStats {
 }
 
 export interface NodeViewerEvents {
-  frame: [{ at: number; keyframe: boolean }];
+  /** `id` names the frame across viewers: a hash of its last packet's VP8 payload. */
+  frame: [{ at: number; keyframe: boolean; id: string }];
   /** First frame of a (re)joined session. */
   live: [{ at: number; joinMs: number }];
   lost: [{ at: number; code: number }];
@@ -134,7 +136,10 @@ export class NodeViewer extends EventEmitter<NodeViewerEvents> {
             const at = performance.now();
             this.stats.frames++;
             this.stats.lastFrameAt = at;
-            this.emit('frame', { at, keyframe: vp8?.keyframe ?? false });
+            if (this.listenerCount('frame') > 0) {
+              const id = createHash('sha1').update(rtp.payload.subarray(vp8?.offset ?? 0)).digest('base64');
+              this.emit('frame', { at, keyframe: vp8?.keyframe ?? false, id });
+            }
             if (firstFrame) {
               firstFrame = false;
               this.stats.state = 'live';

@@ -7,10 +7,10 @@ const keyframe = Uint8Array.from([0x90, 0xe0, 0x81, 0x23, 0x05, 0x40, 0x10, 0x02
 
 describe('parseVp8', () => {
   it('reads the resolution of a keyframe behind an extended descriptor', () => {
-    expect(parseVp8(keyframe)).toEqual({ frameStart: true, keyframe: true, width: 1280, height: 720 });
+    expect(parseVp8(keyframe)).toEqual({ frameStart: true, keyframe: true, width: 1280, height: 720, offset: 6 });
   });
   it('marks a delta frame start without a resolution', () => {
-    expect(parseVp8(Uint8Array.from([0x10, 0x01, 0x00, 0x00]))).toEqual({ frameStart: true, keyframe: false, width: undefined, height: undefined });
+    expect(parseVp8(Uint8Array.from([0x10, 0x01, 0x00, 0x00]))).toEqual({ frameStart: true, keyframe: false, width: undefined, height: undefined, offset: 1 });
   });
   it('treats continuation packets as mid-frame', () => {
     expect(parseVp8(Uint8Array.from([0x00, 0xaa, 0xbb]))?.frameStart).toBe(false);

@@ -7,6 +7,8 @@ export interface Vp8Info {
   keyframe: boolean;
   width: number | undefined;
   height: number | undefined;
+  /** Where the VP8 payload starts: an SFU rewrites the descriptor before it, never what follows. */
+  offset: number;
 }
 
 export function parseVp8(payload: Uint8Array): Vp8Info | undefined {
@@ -21,17 +23,18 @@ export function parseVp8(payload: Uint8Array): Vp8Info | undefined {
     if (x & 0x40) i += 1; // TL0PICIDX
     if (x & 0x30) i += 1; // TID / KEYIDX
   }
-  if (!start) return { frameStart: false, keyframe: false, width: undefined, height: undefined };
+  if (!start) return { frameStart: false, keyframe: false, width: undefined, height: undefined, offset: i };
   const h = payload.subarray(i);
   if (h.length < 3) return undefined;
   const keyframe = (h[0]! & 0x01) === 0;
   if (!keyframe || h.length < 10 || h[3] !== 0x9d || h[4] !== 0x01 || h[5] !== 0x2a) {
-    return { frameStart: true, keyframe, width: undefined, height: undefined };
+    return { frameStart: true, keyframe, width: undefined, height: undefined, offset: i };
   }
   return {
     frameStart: true,
     keyframe: true,
     width: (h[6]! | (h[7]! << 8)) & 0x3fff,
     height: (h[8]! | (h[9]! << 8)) & 0x3fff,
+    offset: i,
   };
 }

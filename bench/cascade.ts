@@ -40,6 +40,7 @@ async function addNode(): Promise<SfuProcess> {
     ip: `127.0.0.${i}`,
     redisUrl: REDIS_URL,
     controlSecret: secret,
+    fleet: 'bench-cascade',
     rtcMinPort: 45000 + (i - 10) * 300,
     rtcMaxPort: 45299 + (i - 10) * 300,
   });
@@ -54,6 +55,7 @@ const platform = await startPlatform(
     VILO_DATA_DIR: 'memory://',
     VILO_LOG_LEVEL: 'warn',
     VILO_SFU_MODE: 'fleet',
+      VILO_FLEET: 'bench-cascade',
     VILO_REDIS_URL: REDIS_URL,
     VILO_SFU_CONTROL_SECRET: secret,
     VILO_VIEWERS_PER_EDGE: '1',
@@ -119,6 +121,7 @@ try {
       VILO_DATA_DIR: 'memory://',
       VILO_LOG_LEVEL: 'warn',
       VILO_SFU_MODE: 'fleet',
+      VILO_FLEET: 'bench-cascade',
       VILO_REDIS_URL: REDIS_URL,
       VILO_SFU_CONTROL_SECRET: secret,
       VILO_VIEWERS_PER_EDGE: String(PER_EDGE),

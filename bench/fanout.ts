@@ -21,12 +21,17 @@ if (!workerBin) throw new Error('MEDIASOUP_WORKER_BIN is not set (run through sc
 const listenInfo: types.TransportListenInfo = { protocol: 'udp', ip: '127.0.0.1' };
 const log = pino({ level: 'warn' });
 
+interface Piped {
+  producerId: string;
+  rtpParameters: types.RtpParameters;
+}
+
 /** The consumer side of a measured node: N SRTP pipes to the sink, one per viewer. */
 interface Target {
   label: string;
   pids: () => number[];
   /** Receives the source stream over an SRTP pipe; returns the producer id. */
-  ingest(source: { ip: string; port: number; srtp: types.SrtpParameters; connect: (ip: string, port: number, srtp: unknown) => Promise<types.PipeConsumerParams> }): Promise<string>;
+  ingest(source: { ip: string; port: number; srtp: types.SrtpParameters; connect: (ip: string, port: number, srtp: unknown) => Promise<Piped> }): Promise<string>;
   addViewer(producerId: string, sinkPort: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -113,7 +118,7 @@ async function startSource() {
       async connect(ip: string, port: number, srtp: unknown) {
         await pipe.connect({ ip, port, srtpParameters: srtp as types.SrtpParameters });
         const consumer = await pipe.consume({ producerId: producer.id });
-        return { producerId: producer.id, rtpParameters: consumer.rtpParameters } as unknown as types.PipeConsumerParams & { producerId: string; rtpParameters: types.RtpParameters };
+        return { producerId: producer.id, rtpParameters: consumer.rtpParameters } satisfies Piped;
       },
     },
     close() {
@@ -143,7 +148,7 @@ async function measure(make: () => Promise<Target>): Promise<{ label: string; ro
   const source = await startSource();
   const target = await make();
   const out = await sink();
-  const producerId = await target.ingest(source.pipeEnd as never);
+  const producerId = await target.ingest(source.pipeEnd);
   const rows: Row[] = [];
   let viewers = 0;
   for (const step of STEPS) {
@@ -152,9 +157,11 @@ async function measure(make: () => Promise<Target>): Promise<{ label: string; ro
       viewers++;
     }
     await new Promise((r) => setTimeout(r, 1500));
-    const sent0 = out.packets();
+    const received0 = out.packets();
+    const sent0 = source.feed.sent;
     const cpus = await sampleCpu(target.pids(), SAMPLE_SECONDS);
-    const delivered = (out.packets() - sent0) / SAMPLE_SECONDS / (source.feed.packetsPerSecond * viewers);
+    // Expected = what the source really sent in the window, times the viewers.
+    const delivered = (out.packets() - received0) / ((source.feed.sent - sent0) * viewers);
     const cpu = cpus.reduce((a, b) => a + b, 0);
     rows.push({ viewers, cpu, perCore: viewers / (cpu / 100), delivered });
     const parts = cpus.length > 1 ? ` (node process ${cpus[0]!.toFixed(1)}% + worker ${cpus.slice(1).reduce((a, b) => a + b, 0).toFixed(1)}%)` : '';

@@ -45,21 +45,28 @@ function framePackets(frame: number, seqStart: number): Buffer[] {
 export interface Vp8Source {
   stop(): void;
   readonly packetsPerSecond: number;
+  /** Packets actually sent so far: under CPU contention the source itself can fall behind. */
+  readonly sent: number;
 }
 
 /** Sends the stream to 127.0.0.1:port in real time until stopped. */
 export function startVp8Source(socket: dgram.Socket, port: number): Vp8Source {
   let frame = 0;
   let seq = 1;
+  let sent = 0;
   const perSecond: number[] = [];
   const timer = setInterval(() => {
     const packets = framePackets(frame++, seq);
     seq += packets.length;
     perSecond.push(packets.length);
     for (const p of packets) socket.send(p, port, '127.0.0.1');
+    sent += packets.length;
   }, 1000 / FPS);
   return {
     stop: () => clearInterval(timer),
+    get sent() {
+      return sent;
+    },
     get packetsPerSecond() {
       const last = perSecond.slice(-FPS * 4);
       return (last.reduce((a, b) => a + b, 0) / Math.max(1, last.length)) * FPS;

@@ -15,6 +15,8 @@ export interface SfuProcessOptions {
   rtcMaxPort: number;
   workers?: number;
   capacity?: number;
+  /** Fleet name, so concurrent fleets on one Redis stay apart. */
+  fleet?: string;
   env?: Record<string, string>;
 }
 
@@ -47,6 +49,7 @@ export class SfuProcess {
         VILO_SFU_DRAIN_GRACE_MS: '2000',
         VILO_LOG_LEVEL: 'warn',
         ...(o.capacity ? { VILO_SFU_CAPACITY: String(o.capacity) } : {}),
+        ...(o.fleet ? { VILO_FLEET: o.fleet } : {}),
         ...o.env,
       },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,0 +1,325 @@
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Ledger, SettleResult, WindowUsage } from './Ledger.ts';
+import type { SettlementMetrics } from './SettlementMetrics.ts';
+import {
+  DEFAULT_GRACE_SECONDS,
+  DEFAULT_WINDOW_SECONDS,
+  ORPHAN_INDEX_KEY,
+  OVERDRAFT_CHANNEL,
+  parseViewerSession,
+  parseWindowMember,
+  sessionKey,
+  TICK_INDEX_KEY,
+  ticksKey,
+  windowClosesAt,
+  type OverdraftMessage,
+  type ViewerSession,
+} from './ticks.ts';
+
+export interface SettlementWorkerOptions {
+  redis: Redis;
+  ledger: Ledger;
+  log: Logger;
+  metrics?: SettlementMetrics;
+  windowSeconds?: number;
+  graceSeconds?: number;
+  intervalMs?: number;
+  /** Windows per ledger transaction. */
+  batchSize?: number;
+  /** Unix milliseconds. */
+  now?: () => number;
+  /** Runs after a batch is committed and before Redis is cleaned: the crash window tests aim at. */
+  beforeCleanup?: (results: readonly SettleResult[]) => Promise<void> | void;
+}
+
+export type OverdraftEvent = Omit<OverdraftMessage, 'v'>;
+
+export interface PassSummary {
+  /** Closed windows handled (settled, duplicate, empty or orphaned). */
+  windows: number;
+  settled: number;
+  overdrawn: number;
+  duplicates: number;
+  /** Indexed windows with no ticks left (a crash after DEL, before SREM). */
+  empty: number;
+  orphaned: number;
+  /** Watched seconds in newly settled windows. */
+  ticks: number;
+  billedSeconds: number;
+  batches: number;
+  durationMs: number;
+  /** Seconds between the oldest handled window closing and this pass; 0 when none. */
+  lagSeconds: number;
+}
+
+export interface SettlementWorkerEvents {
+  overdraft: [OverdraftEvent];
+  pass: [PassSummary];
+  /** A pass failed; nothing was lost, the next pass retries. */
+  passerror: [Error];
+}
+
+interface Member {
+  member: string;
+  sessionId: string;
+  window: number;
+}
+
+interface ReadBatch {
+  members: Member[];
+  usages: WindowUsage[];
+  /** Members of `usages`, in the same order. */
+  used: Member[];
+  empty: Member[];
+  orphans: string[];
+}
+
+const SCAN_COUNT = 2000;
+/** SCARD of every key, in order. Multi-key: all keys of a batch must live on one Redis (no cluster). */
+const SCARD_MANY = "local r = {} for i, k in ipairs(KEYS) do r[i] = redis.call('SCARD', k) end return r";
+const META_CACHE_MAX = 200_000;
+
+/**
+ * Folds closed tick windows from Redis into the ledger. Per batch: read tick counts and session
+ * hashes (pipelined), settle in one ledger transaction, and only then delete the ticks and
+ * unindex the windows (one MULTI). A crash anywhere leaves the window indexed or already
+ * settled; a replay finds it settled and only cleans up, so every second is billed at most once
+ * and no committed second is lost.
+ */
+export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
+  readonly #redis: Redis;
+  readonly #ledger: Ledger;
+  readonly #log: Logger;
+  readonly #metrics: SettlementMetrics | undefined;
+  readonly #w: number;
+  readonly #grace: number;
+  readonly #intervalMs: number;
+  readonly #batchSize: number;
+  readonly #now: () => number;
+  readonly #beforeCleanup: SettlementWorkerOptions['beforeCleanup'];
+  /** Session hashes are immutable once written (the price is fixed at join), so they cache safely. */
+  readonly #meta = new Map<string, ViewerSession>();
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+  #stopped = true;
+
+  constructor(opts: SettlementWorkerOptions) {
+    super();
+    this.#redis = opts.redis;
+    this.#ledger = opts.ledger;
+    this.#log = opts.log.child({ component: 'settlement-worker' });
+    this.#metrics = opts.metrics;
+    this.#w = opts.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
+    this.#grace = opts.graceSeconds ?? DEFAULT_GRACE_SECONDS;
+    this.#intervalMs = opts.intervalMs ?? 2000;
+    this.#batchSize = opts.batchSize ?? 2000;
+    this.#now = opts.now ?? Date.now;
+    this.#beforeCleanup = opts.beforeCleanup;
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    const tick = (): void => {
+      this.#running = this.runOnce()
+        .catch((err: Error) => {
+          this.#metrics?.passErrors.inc();
+          this.#log.error({ err }, 'settlement pass failed; retrying');
+          this.emit('passerror', err);
+        })
+        .finally(() => {
+          if (!this.#stopped) this.#timer = setTimeout(tick, this.#intervalMs);
+        });
+    };
+    tick();
+  }
+
+  /** Stops scheduling and waits for the pass in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  /** Settles every window closed now, in batches; the next batch's Redis reads overlap this one's ledger write. */
+  async runOnce(): Promise<PassSummary> {
+    const started = performance.now();
+    const nowS = Math.floor(this.#now() / 1000);
+    const sum: PassSummary = { windows: 0, settled: 0, overdrawn: 0, duplicates: 0, empty: 0, orphaned: 0, ticks: 0, billedSeconds: 0, batches: 0, durationMs: 0, lagSeconds: 0 };
+    let oldestClose = Infinity;
+    const seen = new Set<string>();
+    let pending: Member[] = [];
+    let inflight: Promise<void> | undefined;
+    const flush = async (members: Member[]): Promise<void> => {
+      const read = await this.#read(members);
+      await inflight;
+      inflight = this.#commit(read, sum);
+      // Awaited by the next flush or at the end; meanwhile a rejection must not count as unhandled.
+      inflight.catch(() => undefined);
+    };
+    let cursor = '0';
+    do {
+      const [next, members] = await this.#redis.sscan(TICK_INDEX_KEY, cursor, 'COUNT', SCAN_COUNT);
+      cursor = next;
+      const invalid: string[] = [];
+      for (const member of members) {
+        // SSCAN may return a member twice; a second settle would only be a duplicate, but skip it.
+        if (seen.has(member)) continue;
+        seen.add(member);
+        const parsed = parseWindowMember(member);
+        if (!parsed) {
+          invalid.push(member);
+          continue;
+        }
+        const closesAt = windowClosesAt(parsed.window, this.#w, this.#grace);
+        if (nowS < closesAt) continue;
+        oldestClose = Math.min(oldestClose, closesAt);
+        pending.push({ member, ...parsed });
+        if (pending.length >= this.#batchSize) {
+          const batch = pending;
+          pending = [];
+          await flush(batch);
+        }
+      }
+      if (invalid.length) {
+        await this.#quarantine(invalid);
+        sum.orphaned += invalid.length;
+        sum.windows += invalid.length;
+      }
+    } while (cursor !== '0');
+    if (pending.length) await flush(pending);
+    await inflight;
+    sum.durationMs = performance.now() - started;
+    sum.lagSeconds = oldestClose === Infinity ? 0 : Math.max(0, nowS - oldestClose);
+    this.#metrics?.lag.set(sum.lagSeconds);
+    this.#metrics?.openWindows.set(await this.#redis.scard(TICK_INDEX_KEY));
+    if (sum.windows) this.#log.info(sum, 'settlement pass');
+    this.emit('pass', sum);
+    return sum;
+  }
+
+  async #read(members: Member[]): Promise<ReadBatch> {
+    const pipe = this.#redis.pipeline();
+    // One command for the whole batch's counts: thousands of SCARDs cost more in the client than in Redis.
+    pipe.eval(SCARD_MANY, members.length, ...members.map((m) => ticksKey(m.sessionId, m.window)));
+    const unknown = [...new Set(members.map((m) => m.sessionId).filter((s) => !this.#meta.has(s)))];
+    for (const s of unknown) pipe.hgetall(sessionKey(s));
+    const replies = (await pipe.exec()) ?? [];
+    for (const [err] of replies) if (err) throw err;
+    const counts = replies[0]![1] as number[];
+    unknown.forEach((s, i) => {
+      const session = parseViewerSession(s, replies[1 + i]![1] as Record<string, string>);
+      if (!session) return;
+      if (this.#meta.size >= META_CACHE_MAX) this.#meta.delete(this.#meta.keys().next().value!);
+      this.#meta.set(s, session);
+    });
+    const out: ReadBatch = { members, usages: [], used: [], empty: [], orphans: [] };
+    members.forEach((m, i) => {
+      const count = counts[i]!;
+      const meta = this.#meta.get(m.sessionId);
+      if (count === 0) out.empty.push(m);
+      else if (!meta) out.orphans.push(m.member);
+      else {
+        if (count > this.#w) this.#log.warn({ sessionId: m.sessionId, window: m.window, count }, 'more ticks than seconds in the window; W mismatch?');
+        out.used.push(m);
+        out.usages.push({
+          sessionId: m.sessionId,
+          window: m.window,
+          seconds: Math.min(count, this.#w),
+          pricePerSecond: meta.pricePerSecond,
+          viewer: meta.viewer,
+          creator: meta.creator,
+          stream: meta.stream,
+        });
+      }
+    });
+    return out;
+  }
+
+  async #commit(b: ReadBatch, sum: PassSummary): Promise<void> {
+    const end = this.#metrics?.batchDuration.startTimer();
+    const results = b.usages.length ? await this.#ledger.settleWindows(b.usages) : [];
+    await this.#beforeCleanup?.(results);
+
+    const overdrawn = new Map<string, OverdraftEvent>();
+    let settled = 0;
+    let duplicates = 0;
+    let ticks = 0;
+    let billed = 0;
+    for (const r of results) {
+      if (r.status === 'duplicate') {
+        duplicates++;
+        continue;
+      }
+      settled++;
+      ticks += r.seconds;
+      billed += r.billedSeconds;
+      if (r.status === 'overdrawn') {
+        // One report per session per batch: its first short window, and every unbilled second.
+        const prev = overdrawn.get(r.sessionId);
+        const unbilled = r.seconds - r.billedSeconds + (prev?.unbilledSeconds ?? 0);
+        const window = Math.min(r.window, prev?.window ?? Infinity);
+        overdrawn.set(r.sessionId, { sessionId: r.sessionId, viewer: r.viewer, stream: r.stream, window, unbilledSeconds: unbilled });
+      }
+    }
+    // Tell the media side before cleaning up: a crash in between only repeats the cleanup.
+    if (overdrawn.size) {
+      const pipe = this.#redis.pipeline();
+      for (const ev of overdrawn.values()) pipe.publish(OVERDRAFT_CHANNEL, JSON.stringify({ v: 1, ...ev } satisfies OverdraftMessage));
+      await pipe.exec();
+      for (const ev of overdrawn.values()) {
+        this.#log.warn(ev, 'viewer overdrawn');
+        this.emit('overdraft', ev);
+      }
+    }
+
+    const done = [...b.used, ...b.empty];
+    if (done.length) {
+      const replies = await this.#redis
+        .multi()
+        .del(...done.map((m) => ticksKey(m.sessionId, m.window)))
+        .srem(TICK_INDEX_KEY, ...done.map((m) => m.member))
+        .exec();
+      if (!replies) throw new Error('redis cleanup aborted');
+      for (const [err] of replies) if (err) throw err;
+    }
+    if (b.orphans.length) await this.#quarantine(b.orphans);
+
+    const ov = results.filter((r) => r.status === 'overdrawn').length;
+    sum.windows += b.members.length;
+    sum.settled += settled - ov;
+    sum.overdrawn += ov;
+    sum.duplicates += duplicates;
+    sum.empty += b.empty.length;
+    sum.orphaned += b.orphans.length;
+    sum.ticks += ticks;
+    sum.billedSeconds += billed;
+    sum.batches++;
+    const m = this.#metrics;
+    if (m) {
+      m.windows.inc({ outcome: 'settled' }, settled - ov);
+      m.windows.inc({ outcome: 'overdrawn' }, ov);
+      m.windows.inc({ outcome: 'duplicate' }, duplicates);
+      m.windows.inc({ outcome: 'empty' }, b.empty.length);
+      m.duplicates.inc(duplicates);
+      m.ticksSettled.inc(ticks);
+      m.secondsBilled.inc(billed);
+      m.overdrafts.inc(overdrawn.size);
+      end?.();
+    }
+  }
+
+  /**
+   * Windows whose session hash is missing or malformed cannot be billed; they move to the
+   * orphan index with their ticks kept, so an operator can fix the hash and SMOVE them back.
+   */
+  async #quarantine(members: string[]): Promise<void> {
+    const multi = this.#redis.multi();
+    for (const member of members) multi.smove(TICK_INDEX_KEY, ORPHAN_INDEX_KEY, member);
+    await multi.exec();
+    this.#metrics?.orphans.inc(members.length);
+    this.#log.error({ count: members.length, sample: members.slice(0, 5) }, 'windows without a usable session hash set aside');
+  }
+}

@@ -1,0 +1,89 @@
+import type { Queryable } from './db/Database.ts';
+
+/**
+ * Checks every ledger invariant from the raw tables and returns what is violated (empty when
+ * the ledger is sound). Tests run it after every case; a reconciler can run it on a replica.
+ */
+export async function auditLedger(db: Queryable): Promise<string[]> {
+  const problems: string[] = [];
+  const check = async (label: string, sql: string): Promise<void> => {
+    const rows = await db.query<{ v: string }>(sql);
+    for (const r of rows.slice(0, 5)) problems.push(`${label}: ${r.v}`);
+  };
+
+  await check('entries do not sum to zero', `SELECT sum(amount)::text AS v FROM ledger_entries HAVING sum(amount) <> 0`);
+  await check('txn does not balance', `SELECT txn_id::text AS v FROM ledger_entries GROUP BY txn_id HAVING sum(amount) <> 0`);
+  await check(
+    'balance differs from its entries',
+    `SELECT a.id || ' ' || a.balance || ' vs ' || coalesce(e.s, 0) AS v
+     FROM ledger_accounts a LEFT JOIN (SELECT account, sum(amount) AS s FROM ledger_entries GROUP BY account) e ON e.account = a.id
+     WHERE a.balance <> coalesce(e.s, 0)`,
+  );
+  await check('negative balance', `SELECT id || ' ' || balance AS v FROM ledger_accounts WHERE kind <> 'escrow' AND balance < 0`);
+  await check(
+    'window money wrong',
+    `SELECT session_id || ':' || "window" AS v FROM settled_windows
+     WHERE amount <> billed_seconds * price OR creator_amount <> div(amount * 90, 100)
+        OR creator_amount + platform_amount <> amount OR billed_seconds > seconds OR (amount > 0) <> (txn_id IS NOT NULL)`,
+  );
+  await check(
+    'window references a missing txn or batch',
+    `SELECT s.session_id || ':' || s."window" AS v FROM settled_windows s
+     WHERE (s.txn_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ledger_txns t WHERE t.id = s.txn_id AND t.kind = 'watch'))
+        OR (s.payout_batch_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM payout_batches b WHERE b.id = s.payout_batch_id))`,
+  );
+  // Watch txns move exactly what the windows say, account kind by account kind.
+  await check(
+    'watch entries differ from windows',
+    `WITH w AS (SELECT coalesce(sum(amount), 0) AS paid, coalesce(sum(creator_amount), 0) AS creator,
+                       coalesce(sum(platform_amount), 0) AS platform FROM settled_windows),
+          e AS (SELECT coalesce(sum(e.amount) FILTER (WHERE a.kind = 'viewer'), 0) AS viewer,
+                       coalesce(sum(e.amount) FILTER (WHERE a.kind = 'creator'), 0) AS creator,
+                       coalesce(sum(e.amount) FILTER (WHERE a.kind = 'platform'), 0) AS platform
+                FROM ledger_entries e JOIN ledger_txns t ON t.id = e.txn_id AND t.kind = 'watch'
+                JOIN ledger_accounts a ON a.id = e.account)
+     SELECT w.paid || '/' || w.creator || '/' || w.platform || ' vs ' || -e.viewer || '/' || e.creator || '/' || e.platform AS v
+     FROM w, e WHERE w.paid <> -e.viewer OR w.creator <> e.creator OR w.platform <> e.platform`,
+  );
+  await check(
+    'creator balance differs from unpaid windows',
+    `SELECT a.owner || ' ' || a.balance || ' vs ' || coalesce(w.s, 0) AS v
+     FROM ledger_accounts a LEFT JOIN (SELECT creator, sum(creator_amount) AS s FROM settled_windows
+                                       WHERE payout_batch_id IS NULL GROUP BY creator) w ON w.creator = a.owner
+     WHERE a.kind = 'creator' AND a.balance <> coalesce(w.s, 0)`,
+  );
+  await check(
+    'payout_pending differs from open batches',
+    `SELECT a.owner || ' ' || a.balance || ' vs ' || coalesce(i.s, 0) AS v
+     FROM ledger_accounts a LEFT JOIN (SELECT i.creator, sum(i.amount) AS s FROM payout_items i
+                                       JOIN payout_batches b ON b.id = i.batch_id AND b.status IN ('pending', 'submitted')
+                                       GROUP BY i.creator) i ON i.creator = a.owner
+     WHERE a.kind = 'payout_pending' AND a.balance <> coalesce(i.s, 0)`,
+  );
+  await check(
+    'batch total differs from its items or windows',
+    `SELECT b.id AS v FROM payout_batches b
+     LEFT JOIN (SELECT batch_id, sum(amount) AS s FROM payout_items GROUP BY batch_id) i ON i.batch_id = b.id
+     LEFT JOIN (SELECT payout_batch_id, sum(creator_amount) AS s, count(*) AS n FROM settled_windows
+                WHERE payout_batch_id IS NOT NULL GROUP BY payout_batch_id) w ON w.payout_batch_id = b.id
+     WHERE b.total <> coalesce(i.s, 0)
+        OR (b.status IN ('pending', 'submitted', 'finalized') AND (b.total <> coalesce(w.s, 0) OR b.window_count <> coalesce(w.n, 0)))
+        OR (b.status IN ('failed', 'expired') AND w.n IS NOT NULL)`,
+  );
+  // The escrow address must hold what was deposited minus what was paid out.
+  await check(
+    'escrow differs from deposits minus payouts',
+    `SELECT a.balance || ' vs ' || (coalesce(p.s, 0) - coalesce(d.s, 0)) AS v
+     FROM ledger_accounts a,
+          (SELECT sum(amount) AS s FROM deposits) d,
+          (SELECT sum(i.amount) AS s FROM payout_items i JOIN payout_batches b ON b.id = i.batch_id AND b.status = 'finalized') p
+     WHERE a.id = 'escrow' AND a.balance <> coalesce(p.s, 0) - coalesce(d.s, 0)`,
+  );
+  return problems;
+}
+
+/** Sum of every ledger entry, as a bigint (zero in a sound double-entry ledger). */
+export async function entriesTotal(db: Queryable): Promise<bigint> {
+  const [row] = await db.query<{ s: string }>('SELECT coalesce(sum(amount), 0)::text AS s FROM ledger_entries');
+  return BigInt(row!.s);
+}

@@ -1,0 +1,29 @@
+export { auditLedger, entriesTotal } from './audit.ts';
+export { settlementConfigFromEnv, type SettlementConfig } from './config.ts';
+export { migrate, openDatabase, type Database, type DatabaseOptions, type Queryable } from './db/Database.ts';
+export {
+  Ledger,
+  type DepositInput,
+  type DepositResult,
+  type DuplicateWindowResult,
+  type Earnings,
+  type HistoryEntry,
+  type SettledWindowResult,
+  type SettleResult,
+  type WindowUsage,
+} from './Ledger.ts';
+export { creatorAccount, ESCROW_ACCOUNT, payoutPendingAccount, PLATFORM_ACCOUNT, viewerAccount } from './ledgerSql.ts';
+export { CREATOR_SHARE_PERCENT, parsePlanck, splitWatch, type WatchSplit } from './money.ts';
+export {
+  PayoutBook,
+  type CreateBatchResult,
+  type PayoutInclusion,
+  type MerkleRootFn,
+  type PayoutBatchRecord,
+  type PayoutItem,
+  type PayoutLeaf,
+  type PayoutStatus,
+} from './PayoutBook.ts';
+export { SettlementMetrics } from './SettlementMetrics.ts';
+export { SettlementWorker, type OverdraftEvent, type PassSummary, type SettlementWorkerEvents, type SettlementWorkerOptions } from './SettlementWorker.ts';
+export * from './ticks.ts';

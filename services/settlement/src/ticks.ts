@@ -1,0 +1,138 @@
+// The Redis contract between the media side (signaling, sfu-node) and settlement. Both sides
+// import these functions, so the key layout lives in one place.
+//
+//   HASH vilo:vsession:<sessionId>   viewer, creator, stream, price (planck/s), joinedAt (ms)
+//   SET  vilo:ticks:<sessionId>:<w>  unix seconds media flowed in window w = floor(s / W)
+//   SET  vilo:tickwin                "<sessionId>:<w>" for every window holding ticks
+//   SET  vilo:tickwin:orphan         windows set aside because their session hash is unusable
+//   PUBSUB vilo:overdraft            OverdraftMessage JSON
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+
+export const SESSION_KEY_PREFIX = 'vilo:vsession:';
+export const TICKS_KEY_PREFIX = 'vilo:ticks:';
+export const TICK_INDEX_KEY = 'vilo:tickwin';
+export const ORPHAN_INDEX_KEY = 'vilo:tickwin:orphan';
+export const OVERDRAFT_CHANNEL = 'vilo:overdraft';
+export const DEFAULT_WINDOW_SECONDS = 10;
+export const DEFAULT_GRACE_SECONDS = 5;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export const sessionKey = (sessionId: string): string => SESSION_KEY_PREFIX + sessionId;
+export const ticksKey = (sessionId: string, window: number): string => `${TICKS_KEY_PREFIX}${sessionId}:${window}`;
+export const windowMember = (sessionId: string, window: number): string => `${sessionId}:${window}`;
+
+export function windowOf(unixSecond: number, windowSeconds: number): number {
+  return Math.floor(unixSecond / windowSeconds);
+}
+
+/** The unix second from which a window is closed: no tick for it is expected any more. */
+export function windowClosesAt(window: number, windowSeconds: number, graceSeconds: number): number {
+  return (window + 1) * windowSeconds + graceSeconds;
+}
+
+export function parseWindowMember(member: string): { sessionId: string; window: number } | undefined {
+  const i = member.lastIndexOf(':');
+  const sessionId = member.slice(0, i);
+  const window = Number(member.slice(i + 1));
+  if (i <= 0 || !UUID.test(sessionId) || !/^\d+$/.test(member.slice(i + 1)) || !Number.isSafeInteger(window)) return undefined;
+  return { sessionId, window };
+}
+
+/** A viewer session as signaling records it at join. The price is fixed for the session. */
+export interface ViewerSession {
+  sessionId: string;
+  viewer: string;
+  creator: string;
+  stream: string;
+  /** Planck per second. */
+  pricePerSecond: bigint;
+  joinedAt: number;
+}
+
+// The same rules the ledger enforces: a hash that passes here can always be settled, so one
+// bad hash cannot wedge a whole batch.
+const AccountId = z.string().regex(/^[\x21-\x7e]{1,128}$/);
+/** An hour of watching at the highest price must still fit in u128. */
+const MAX_PRICE = ((1n << 128n) - 1n) / 3600n;
+const SessionHash = z.object({
+  viewer: AccountId,
+  creator: AccountId,
+  stream: z.string().min(1).max(128),
+  price: z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,38})$/, 'price: planck per second as a decimal string')
+    .refine((p) => BigInt(p) <= MAX_PRICE, 'price: too large'),
+  joinedAt: z.string().regex(/^\d{1,16}$/),
+});
+
+/** Parses the session hash; undefined when it is missing or malformed. */
+export function parseViewerSession(sessionId: string, hash: Record<string, string>): ViewerSession | undefined {
+  const parsed = SessionHash.safeParse(hash);
+  if (!parsed.success || !UUID.test(sessionId)) return undefined;
+  const h = parsed.data;
+  return { sessionId, viewer: h.viewer, creator: h.creator, stream: h.stream, pricePerSecond: BigInt(h.price), joinedAt: Number(h.joinedAt) };
+}
+
+async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {
+  const results = await multi.exec();
+  if (!results) throw new Error('redis transaction aborted');
+  for (const [err] of results) if (err) throw err;
+}
+
+/** Signaling, at join. Writes the whole hash at once so the worker never sees half of it. */
+export async function openViewerSession(redis: Redis, s: ViewerSession): Promise<void> {
+  if (!UUID.test(s.sessionId)) throw new Error('sessionId: not a lowercase uuid');
+  const hash = { viewer: s.viewer, creator: s.creator, stream: s.stream, price: s.pricePerSecond.toString(), joinedAt: String(s.joinedAt) };
+  const checked = SessionHash.safeParse(hash);
+  if (!checked.success) throw new Error(`viewer session: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  await redis.hset(sessionKey(s.sessionId), hash);
+}
+
+/**
+ * Signaling, at leave. The hash must outlive the session's last window (W + grace + worker
+ * lag), so it expires rather than being deleted; the default leaves a day for a stalled worker.
+ */
+export async function closeViewerSession(redis: Redis, sessionId: string, ttlSeconds = 86_400): Promise<void> {
+  await redis.expire(sessionKey(sessionId), ttlSeconds);
+}
+
+/**
+ * sfu-node, once per second per viewer session with media flowing. The tick set and the index
+ * change in one MULTI, so a window with ticks is always indexed. A repeated tick for the same
+ * second is a no-op: the set holds seconds, not counts.
+ */
+export async function recordTick(redis: Redis, sessionId: string, unixSecond: number, windowSeconds = DEFAULT_WINDOW_SECONDS): Promise<void> {
+  await recordTicks(redis, [{ sessionId, unixSecond }], windowSeconds);
+}
+
+/** Many sessions' ticks in one MULTI and one round trip (an sfu-node ticks all its viewers each second). */
+export async function recordTicks(
+  redis: Redis,
+  ticks: readonly { sessionId: string; unixSecond: number }[],
+  windowSeconds = DEFAULT_WINDOW_SECONDS,
+): Promise<void> {
+  if (ticks.length === 0) return;
+  const multi = redis.multi();
+  for (const { sessionId, unixSecond } of ticks) {
+    if (!Number.isSafeInteger(unixSecond) || unixSecond < 0) throw new Error('unixSecond: must be a non-negative integer');
+    const w = windowOf(unixSecond, windowSeconds);
+    multi.sadd(ticksKey(sessionId, w), String(unixSecond));
+    multi.sadd(TICK_INDEX_KEY, windowMember(sessionId, w));
+  }
+  await execOrThrow(multi);
+}
+
+/** Published on OVERDRAFT_CHANNEL: stop this session's consumers and tell the player why. */
+export const OverdraftMessage = z.object({
+  v: z.literal(1),
+  sessionId: z.string(),
+  viewer: z.string(),
+  stream: z.string(),
+  /** The first window the viewer could not pay for in full. */
+  window: z.number().int(),
+  /** Seconds watched but not billed, for lack of balance, in the windows this report covers. */
+  unbilledSeconds: z.number().int(),
+});
+export type OverdraftMessage = z.infer<typeof OverdraftMessage>;

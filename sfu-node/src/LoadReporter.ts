@@ -12,8 +12,19 @@ export interface NodeReport extends SfuLoad {
   at: number;
 }
 
+/** The default fleet's names; other fleets on the same Redis get their own (see below). */
 export const REPORT_KEY_PREFIX = 'vilo:sfu:node:';
 export const REPORT_CHANNEL = 'vilo:sfu:load';
+
+// Redis pub/sub channels are shared by every database index on a server, so fleets sharing
+// a Redis are told apart by name, not by database number.
+export function reportKeyPrefix(fleet = 'default'): string {
+  return fleet === 'default' ? REPORT_KEY_PREFIX : `vilo:sfu:${fleet}:node:`;
+}
+
+export function reportChannel(fleet = 'default'): string {
+  return fleet === 'default' ? REPORT_CHANNEL : `vilo:sfu:${fleet}:load`;
+}
 
 /**
  * Publishes this node's load to Redis every few seconds. The key expires after three
@@ -25,15 +36,19 @@ export class LoadReporter {
   readonly #log: Logger;
   readonly #identity: { nodeId: string; controlUrl: string; capacity: number };
   readonly #intervalMs: number;
+  readonly #key: string;
+  readonly #channel: string;
   #timer: NodeJS.Timeout | undefined;
   draining = false;
 
-  constructor(node: SfuNode, redis: Redis, identity: LoadReporter['identity'], log: Logger, intervalMs = 2000) {
+  constructor(node: SfuNode, redis: Redis, identity: LoadReporter['identity'], log: Logger, opts: { intervalMs?: number; fleet?: string } = {}) {
     this.#node = node;
     this.#redis = redis;
     this.#identity = identity;
     this.#log = log;
-    this.#intervalMs = intervalMs;
+    this.#intervalMs = opts.intervalMs ?? 2000;
+    this.#key = reportKeyPrefix(opts.fleet) + identity.nodeId;
+    this.#channel = reportChannel(opts.fleet);
   }
 
   get identity(): { nodeId: string; controlUrl: string; capacity: number } {
@@ -53,14 +68,14 @@ export class LoadReporter {
     const json = JSON.stringify(report);
     await this.#redis
       .multi()
-      .set(REPORT_KEY_PREFIX + this.#identity.nodeId, json, 'PX', this.#intervalMs * 3)
-      .publish(REPORT_CHANNEL, json)
+      .set(this.#key, json, 'PX', this.#intervalMs * 3)
+      .publish(this.#channel, json)
       .exec();
     return report;
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    await this.#redis.del(REPORT_KEY_PREFIX + this.#identity.nodeId);
+    await this.#redis.del(this.#key);
   }
 }

@@ -82,7 +82,8 @@ export interface SfuControlEvents {
 
 export interface SfuControl extends EventEmitter<SfuControlEvents> {
   routerCapabilities(streamId: string): Promise<unknown>;
-  createTransport(streamId: string, direction: TransportDirection): Promise<TransportParams>;
+  /** A recv transport with a `sessionId` is metered: one tick per second of real media. */
+  createTransport(streamId: string, direction: TransportDirection, opts?: { sessionId?: string }): Promise<TransportParams>;
   connectTransport(transportId: string, dtlsParameters: unknown): Promise<void>;
   restartIce(transportId: string): Promise<unknown>;
   closeTransport(transportId: string): void;
@@ -91,6 +92,8 @@ export interface SfuControl extends EventEmitter<SfuControlEvents> {
   producers(streamId: string): Promise<ProducerInfo[]>;
   consume(transportId: string, producerId: string, rtpCapabilities: unknown): Promise<ConsumerParams>;
   resumeConsumer(consumerId: string): Promise<void>;
+  /** A paused player: media stops, and so does metering. */
+  pauseConsumer(consumerId: string): Promise<void>;
   setConsumerLayer(consumerId: string, layer: 'auto' | number): Promise<void>;
   closeStream(streamId: string): void;
   load(): Promise<SfuLoad>;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { mediaCodecs, type SfuNodeConfig } from './config.ts';
+import { Meter, type TickSink } from './Meter.ts';
 import { preferredLayersFor, spatialLayerCount } from './layers.ts';
 import {
   SfuError,
@@ -39,12 +40,14 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
   readonly #byProducer = new Map<string, StreamRouter>();
   readonly #byConsumer = new Map<string, StreamRouter>();
   readonly #byPipe = new Map<string, StreamRouter>();
+  readonly meter: Meter | undefined;
 
-  constructor(config: SfuNodeConfig, log: Logger) {
+  constructor(config: SfuNodeConfig, log: Logger, opts: { tickSink?: TickSink } = {}) {
     super();
     this.#config = config;
     this.#log = log;
     this.pool = new WorkerPool(config, log);
+    if (opts.tickSink) this.meter = new Meter(opts.tickSink, log.child({ component: 'meter' }));
   }
 
   async start(): Promise<void> {
@@ -52,6 +55,7 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
   }
 
   close(): void {
+    this.meter?.close();
     for (const stream of this.#streams.values()) stream.close();
     this.pool.close();
   }
@@ -64,10 +68,15 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     return (await this.#stream(streamId)).router.rtpCapabilities;
   }
 
-  async createTransport(streamId: string, direction: TransportDirection): Promise<TransportParams> {
+  async createTransport(streamId: string, direction: TransportDirection, opts: { sessionId?: string } = {}): Promise<TransportParams> {
     const stream = await this.#stream(streamId);
     const transport = await stream.createTransport(direction);
     this.#byTransport.set(transport.id, stream);
+    if (opts.sessionId && direction === 'recv' && this.meter) {
+      this.meter.watch(opts.sessionId, transport, () =>
+        [...stream.consumers.values()].filter((c) => c.appData.transportId === transport.id),
+      );
+    }
     transport.observer.once('close', () => this.#byTransport.delete(transport.id));
     transport.on('dtlsstatechange', (state) => {
       if (state === 'failed' || state === 'closed') {
@@ -161,7 +170,7 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     }
     if (!canConsume) throw new SfuError('bad_request', 'rtpCapabilities cannot consume this producer');
 
-    const consumer = await entry.transport.consume({ producerId, rtpCapabilities: caps, paused: true });
+    const consumer = await entry.transport.consume({ producerId, rtpCapabilities: caps, paused: true, appData: { transportId } });
     const streamId = stream.streamId;
     stream.consumers.set(consumer.id, consumer);
     this.#byConsumer.set(consumer.id, stream);
@@ -194,6 +203,10 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     await consumer.resume();
     // A fresh viewer needs a keyframe now, not at the publisher's next periodic one.
     if (consumer.kind === 'video') await consumer.requestKeyFrame();
+  }
+
+  async pauseConsumer(consumerId: string): Promise<void> {
+    await this.#consumer(consumerId).pause();
   }
 
   async setConsumerLayer(consumerId: string, layer: 'auto' | number): Promise<void> {

@@ -7,6 +7,7 @@ import { sfuConfigFromEnv } from './config.ts';
 import { ControlAuth } from './control/ControlAuth.ts';
 import { ControlServer } from './control/ControlServer.ts';
 import { LoadReporter } from './LoadReporter.ts';
+import { RedisTickSink } from './RedisTickSink.ts';
 import { SfuNode } from './SfuNode.ts';
 
 const env = process.env;
@@ -20,7 +21,9 @@ const config = sfuConfigFromEnv(env);
 const nodeId = env.VILO_SFU_NODE_ID || os.hostname();
 const drainGraceMs = Number(env.VILO_SFU_DRAIN_GRACE_MS ?? 60_000);
 
-const node = new SfuNode(config, log);
+// Metering needs Redis: ticks land in settlement's windows there.
+const redis = env.VILO_REDIS_URL ? new Redis(env.VILO_REDIS_URL) : undefined;
+const node = new SfuNode(config, log, redis ? { tickSink: new RedisTickSink(redis) } : {});
 await node.start();
 const server = new ControlServer(node, new ControlAuth(secret), log);
 const controlUrl = await server.listen(Number(env.VILO_SFU_CONTROL_PORT ?? 7070), env.VILO_SFU_CONTROL_HOST ?? '127.0.0.1');
@@ -29,7 +32,7 @@ const capacity = Number(env.VILO_SFU_CAPACITY ?? config.numWorkers * 800);
 
 let reporter: LoadReporter | undefined;
 if (env.VILO_REDIS_URL) {
-  reporter = new LoadReporter(node, new Redis(env.VILO_REDIS_URL, { lazyConnect: false }), { nodeId, controlUrl, capacity }, log);
+  reporter = new LoadReporter(node, redis!, { nodeId, controlUrl, capacity }, log, { fleet: env.VILO_FLEET || 'default' });
   reporter.start();
 }
 log.info({ nodeId, controlUrl, capacity, media: config.announcedAddress ?? config.listenIp }, 'sfu-node ready');

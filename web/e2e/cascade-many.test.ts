@@ -34,6 +34,7 @@ beforeAll(async () => {
         redisUrl: REDIS_URL,
         controlSecret: secret,
         rtcMinPort: 42000 + i * 200,
+        fleet: 'e2e-crowd',
         rtcMaxPort: 42199 + i * 200,
       }),
     );
@@ -45,6 +46,7 @@ beforeAll(async () => {
       VILO_WEB_DIR: fileURLToPath(new URL('../build', import.meta.url)),
       VILO_LOG_LEVEL: 'warn',
       VILO_SFU_MODE: 'fleet',
+      VILO_FLEET: 'e2e-crowd',
       VILO_REDIS_URL: REDIS_URL,
       VILO_SFU_CONTROL_SECRET: secret,
       VILO_VIEWERS_PER_EDGE: String(PER_EDGE),

@@ -36,6 +36,7 @@ beforeAll(async () => {
         redisUrl: REDIS_URL,
         controlSecret: secret,
         rtcMinPort: 41000 + i * 200,
+        fleet: 'e2e-cascade',
         rtcMaxPort: 41199 + i * 200,
       }),
     );
@@ -47,6 +48,7 @@ beforeAll(async () => {
       VILO_WEB_DIR: webDir,
       VILO_LOG_LEVEL: 'warn',
       VILO_SFU_MODE: 'fleet',
+      VILO_FLEET: 'e2e-cascade',
       VILO_REDIS_URL: REDIS_URL,
       VILO_SFU_CONTROL_SECRET: secret,
       VILO_VIEWERS_PER_EDGE: '1',

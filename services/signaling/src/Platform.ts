@@ -6,6 +6,9 @@ import type { Logger } from 'pino';
 import { Redis } from 'ioredis';
 import { ControlAuth, SfuNode, registerSfuMetrics, sfuConfigFromEnv } from '@vilokanam/sfu-node';
 import type { SignalingConfig } from './config.ts';
+import type { Account, AccountStore } from './auth/AccountStore.ts';
+import { createAuth, type AuthOptions } from './auth/Auth.ts';
+import { walletCryptoReady } from './auth/wallet.ts';
 import { openDatabase, type Database } from './db/Database.ts';
 import type { Fleet } from './fleet/Fleet.ts';
 import { LocalFleet } from './fleet/LocalFleet.ts';
@@ -25,6 +28,9 @@ export interface Platform {
   log: Logger;
   db: Database;
   store: StreamStore;
+  accounts: AccountStore;
+  /** The signed-in account for a Cookie header; the WebSocket upgrade uses it. */
+  accountFromCookieHeader(header: string | undefined): Promise<Account | undefined>;
   /** The in-process node, in embedded mode. */
   sfu: SfuNode | undefined;
   fleet: Fleet;
@@ -39,7 +45,7 @@ const defaultWebDir = fileURLToPath(new URL('../../../web/build', import.meta.ur
  * Embedded mode: one process runs signaling, the SFU node with local workers, the database
  * (PGlite unless VILO_DATABASE_URL is set) and the web app, on one port.
  */
-export async function startPlatform(config: SignalingConfig, opts: { sfu?: SfuNode; log?: Logger } = {}): Promise<Platform> {
+export async function startPlatform(config: SignalingConfig, opts: { sfu?: SfuNode; log?: Logger; auth?: AuthOptions } = {}): Promise<Platform> {
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = new SignalingMetrics();
   const db = await openDatabase(config, log);
@@ -57,7 +63,7 @@ export async function startPlatform(config: SignalingConfig, opts: { sfu?: SfuNo
     fleet = new LocalFleet(sfu);
   } else {
     redis.push(new Redis(config.redisUrl!), new Redis(config.redisUrl!));
-    const remote = new RedisFleet({ redis: redis[0]!, subscriber: redis[1]!, auth: new ControlAuth(config.sfuControlSecret!), log });
+    const remote = new RedisFleet({ redis: redis[0]!, subscriber: redis[1]!, auth: new ControlAuth(config.sfuControlSecret!), log, fleet: config.fleet });
     await remote.start();
     fleet = remote;
   }
@@ -74,9 +80,12 @@ export async function startPlatform(config: SignalingConfig, opts: { sfu?: SfuNo
   });
 
   const tokens = new TokenIssuer(config.tokenSecret, config.tokenTtlSeconds);
+  await walletCryptoReady();
+  const auth = createAuth(db, config.auth, opts.auth);
+  if (config.auth.ephemeralSessionSecret) log.warn('VILO_SESSION_SECRET is not set: sign-ins end when this process does');
   const hub = new StreamHub({ store, fleet, routes, log, metrics, publisherGraceMs: config.publisherGraceMs });
   const webDir = config.webDir ? path.resolve(config.webDir) : defaultWebDir;
-  const app = createApp({ db, fleet, log, metrics, store, hub, tokens, webDir });
+  const app = createApp({ db, fleet, log, metrics, store, hub, tokens, auth, webDir });
 
   const server: Server = createServer(app.callback());
   const signaling = new SignalingServer(server, { fleet, routes, hub, store, tokens, log, metrics });
@@ -94,6 +103,8 @@ export async function startPlatform(config: SignalingConfig, opts: { sfu?: SfuNo
     log,
     db,
     store,
+    accounts: auth.accounts,
+    accountFromCookieHeader: auth.accountFromCookieHeader,
     sfu,
     fleet,
     routes,

@@ -13,12 +13,17 @@ const Env = z.object({
   VILO_WEB_DIR: z.string().optional(),
   VILO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   VILO_SFU_MODE: z.enum(['embedded', 'fleet']).default('embedded'),
+  VILO_FLEET: z.string().regex(/^[a-z0-9-]{1,40}$/, 'VILO_FLEET: lowercase letters, digits and dashes').default('default'),
   VILO_REDIS_URL: z.string().optional(),
   VILO_SFU_CONTROL_SECRET: z.string().min(32, 'VILO_SFU_CONTROL_SECRET must be at least 32 characters').optional(),
   VILO_VIEWERS_PER_EDGE: z.coerce.number().int().min(1).default(200),
   VILO_MAX_EDGES: z.coerce.number().int().min(0).default(8),
   VILO_EDGE_FANOUT: z.coerce.number().int().min(1).default(4),
   VILO_EDGE_IDLE_MS: z.coerce.number().int().min(0).default(15_000),
+  VILO_SESSION_SECRET: z.string().min(32, 'VILO_SESSION_SECRET must be at least 32 characters').optional(),
+  VILO_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(90 * 86_400).default(7 * 86_400),
+  VILO_AUTH_CHALLENGE_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  VILO_SS58_PREFIX: z.coerce.number().int().min(0).max(16_383).default(42),
 });
 
 export interface SignalingConfig {
@@ -37,9 +42,13 @@ export interface SignalingConfig {
   logLevel: z.infer<typeof Env>['VILO_LOG_LEVEL'];
   /** `embedded`: one in-process sfu-node. `fleet`: sfu-node processes found through Redis. */
   sfuMode: 'embedded' | 'fleet';
+  /** Which fleet's load reports to follow when several share one Redis. */
+  fleet: string;
   redisUrl: string | undefined;
   sfuControlSecret: string | undefined;
   edges: { viewersPerEdge: number; maxEdges: number; fanoutPerNode: number; idleMs: number };
+  /** Wallet sign-in. Without VILO_SESSION_SECRET sessions last only as long as the process. */
+  auth: { sessionSecret: Uint8Array; ephemeralSessionSecret: boolean; sessionTtlSeconds: number; challengeTtlSeconds: number; ss58Prefix: number };
 }
 
 export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SignalingConfig {
@@ -64,8 +73,16 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
     webDir: e.VILO_WEB_DIR,
     logLevel: e.VILO_LOG_LEVEL,
     sfuMode: e.VILO_SFU_MODE,
+    fleet: e.VILO_FLEET,
     redisUrl: e.VILO_REDIS_URL,
     sfuControlSecret: e.VILO_SFU_CONTROL_SECRET,
     edges: { viewersPerEdge: e.VILO_VIEWERS_PER_EDGE, maxEdges: e.VILO_MAX_EDGES, fanoutPerNode: e.VILO_EDGE_FANOUT, idleMs: e.VILO_EDGE_IDLE_MS },
+    auth: {
+      sessionSecret: e.VILO_SESSION_SECRET ? new TextEncoder().encode(e.VILO_SESSION_SECRET) : randomBytes(32),
+      ephemeralSessionSecret: !e.VILO_SESSION_SECRET,
+      sessionTtlSeconds: e.VILO_SESSION_TTL_SECONDS,
+      challengeTtlSeconds: e.VILO_AUTH_CHALLENGE_TTL_SECONDS,
+      ss58Prefix: e.VILO_SS58_PREFIX,
+    },
   };
 }

@@ -9,6 +9,7 @@ export function createLogger(level: string, name = 'vilokanam'): Logger {
       paths: [
         'req.headers.authorization',
         'req.headers.cookie',
+        'res.headers["set-cookie"]',
         'token',
         'streamKey',
         '*.token',

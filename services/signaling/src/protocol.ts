@@ -27,6 +27,8 @@ export const RequestSchemas = {
   closeProducer: z.object({ producerId: Id }),
   consume: z.object({ transportId: Id, producerId: Id, rtpCapabilities: Params }),
   resumeConsumer: z.object({ consumerId: Id }),
+  /** A paused player: the server stops sending, and metering stops with it. */
+  pauseConsumer: z.object({ consumerId: Id }),
   setLayer: z.object({ consumerId: Id, layer: LayerChoice }),
   stats: z.object({}),
 } as const;
@@ -85,6 +87,8 @@ export interface ResponseMap {
   join: {
     role: Role;
     streamId: string;
+    /** This tab's session: what metering bills and what proofs are fetched by. */
+    sessionId: string;
     routerRtpCapabilities: unknown;
     producers: { producerId: string; kind: 'audio' | 'video' }[];
     viewers: number;
@@ -107,6 +111,7 @@ export interface ResponseMap {
     layers: number;
   };
   resumeConsumer: Record<string, never>;
+  pauseConsumer: Record<string, never>;
   setLayer: Record<string, never>;
   stats: { transports: number; producers: number; consumers: number };
 }

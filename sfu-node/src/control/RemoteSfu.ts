@@ -58,8 +58,8 @@ export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuCont
   routerCapabilities(streamId: string): Promise<unknown> {
     return this.#call('routerCapabilities', [streamId]);
   }
-  createTransport(streamId: string, direction: TransportDirection): Promise<TransportParams> {
-    return this.#call('createTransport', [streamId, direction]);
+  createTransport(streamId: string, direction: TransportDirection, opts?: { sessionId?: string }): Promise<TransportParams> {
+    return this.#call('createTransport', opts ? [streamId, direction, opts] : [streamId, direction]);
   }
   async connectTransport(transportId: string, dtlsParameters: unknown): Promise<void> {
     await this.#call('connectTransport', [transportId, dtlsParameters]);
@@ -84,6 +84,9 @@ export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuCont
   }
   async resumeConsumer(consumerId: string): Promise<void> {
     await this.#call('resumeConsumer', [consumerId]);
+  }
+  async pauseConsumer(consumerId: string): Promise<void> {
+    await this.#call('pauseConsumer', [consumerId]);
   }
   async setConsumerLayer(consumerId: string, layer: 'auto' | number): Promise<void> {
     await this.#call('setConsumerLayer', [consumerId, layer]);

@@ -13,7 +13,7 @@ const Piped = z.object({
 
 export const ControlMethods = {
   routerCapabilities: z.tuple([Id]),
-  createTransport: z.tuple([Id, z.enum(['send', 'recv'])]),
+  createTransport: z.union([z.tuple([Id, z.enum(['send', 'recv'])]), z.tuple([Id, z.enum(['send', 'recv']), z.object({ sessionId: Id.optional() })])]),
   connectTransport: z.tuple([Id, Json]),
   restartIce: z.tuple([Id]),
   closeTransport: z.tuple([Id]),
@@ -22,6 +22,7 @@ export const ControlMethods = {
   producers: z.tuple([Id]),
   consume: z.tuple([Id, Id, Json]),
   resumeConsumer: z.tuple([Id]),
+  pauseConsumer: z.tuple([Id]),
   setConsumerLayer: z.tuple([Id, z.union([z.literal('auto'), z.number().int().min(0).max(2)])]),
   closeStream: z.tuple([Id]),
   load: z.tuple([]),

@@ -1,5 +1,6 @@
 // Typed REST helpers for /api/v1. Every failure becomes an ApiError carrying the
 // server's message (what the user should read) and code (what the code branches on).
+import type { AccountResponse, AccountView, ChallengeResponse, LoginRequest } from '@vilokanam/signaling/auth/protocol';
 import type { Role, StreamView } from '@vilokanam/signaling/protocol';
 
 const BASE = '/api/v1';
@@ -44,6 +45,8 @@ async function call<T>(path: string, options: RequestOptions = {}): Promise<T> {
       method: options.method ?? 'GET',
       headers,
       body: options.body === undefined ? null : JSON.stringify(options.body),
+      // The session cookie (httpOnly, so scripts never read it) rides along on every call.
+      credentials: 'same-origin',
       signal: options.signal ?? null,
     });
   } catch (error) {
@@ -51,6 +54,7 @@ async function call<T>(path: string, options: RequestOptions = {}): Promise<T> {
     throw new ApiError(0, 'network', 'Could not reach the server. Check your connection.');
   }
 
+  if (res.status === 204) return undefined as T;
   const body: unknown = await res.json().catch(() => null);
   if (!res.ok) {
     const err = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
@@ -89,4 +93,28 @@ export async function stopStream(id: string, streamKey: string): Promise<StreamV
 /** Tokens are short-lived: fetch one per (re)connect, never cache them. */
 export function createToken(id: string, role: Role, streamKey?: string): Promise<IssuedToken> {
   return call<IssuedToken>(`/streams/${enc(id)}/tokens`, { method: 'POST', body: { role }, streamKey });
+}
+
+/** A one-time message for the wallet behind `address` to sign. */
+export function requestChallenge(address: string): Promise<ChallengeResponse> {
+  return call<ChallengeResponse>('/auth/challenge', { method: 'POST', body: { address } });
+}
+
+/** Trades a signed challenge for a session cookie. */
+export async function login(request: LoginRequest): Promise<AccountView> {
+  return (await call<AccountResponse>('/auth/login', { method: 'POST', body: request })).account;
+}
+
+export async function logout(): Promise<void> {
+  await call<void>('/auth/logout', { method: 'POST' });
+}
+
+/** The signed-in account, or null when this browser has no session. */
+export async function getMe(signal?: AbortSignal): Promise<AccountView | null> {
+  try {
+    return (await call<AccountResponse>('/me', { signal })).account;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return null;
+    throw error;
+  }
 }

@@ -2,9 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
-  REPORT_CHANNEL,
-  REPORT_KEY_PREFIX,
   RemoteSfu,
+  reportChannel,
+  reportKeyPrefix,
   type ControlAuth,
   type NodeReport,
   type NodeState,
@@ -28,22 +28,28 @@ export class RedisFleet extends EventEmitter<FleetEvents> implements Fleet {
   readonly #auth: ControlAuth;
   readonly #log: Logger;
   readonly #staleMs: number;
+  readonly #channel: string;
+  readonly #keyPrefix: string;
   readonly #members = new Map<string, Member>();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(opts: { redis: Redis; subscriber: Redis; auth: ControlAuth; log: Logger; staleMs?: number }) {
+  constructor(opts: { redis: Redis; subscriber: Redis; auth: ControlAuth; log: Logger; staleMs?: number; fleet?: string }) {
     super();
     this.#redis = opts.redis;
     this.#sub = opts.subscriber;
     this.#auth = opts.auth;
     this.#log = opts.log.child({ component: 'fleet' });
     this.#staleMs = opts.staleMs ?? 6000;
+    this.#channel = reportChannel(opts.fleet);
+    this.#keyPrefix = reportKeyPrefix(opts.fleet);
   }
 
   async start(): Promise<void> {
-    this.#sub.on('message', (_channel: string, json: string) => void this.#upsert(JSON.parse(json) as NodeReport));
-    await this.#sub.subscribe(REPORT_CHANNEL);
-    const keys = await this.#redis.keys(`${REPORT_KEY_PREFIX}*`);
+    this.#sub.on('message', (channel: string, json: string) => {
+      if (channel === this.#channel) void this.#upsert(JSON.parse(json) as NodeReport);
+    });
+    await this.#sub.subscribe(this.#channel);
+    const keys = await this.#redis.keys(`${this.#keyPrefix}*`);
     const reports = keys.length ? await this.#redis.mget(keys) : [];
     await Promise.all(reports.filter((r): r is string => r !== null).map((r) => this.#upsert(JSON.parse(r) as NodeReport)));
     this.#timer = setInterval(() => this.#expire(), 1000);
@@ -83,7 +89,7 @@ export class RedisFleet extends EventEmitter<FleetEvents> implements Fleet {
     clearInterval(this.#timer);
     for (const m of this.#members.values()) m.control.close();
     this.#members.clear();
-    await this.#sub.unsubscribe(REPORT_CHANNEL).catch(() => undefined);
+    await this.#sub.unsubscribe(this.#channel).catch(() => undefined);
   }
 
   async #upsert(report: NodeReport): Promise<void> {

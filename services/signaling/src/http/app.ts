@@ -6,6 +6,9 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import serve from 'koa-static';
 import type { Logger } from 'pino';
+import type { Auth } from '../auth/Auth.ts';
+import { authRoutes } from '../auth/authRouter.ts';
+import { sessionMiddleware } from '../auth/middleware.ts';
 import type { Database } from '../db/Database.ts';
 import type { Fleet } from '../fleet/Fleet.ts';
 import type { SignalingMetrics } from '../metrics.ts';
@@ -13,6 +16,7 @@ import { errorMiddleware } from './errors.ts';
 import { streamsRouter, type StreamsDeps } from './streamsRouter.ts';
 
 export interface AppDeps extends StreamsDeps {
+  auth: Auth;
   db: Database;
   fleet: Fleet;
   log: Logger;
@@ -51,8 +55,12 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.use(ops.routes()).use(ops.allowedMethods());
 
+  // Before every API router, so any of them can call requireAccount.
+  app.use(sessionMiddleware(deps.auth));
+
   const streams = streamsRouter(deps);
   app.use(streams.routes()).use(streams.allowedMethods());
+  app.use(authRoutes(deps.auth));
 
   if (deps.webDir && existsSync(deps.webDir)) app.use(spa(deps.webDir));
   return app;

@@ -41,6 +41,8 @@ export class NodeViewer extends EventEmitter<NodeViewerEvents> {
   #ws: WsTestClient | undefined;
   #pc: RTCPeerConnection | undefined;
   #videoConsumerId: string | undefined;
+  #consumerIds: string[] = [];
+  #sessionId: string | undefined;
   #closed = false;
 
   constructor(baseUrl: string, streamId: string) {
@@ -68,6 +70,20 @@ export class NodeViewer extends EventEmitter<NodeViewerEvents> {
     if (!reply.ok) throw new Error(reply.error?.message);
   }
 
+  /** Pauses every consumer, as a player's pause button would. */
+  async pause(): Promise<void> {
+    for (const consumerId of this.#consumerIds) await this.#ok(this.#ws!, 'pauseConsumer', { consumerId });
+  }
+
+  async resume(): Promise<void> {
+    for (const consumerId of this.#consumerIds) await this.#ok(this.#ws!, 'resumeConsumer', { consumerId });
+  }
+
+  /** The signaling session id, which is also the metered session id. */
+  get sessionId(): string | undefined {
+    return this.#sessionId;
+  }
+
   close(): void {
     this.#closed = true;
     this.stats.state = 'closed';
@@ -93,6 +109,7 @@ export class NodeViewer extends EventEmitter<NodeViewerEvents> {
       this.#ws = ws;
       void ws.closed.then(({ code }) => this.#onLost(ws, code));
       const joined = await this.#ok(ws, 'join', { token });
+      this.#sessionId = joined.sessionId;
       const transport = await this.#ok(ws, 'createTransport', { direction: 'recv' });
       const caps = joined.routerRtpCapabilities;
       const rtpCapabilities = {
@@ -154,6 +171,7 @@ export class NodeViewer extends EventEmitter<NodeViewerEvents> {
       await pc.setLocalDescription(answer);
       const dtlsParameters = extractDtlsParameters({ sdpObject: sdpTransform.parse(pc.localDescription!.sdp) });
       await this.#ok(ws, 'connectTransport', { transportId: transport.id, dtlsParameters: { ...dtlsParameters, role: 'client' } });
+      this.#consumerIds = consumers.map((c) => c.id);
       for (const c of consumers) {
         if (c.kind === 'video') this.#videoConsumerId = c.id;
         await this.#ok(ws, 'resumeConsumer', { consumerId: c.id });

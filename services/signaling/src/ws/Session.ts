@@ -157,6 +157,7 @@ export class Session implements HubMember {
       return {
         role: grant.role,
         streamId: stream.id,
+        sessionId: this.id,
         routerRtpCapabilities,
         producers,
         viewers: this.#deps.hub.viewerCount(stream.id),
@@ -166,7 +167,8 @@ export class Session implements HubMember {
       const wanted = this.#role === 'publisher' ? 'send' : 'recv';
       if (direction !== wanted) throw new WsError('forbidden', `a ${this.#role} may only create ${wanted} transports`);
       if (this.#transports.size >= MAX_TRANSPORTS) throw new WsError('conflict', 'too many transports');
-      const params = await this.#node.createTransport(this.#streamId!, direction);
+      // A viewer's transport is metered under this session's id.
+      const params = await this.#node.createTransport(this.#streamId!, direction, this.#role === 'viewer' ? { sessionId: this.id } : {});
       if (this.#closed) {
         this.#node.closeTransport(params.id);
         throw new WsError('conflict', 'socket closed');
@@ -209,6 +211,11 @@ export class Session implements HubMember {
     resumeConsumer: async ({ consumerId }) => {
       this.#own(this.#consumers, consumerId, 'consumer');
       await this.#node.resumeConsumer(consumerId);
+      return {};
+    },
+    pauseConsumer: async ({ consumerId }) => {
+      this.#own(this.#consumers, consumerId, 'consumer');
+      await this.#node.pauseConsumer(consumerId);
       return {};
     },
     setLayer: async ({ consumerId, layer }) => {

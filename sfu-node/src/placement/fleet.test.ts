@@ -28,8 +28,8 @@ describe('desiredFleetSize', () => {
     expect(desiredFleetSize([member('a', 10), member('b', 0, { state: 'starting' })], { unplaced: 3 }, policy)).toBe(2);
     expect(desiredFleetSize([], { unplaced: 1 }, { ...policy, minNodes: 0 })).toBe(1);
   });
-  it('never sizes below the nodes hosting origins', () => {
-    const members = [member('a', 0, { hostsOrigin: true }), member('b', 0, { hostsOrigin: true }), member('c', 0)];
+  it('never sizes below the nodes hosting origins or edges', () => {
+    const members = [member('a', 0, { hostsOrigin: true }), member('b', 0, { hostsEdges: true }), member('c', 0)];
     expect(desiredFleetSize(members, none, policy)).toBe(2);
   });
   it('assumes the default capacity for a fleet that has not reported', () => {
@@ -53,6 +53,9 @@ describe('planFleet', () => {
       member('d', 0, { state: 'starting' }),
     ];
     expect(planFleet(members, none, policy, 0).drain).toEqual(['d', 'c', 'b']);
+  });
+  it('never drains a node an edge is on', () => {
+    expect(planFleet([member('a', 0, { hostsEdges: true }), member('b', 0)], none, policy, 0).drain).toEqual(['b']);
   });
   it('breaks drain ties by id', () => {
     expect(planFleet([member('b', 0), member('a', 0)], none, policy, 0).drain).toEqual(['a']);

@@ -14,6 +14,8 @@ export interface FleetMember {
   consumers: number;
   /** A publisher cannot move without reconnecting, so a node with an origin is never drained. */
   hostsOrigin: boolean;
+  /** Edges are the streams' own decision: the fleet keeps their nodes until the streams let go. */
+  hostsEdges?: boolean;
   /** For draining members: when the drain began. */
   drainingSinceMs?: number;
 }
@@ -58,14 +60,14 @@ export function desiredFleetSize(members: readonly FleetMember[], demand: FleetD
     const starting = active.some((m) => m.state === 'starting');
     want = Math.max(want, starting ? active.length : active.length + 1);
   }
-  want = Math.max(want, active.filter((m) => m.hostsOrigin).length);
+  want = Math.max(want, active.filter((m) => m.hostsOrigin || m.hostsEdges).length);
   return Math.min(policy.maxNodes, Math.max(policy.minNodes, want));
 }
 
 /**
  * Grow by undraining first (the node is already up), then by creating. Shrink by draining
- * nodes still starting, then the emptiest ready ones, never an origin's host. Remove draining
- * nodes once drained.
+ * nodes still starting, then the emptiest ready ones, never one hosting an origin or an edge.
+ * Remove draining nodes once drained.
  */
 export function planFleet(members: readonly FleetMember[], demand: FleetDemand, policy: FleetPolicy, nowMs: number): FleetPlan {
   const want = desiredFleetSize(members, demand, policy);
@@ -89,7 +91,7 @@ export function planFleet(members: readonly FleetMember[], demand: FleetDemand, 
   } else if (want < activeCount) {
     const load = (m: FleetMember) => m.consumers / Math.max(1, m.capacity);
     const candidates = active
-      .filter((m) => !m.hostsOrigin)
+      .filter((m) => !m.hostsOrigin && !m.hostsEdges)
       .sort((a, b) => Number(b.state === 'starting') - Number(a.state === 'starting') || load(a) - load(b) || byId(a, b));
     plan.drain = candidates.slice(0, activeCount - want).map((m) => m.id);
   }

@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1.7
+# The LiveStream operator.
+# Build from the repository root:  docker build -f docker/operator.Dockerfile -t vilokanam/operator .
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY sfu-node/package.json sfu-node/
+COPY services/signaling/package.json services/signaling/
+COPY services/settlement/package.json services/settlement/
+COPY web/package.json web/
+COPY chain/package.json chain/
+COPY operator/package.json operator/
+# mediasoup comes along as sfu-node's dependency (the placement code lives there); the operator
+# never starts a worker, so its postinstall is told a worker exists and skips the build.
+RUN MEDIASOUP_WORKER_BIN=/nonexistent \
+    npm ci --omit=dev --workspace operator --no-audit --no-fund --loglevel=error \
+ && mkdir -p operator/node_modules sfu-node/node_modules
+
+FROM node:24-bookworm-slim
+WORKDIR /app
+COPY --from=deps /app/node_modules node_modules
+COPY --from=deps /app/operator/node_modules operator/node_modules
+COPY --from=deps /app/sfu-node/node_modules sfu-node/node_modules
+COPY package.json ./
+COPY sfu-node/package.json sfu-node/
+COPY operator/package.json operator/
+COPY --chown=10001:10001 sfu-node/src sfu-node/src
+COPY --chown=10001:10001 operator/src operator/src
+ENV NODE_ENV=production
+USER 10001:10001
+EXPOSE 9090
+CMD ["node", "operator/src/main.ts"]

@@ -1,0 +1,43 @@
+# syntax=docker/dockerfile:1.7
+# Signaling (REST + WebSocket) serving the web app from the same origin.
+# Build from the repository root:  docker build -f docker/signaling.Dockerfile -t vilokanam/signaling .
+FROM node:24-bookworm-slim AS manifests
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY sfu-node/package.json sfu-node/
+COPY services/signaling/package.json services/signaling/
+COPY services/settlement/package.json services/settlement/
+COPY web/package.json web/
+COPY chain/package.json chain/
+COPY operator/package.json operator/
+
+# The SvelteKit build needs the web workspace's dev dependencies (vite, svelte).
+FROM manifests AS web
+RUN MEDIASOUP_WORKER_BIN=/nonexistent \
+    npm ci --workspace web --workspace services/signaling --workspace sfu-node --no-audit --no-fund --loglevel=error
+COPY sfu-node/src sfu-node/src
+COPY services/signaling/src services/signaling/src
+COPY web/ web/
+RUN cd web && npx svelte-kit sync && npx vite build --logLevel warn
+
+FROM manifests AS deps
+RUN MEDIASOUP_WORKER_BIN=/nonexistent \
+    npm ci --omit=dev --workspace services/signaling --no-audit --no-fund --loglevel=error \
+ && mkdir -p services/signaling/node_modules sfu-node/node_modules
+
+FROM node:24-bookworm-slim
+WORKDIR /app
+COPY --from=deps /app/node_modules node_modules
+COPY --from=deps /app/services/signaling/node_modules services/signaling/node_modules
+COPY --from=deps /app/sfu-node/node_modules sfu-node/node_modules
+COPY package.json ./
+COPY sfu-node/package.json sfu-node/
+COPY services/signaling/package.json services/signaling/
+COPY --chown=10001:10001 sfu-node/src sfu-node/src
+COPY --chown=10001:10001 services/signaling/src services/signaling/src
+COPY services/signaling/migrations services/signaling/migrations
+COPY --from=web /app/web/build web/build
+ENV NODE_ENV=production VILO_HOST=0.0.0.0 VILO_WEB_DIR=/app/web/build
+USER 10001:10001
+EXPOSE 8080
+CMD ["node", "services/signaling/src/main.ts"]

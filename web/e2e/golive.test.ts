@@ -1,25 +1,18 @@
 // A creator goes live from the studio page and a viewer watches on the watch page, in real
 // headless Chromium against the real embedded platform (mediasoup workers, PGlite).
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signalingConfigFromEnv, startPlatform, type Platform } from '@vilokanam/signaling';
+import type { Platform } from '@vilokanam/signaling';
+import { startWebPlatform } from './platform.ts';
 import { launchChromium, mediaContext } from './browser.ts';
 import { readPlayer, startFrameCounter, waitForPlayer } from './player.ts';
 import { goLive } from './studio.ts';
 
-const webDir = fileURLToPath(new URL('../build', import.meta.url));
 let platform: Platform;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(`${webDir}/index.html`)) throw new Error('web/build is missing: run scripts/setup.sh (npm test does)');
-  platform = await startPlatform(
-    signalingConfigFromEnv({ VILO_PORT: '0', VILO_DATA_DIR: 'memory://', VILO_WEB_DIR: webDir, VILO_LOG_LEVEL: 'warn' }),
-    { log: pino({ level: 'warn' }) },
-  );
+  platform = await startWebPlatform();
   browser = await launchChromium();
 }, 60_000);
 

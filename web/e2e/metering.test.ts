@@ -5,9 +5,10 @@ import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisTickSink, SfuNode, sfuConfigFromEnv } from '@vilokanam/sfu-node';
-import { signalingConfigFromEnv, startPlatform, type Platform } from '@vilokanam/signaling';
+import type { Platform } from '@vilokanam/signaling';
 import { TICKS_KEY_PREFIX } from '@vilokanam/settlement/ticks';
 import { NodeViewer } from '../../services/signaling/src/testing/NodeViewer.ts';
+import { startWebPlatform } from './platform.ts';
 import { launchChromium, mediaContext } from './browser.ts';
 import { goLive } from './studio.ts';
 
@@ -23,7 +24,7 @@ beforeAll(async () => {
   const log = pino({ level: 'warn' });
   sfu = new SfuNode(sfuConfigFromEnv({ ...process.env, VILO_SFU_WORKERS: '1' }), log, { tickSink: new RedisTickSink(redis) });
   await sfu.start();
-  platform = await startPlatform(signalingConfigFromEnv({ VILO_PORT: '0', VILO_DATA_DIR: 'memory://', VILO_LOG_LEVEL: 'warn' }), { sfu, log });
+  platform = await startWebPlatform({}, { sfu });
   browser = await launchChromium();
 }, 60_000);
 

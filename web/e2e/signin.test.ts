@@ -1,24 +1,17 @@
 // Wallet sign-in in real headless Chromium against the real embedded platform: the dev
 // wallet creates a key in the page, signs the server's challenge, and the session cookie
 // carries the account across a reload until sign-out.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signalingConfigFromEnv, startPlatform, type Platform } from '@vilokanam/signaling';
+import type { Platform } from '@vilokanam/signaling';
+import { startWebPlatform } from './platform.ts';
 import { launchChromium } from './browser.ts';
 
-const webDir = fileURLToPath(new URL('../build', import.meta.url));
 let platform: Platform;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(`${webDir}/index.html`)) throw new Error('web/build is missing: run scripts/setup.sh (npm test does)');
-  platform = await startPlatform(
-    signalingConfigFromEnv({ VILO_PORT: '0', VILO_DATA_DIR: 'memory://', VILO_WEB_DIR: webDir, VILO_LOG_LEVEL: 'warn' }),
-    { log: pino({ level: 'warn' }) },
-  );
+  platform = await startWebPlatform();
   browser = await launchChromium();
 }, 60_000);
 

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -50,6 +50,8 @@ async function openPostgres(url: string): Promise<Database> {
 
 async function openPglite(dataDir: string): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
+  // PGlite creates only the last directory level; a fresh checkout has none of the path.
+  if (!dataDir.includes('://')) await mkdir(path.resolve(dataDir), { recursive: true });
   const db = await PGlite.create(dataDir);
   return {
     async query<T extends object>(sql: string, params: unknown[] = []) {

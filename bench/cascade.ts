@@ -1,22 +1,17 @@
 // Cascade hop cost and edge-failure recovery, with real sfu-node processes on separate
 // loopback addresses and real WebRTC viewers (werift). Method in bench/README.md.
 // Usage: npm run bench:cascade   (env SECONDS=20, ROUNDS=3, VIEWERS_PER_EDGE=6)
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { Redis } from 'ioredis';
-import pino from 'pino';
-import { signalingConfigFromEnv, startPlatform } from '@vilokanam/signaling';
 import { NodeViewer } from '../services/signaling/src/testing/NodeViewer.ts';
-import { SfuProcess } from '../sfu-node/src/testing/SfuProcess.ts';
+import { TestFleet } from '../web/e2e/TestFleet.ts';
 import { launchChromium, mediaContext } from '../web/e2e/browser.ts';
-import { goLive, pollUntil } from '../web/e2e/studio.ts';
+import { goLive } from '../web/e2e/studio.ts';
 import { percentile } from './lib/proc.ts';
 
 const HOP_SECONDS = Number(process.env.SECONDS ?? 20);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const PER_EDGE = Number(process.env.VIEWERS_PER_EDGE ?? 6);
 const REDIS_URL = process.env.VILO_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/3';
-const secret = randomBytes(32).toString('hex');
 
 /** Fraction of all cores busy since `since` (or the raw counters when called without). */
 function cpuBusy(since?: { idle: number; total: number }): any {
@@ -28,43 +23,8 @@ function cpuBusy(since?: { idle: number; total: number }): any {
   return 1 - (t.idle - since.idle) / (t.total - since.total);
 }
 
-const redis = new Redis(REDIS_URL);
-await redis.flushdb();
-redis.disconnect();
-const nodes: SfuProcess[] = [];
-let nextIp = 10;
-async function addNode(): Promise<SfuProcess> {
-  const i = nextIp++;
-  const node = await SfuProcess.start({
-    nodeId: `b${i}`,
-    ip: `127.0.0.${i}`,
-    redisUrl: REDIS_URL,
-    controlSecret: secret,
-    fleet: 'bench-cascade',
-    rtcMinPort: 45000 + (i - 10) * 300,
-    rtcMaxPort: 45299 + (i - 10) * 300,
-  });
-  nodes.push(node);
-  return node;
-}
-for (let i = 0; i < 3; i++) await addNode();
-
-const platform = await startPlatform(
-  signalingConfigFromEnv({
-    VILO_PORT: '0',
-    VILO_DATA_DIR: 'memory://',
-    VILO_LOG_LEVEL: 'warn',
-    VILO_SFU_MODE: 'fleet',
-      VILO_FLEET: 'bench-cascade',
-    VILO_REDIS_URL: REDIS_URL,
-    VILO_SFU_CONTROL_SECRET: secret,
-    VILO_VIEWERS_PER_EDGE: '1',
-    VILO_EDGE_FANOUT: '1',
-    VILO_EDGE_IDLE_MS: '60000',
-  }),
-  { log: pino({ level: 'warn' }) },
-);
-await pollUntil(async () => platform.fleet.nodes().filter((n) => n.ready).length, (n) => n === 3, 15_000, 'three nodes');
+const fleet = await TestFleet.start({ name: 'bench-cascade', redisUrl: REDIS_URL, idPrefix: 'b', firstIp: 10, portBase: 45000, portSpan: 300 }, 3);
+const platform = await fleet.startPlatform({ VILO_VIEWERS_PER_EDGE: '1', VILO_EDGE_FANOUT: '1', VILO_EDGE_IDLE_MS: '60000' });
 const browser = await launchChromium();
 const viewers: NodeViewer[] = [];
 try {
@@ -115,27 +75,13 @@ try {
 
   // Recovery: a second signaling instance over the same fleet, with PER_EDGE viewers per
   // node, so one kill takes PER_EDGE viewers down at once; each is timed back to a frame.
-  const crowdPlatform = await startPlatform(
-    signalingConfigFromEnv({
-      VILO_PORT: '0',
-      VILO_DATA_DIR: 'memory://',
-      VILO_LOG_LEVEL: 'warn',
-      VILO_SFU_MODE: 'fleet',
-      VILO_FLEET: 'bench-cascade',
-      VILO_REDIS_URL: REDIS_URL,
-      VILO_SFU_CONTROL_SECRET: secret,
-      VILO_VIEWERS_PER_EDGE: String(PER_EDGE),
-    }),
-    { log: pino({ level: 'warn' }) },
-  );
+  const crowdPlatform = await fleet.startPlatform({ VILO_VIEWERS_PER_EDGE: String(PER_EDGE) });
   const times: number[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       // Keep a spare node for the edge's viewers to move to.
-      while (crowdPlatform.fleet.nodes().filter((n) => n.ready).length < 3) {
-        await addNode();
-        await pollUntil(async () => crowdPlatform.fleet.nodes().filter((n) => n.ready).length, (n) => n >= 3, 15_000, 'a spare node');
-      }
+      while (fleet.live.length < 3) await fleet.addNode();
+      await fleet.waitReady(crowdPlatform);
       const page = await (await mediaContext(browser, crowdPlatform.url)).newPage();
       const id = await goLive(page, `recovery ${round}`);
       const crowd: NodeViewer[] = [];
@@ -148,7 +94,7 @@ try {
       const onVictim = crowd.slice(PER_EDGE);
       const back = onVictim.map((v) => new Promise<number>((resolve) => v.once('live', ({ at }) => resolve(at))));
       const killedAt = performance.now();
-      await nodes.find((n) => n.nodeId === victimId)!.kill();
+      await fleet.node(victimId).kill();
       const round_ = (await Promise.all(back)).map((at) => at - killedAt);
       times.push(...round_);
       console.log(`  round ${round + 1}: killed edge ${victimId}; its ${onVictim.length} viewers back after ${round_.map((t) => t.toFixed(0)).join(', ')} ms`);
@@ -164,6 +110,6 @@ try {
   for (const v of viewers) v.close();
   await browser.close();
   await platform.close();
-  await Promise.all(nodes.map((n) => n.stop()));
+  await fleet.stop();
 }
 process.exit(0);

@@ -9,16 +9,14 @@
 // Usage: bash scripts/with-env.sh node bench/glass.ts
 //   env COLLECT_SECONDS (12), MAX_COLLECT_SECONDS (40), WARMUP_SECONDS (4),
 //   VILO_BENCH_REDIS_URL (redis://127.0.0.1:6379/11, flushed), VILO_CACHE, GLASS_DUMP (file prefix for raw records)
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { Redis } from 'ioredis';
-import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
-import { signalingConfigFromEnv, startPlatform, type Platform } from '@vilokanam/signaling';
-import { SfuProcess } from '../sfu-node/src/testing/SfuProcess.ts';
+import type { Platform } from '@vilokanam/signaling';
 import { launchChromium, mediaContext } from '../web/e2e/browser.ts';
 import { goLive, pollUntil, watch } from '../web/e2e/studio.ts';
+import { startWebPlatform } from '../web/e2e/platform.ts';
+import { TestFleet } from '../web/e2e/TestFleet.ts';
 import { ensureCodedY4m, LAYOUT } from './lib/framecode.ts';
 import {
   clockOffset,
@@ -44,7 +42,6 @@ const TARGET_P95_MS = 300;
 const MIN_SAMPLES = 300;
 const FRAME_MS = 1000 / LAYOUT.fps;
 const LOOP_MS = LAYOUT.frames * FRAME_MS;
-const log = pino({ level: 'warn' });
 const nodeNow = () => performance.timeOrigin + performance.now();
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
@@ -374,7 +371,7 @@ async function measure(studio: Page, viewers: { label: string; page: Page }[]): 
 
 async function direct(y4m: string): Promise<Result[]> {
   console.log('\n== (a) direct: embedded platform in-process (signaling + mediasoup workers), one viewer');
-  const platform = await startPlatform(signalingConfigFromEnv({ VILO_PORT: '0', VILO_DATA_DIR: 'memory://', VILO_LOG_LEVEL: 'warn' }), { log });
+  const platform = await startWebPlatform();
   let browser: Browser | undefined;
   try {
     browser = await launchChromium([`--use-file-for-fake-video-capture=${y4m}`]);
@@ -389,47 +386,11 @@ async function direct(y4m: string): Promise<Result[]> {
 
 async function throughEdge(y4m: string): Promise<Result[]> {
   console.log('\n== (b) fleet: two sfu-node processes (127.0.0.20, 127.0.0.21), viewer 1 on the origin, viewer 2 on an edge');
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    await redis.flushdb();
-  } catch (err) {
-    throw new Error(`Redis is required at ${REDIS_URL} (scripts/services.sh starts it): ${(err as Error).message}`);
-  } finally {
-    redis.disconnect();
-  }
-  const secret = randomBytes(32).toString('hex');
-  const nodes: SfuProcess[] = [];
+  const fleet = await TestFleet.start({ name: 'bench-glass', redisUrl: REDIS_URL, idPrefix: 'g', firstIp: 20, portBase: 47000 }, 2);
   let platform: Platform | undefined;
   let browser: Browser | undefined;
   try {
-    for (let i = 0; i < 2; i++) {
-      nodes.push(
-        await SfuProcess.start({
-          nodeId: `g${i + 1}`,
-          ip: `127.0.0.${20 + i}`,
-          redisUrl: REDIS_URL,
-          controlSecret: secret,
-    fleet: 'bench-glass',
-          rtcMinPort: 47000 + i * 200,
-          rtcMaxPort: 47199 + i * 200,
-        }),
-      );
-    }
-    platform = await startPlatform(
-      signalingConfigFromEnv({
-        VILO_PORT: '0',
-        VILO_DATA_DIR: 'memory://',
-        VILO_LOG_LEVEL: 'warn',
-        VILO_SFU_MODE: 'fleet',
-      VILO_FLEET: 'bench-glass',
-        VILO_REDIS_URL: REDIS_URL,
-        VILO_SFU_CONTROL_SECRET: secret,
-        VILO_VIEWERS_PER_EDGE: '1',
-      }),
-      { log },
-    );
-    const fleet = platform.fleet;
-    await pollUntil(async () => fleet.nodes().filter((n) => n.ready).length, (n) => n === 2, 15_000, 'two nodes in the fleet');
+    platform = await fleet.startPlatform({ VILO_VIEWERS_PER_EDGE: '1' });
     browser = await launchChromium([`--use-file-for-fake-video-capture=${y4m}`]);
     const { studio, streamId } = await goLiveCoded(browser, platform);
     const routes = platform.routes;
@@ -449,7 +410,7 @@ async function throughEdge(y4m: string): Promise<Result[]> {
   } finally {
     await browser?.close();
     await platform?.close();
-    await Promise.all(nodes.map((n) => n.stop()));
+    await fleet.stop();
   }
 }
 

@@ -1,52 +1,25 @@
 // Many real WebRTC viewers (werift: ICE, DTLS, SRTP) on one cascaded stream: edges are added
 // as the audience crosses viewersPerEdge, every viewer receives frames, a layer switch works
 // through an edge, and an edge's viewers all come back after it is killed.
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '@vilokanam/signaling';
 import { NodeViewer } from '../../services/signaling/src/testing/NodeViewer.ts';
-import { SfuProcess } from '../../sfu-node/src/testing/SfuProcess.ts';
-import { startWebPlatform } from './platform.ts';
+import { TestFleet } from './TestFleet.ts';
 import { launchChromium, mediaContext } from './browser.ts';
 import { goLive, pollUntil } from './studio.ts';
 
 const REDIS_URL = process.env.VILO_TEST_REDIS_URL_MANY ?? 'redis://127.0.0.1:6379/6';
 const PER_EDGE = 6;
 const VIEWERS = 16;
-const secret = randomBytes(32).toString('hex');
-const nodes: SfuProcess[] = [];
+let fleet: TestFleet;
 const viewers: NodeViewer[] = [];
 let platform: Platform;
 let browser: Browser;
 
 beforeAll(async () => {
-  const redis = new Redis(REDIS_URL);
-  await redis.flushdb();
-  redis.disconnect();
-  for (let i = 0; i < 4; i++) {
-    nodes.push(
-      await SfuProcess.start({
-        nodeId: `m${i + 1}`,
-        ip: `127.0.0.${i + 6}`,
-        redisUrl: REDIS_URL,
-        controlSecret: secret,
-        rtcMinPort: 42000 + i * 200,
-        fleet: 'e2e-crowd',
-        rtcMaxPort: 42199 + i * 200,
-      }),
-    );
-  }
-  platform = await startWebPlatform({
-    VILO_SFU_MODE: 'fleet',
-    VILO_FLEET: 'e2e-crowd',
-    VILO_REDIS_URL: REDIS_URL,
-    VILO_SFU_CONTROL_SECRET: secret,
-    VILO_VIEWERS_PER_EDGE: String(PER_EDGE),
-    VILO_EDGE_IDLE_MS: '500',
-  });
-  await pollUntil(async () => platform.fleet.nodes().filter((n) => n.ready).length, (n) => n === 4, 15_000, 'four nodes');
+  fleet = await TestFleet.start({ name: 'e2e-crowd', redisUrl: REDIS_URL, idPrefix: 'm', firstIp: 6, portBase: 42000 }, 4);
+  platform = await fleet.startPlatform({ VILO_VIEWERS_PER_EDGE: String(PER_EDGE), VILO_EDGE_IDLE_MS: '500' });
   browser = await launchChromium();
 }, 120_000);
 
@@ -54,7 +27,7 @@ afterAll(async () => {
   for (const v of viewers) v.close();
   await browser?.close();
   await platform?.close();
-  await Promise.all(nodes.map((n) => n.stop()));
+  await fleet?.stop();
 });
 
 function percentile(values: number[], p: number): number {
@@ -99,7 +72,7 @@ describe('many real WebRTC viewers on a cascade', () => {
     const victims = viewers.slice(2 * PER_EDGE);
     const recoveries = victims.map((v) => new Promise<number>((resolve) => v.once('live', ({ at }) => resolve(at))));
     const killedAt = performance.now();
-    await nodes.find((n) => n.nodeId === victimId)!.kill();
+    await fleet.node(victimId).kill();
     const times = (await Promise.all(recoveries)).map((at) => at - killedAt);
     console.log(`[many] ${victims.length} viewers of killed edge ${victimId} back: p50 ${percentile(times, 50).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms`);
     expect(percentile(times, 95)).toBeLessThan(10_000);

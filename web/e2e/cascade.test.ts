@@ -1,59 +1,29 @@
 // One stream cascaded across separate sfu-node processes on separate loopback addresses,
 // found through real Redis: origin → edge → chained edge, viewers spread over them in real
 // Chromium, a layer switch two hops down, and an edge killed mid-stream.
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '@vilokanam/signaling';
-import { SfuProcess } from '../../sfu-node/src/testing/SfuProcess.ts';
-import { startWebPlatform } from './platform.ts';
+import { TestFleet } from './TestFleet.ts';
 import { launchChromium, mediaContext } from './browser.ts';
 import { readPlayer, startFrameCounter, waitForPlayer } from './player.ts';
 import { goLive, pollUntil, watch } from './studio.ts';
 
 const REDIS_URL = process.env.VILO_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/7';
-const secret = randomBytes(32).toString('hex');
-const nodes: SfuProcess[] = [];
+let fleet: TestFleet;
 let platform: Platform;
 let browser: Browser;
 
 beforeAll(async () => {
-  const redis = new Redis(REDIS_URL);
-  await redis.flushdb().catch((err: Error) => {
-    throw new Error(`Redis is required at ${REDIS_URL} (scripts/services.sh starts it): ${err.message}`);
-  });
-  redis.disconnect();
-  for (let i = 0; i < 4; i++) {
-    nodes.push(
-      await SfuProcess.start({
-        nodeId: `n${i + 1}`,
-        ip: `127.0.0.${i + 2}`,
-        redisUrl: REDIS_URL,
-        controlSecret: secret,
-        rtcMinPort: 41000 + i * 200,
-        fleet: 'e2e-cascade',
-        rtcMaxPort: 41199 + i * 200,
-      }),
-    );
-  }
-  platform = await startWebPlatform({
-    VILO_SFU_MODE: 'fleet',
-    VILO_FLEET: 'e2e-cascade',
-    VILO_REDIS_URL: REDIS_URL,
-    VILO_SFU_CONTROL_SECRET: secret,
-    VILO_VIEWERS_PER_EDGE: '1',
-    VILO_EDGE_FANOUT: '1',
-    VILO_EDGE_IDLE_MS: '500',
-  });
-  await pollUntil(async () => platform.fleet.nodes().filter((n) => n.ready).length, (n) => n === 4, 15_000, 'four nodes in the fleet');
+  fleet = await TestFleet.start({ name: 'e2e-cascade', redisUrl: REDIS_URL, idPrefix: 'n', firstIp: 2, portBase: 41000 }, 4);
+  platform = await fleet.startPlatform({ VILO_VIEWERS_PER_EDGE: '1', VILO_EDGE_FANOUT: '1', VILO_EDGE_IDLE_MS: '500' });
   browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
   await platform?.close();
-  await Promise.all(nodes.map((n) => n.stop()));
+  await fleet?.stop();
 });
 
 async function viewerOn(streamId: string): Promise<Page> {
@@ -83,7 +53,7 @@ describe('cascade across sfu-node hosts', () => {
     expect(route.viewers).toEqual({ [origin]: 1, [e1!.nodeId]: 1, [e2!.nodeId]: 1 });
 
     // Each node carries its own viewer's consumers (audio + video).
-    const loadOf = async (id: string) => (await (await fetch(`${nodes.find((n) => n.nodeId === id)!.controlUrl}/load`)).json()) as any;
+    const loadOf = async (id: string) => (await (await fetch(`${fleet.node(id).controlUrl}/load`)).json()) as any;
     for (const id of [origin, e1!.nodeId, e2!.nodeId]) expect((await loadOf(id)).streams[streamId].consumers).toBe(2);
 
     // The viewer two hops from the publisher still picks its layer.
@@ -94,7 +64,7 @@ describe('cascade across sfu-node hosts', () => {
     console.log(`[cascade] layer switch two hops down: ${low.width}x${low.height} → ${high.width}x${high.height}`);
 
     // Kill the chained edge: its viewer reconnects on its own to another node.
-    const victim = nodes.find((n) => n.nodeId === e2!.nodeId)!;
+    const victim = fleet.node(e2!.nodeId);
     const framesA = (await readPlayer(a)).frames;
     const framesC = (await readPlayer(c)).frames;
     const killedAt = performance.now();
@@ -134,7 +104,7 @@ describe('cascade across sfu-node hosts', () => {
     const before = platform.routes.view(streamId)!;
     expect(before.edges).toHaveLength(1);
 
-    const victim = nodes.find((n) => n.nodeId === before.origin)!;
+    const victim = fleet.node(before.origin);
     const killedAt = performance.now();
     await victim.kill();
     // Viewers are told, and the studio notices, without anyone pressing anything.

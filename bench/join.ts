@@ -11,11 +11,10 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, mediaContext } from '../web/e2e/browser.ts';
 import { goLive, watch } from '../web/e2e/studio.ts';
-import { mib, percentile, procStat, workersOf } from './lib/proc.ts';
+import { mib, percentile, procStat, sampleCpu, workersOf } from './lib/proc.ts';
 
 const JOINS = Number(process.env.JOINS ?? 20);
 const SAMPLE_SECONDS = Number(process.env.SAMPLE_SECONDS ?? 10);
-const CLK_TCK = 100;
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 function freePort(): Promise<number> {
@@ -78,12 +77,8 @@ try {
 
   await new Promise((r) => setTimeout(r, 3000));
   const pids = [platform.pid!, ...workersOf(platform.pid!)];
-  const before = pids.map((p) => procStat(p).ticks);
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, SAMPLE_SECONDS * 1000));
-  const seconds = (performance.now() - t0) / 1000;
+  const cpu = await sampleCpu(pids, SAMPLE_SECONDS);
   const after = pids.map((p) => procStat(p));
-  const cpu = after.map((s, i) => ((s.ticks - before[i]!) / CLK_TCK / seconds) * 100);
   console.log(`sfu-node with 1 publisher and ${JOINS} viewers (${SAMPLE_SECONDS}s sample, % of one core):`);
   console.log(`  platform process (signaling + sfu control): cpu ${cpu[0]!.toFixed(1)}%, rss ${mib(after[0]!.rss)} MiB`);
   after.slice(1).forEach((s, i) => console.log(`  mediasoup worker ${i}: cpu ${cpu[i + 1]!.toFixed(1)}%, rss ${mib(s.rss)} MiB`));

@@ -13,5 +13,7 @@ export interface Fleet extends EventEmitter<FleetEvents> {
   control(nodeId: string): SfuControl | undefined;
   /** Every node's control, for wiring SFU events. */
   controls(): Map<string, SfuControl>;
+  /** Counts a placement until the node next reports its load, so a burst of joins spreads out. */
+  reserve(nodeId: string, consumers: number): void;
   close(): Promise<void>;
 }

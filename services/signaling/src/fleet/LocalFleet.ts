@@ -27,6 +27,10 @@ export class LocalFleet extends EventEmitter<FleetEvents> implements Fleet {
     return nodeId === LOCAL_NODE_ID ? this.#node : undefined;
   }
 
+  reserve(nodeId: string, consumers: number): void {
+    if (nodeId === LOCAL_NODE_ID) this.#consumers += consumers;
+  }
+
   controls(): Map<string, SfuControl> {
     return new Map([[LOCAL_NODE_ID, this.#node]]);
   }

@@ -49,7 +49,9 @@ export class RedisFleet extends EventEmitter<FleetEvents> implements Fleet {
       if (channel === this.#channel) void this.#upsert(JSON.parse(json) as NodeReport);
     });
     await this.#sub.subscribe(this.#channel);
-    const keys = await this.#redis.keys(`${this.#keyPrefix}*`);
+    // SCAN, not KEYS: the shared Redis also holds every viewer's tick windows.
+    const keys: string[] = [];
+    for await (const batch of this.#redis.scanStream({ match: `${this.#keyPrefix}*`, count: 500 })) keys.push(...(batch as string[]));
     const reports = keys.length ? await this.#redis.mget(keys) : [];
     await Promise.all(reports.filter((r): r is string => r !== null).map((r) => this.#upsert(JSON.parse(r) as NodeReport)));
     this.#timer = setInterval(() => this.#expire(), 1000);
@@ -79,7 +81,6 @@ export class RedisFleet extends EventEmitter<FleetEvents> implements Fleet {
     return new Map([...this.#members].map(([id, m]) => [id, m.control]));
   }
 
-  /** Counts a placement until the node's next report, so a burst of joins spreads out. */
   reserve(nodeId: string, consumers: number): void {
     const member = this.#members.get(nodeId);
     if (member) member.report = { ...member.report, consumers: member.report.consumers + consumers };

@@ -115,7 +115,7 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     const route = this.#routes.get(streamId);
     if (!route) return;
     route.viewers.set(nodeId, (route.viewers.get(nodeId) ?? 0) + 1);
-    (this.#fleet as { reserve?: (id: string, n: number) => void }).reserve?.(nodeId, CONSUMERS_PER_VIEWER);
+    this.#fleet.reserve(nodeId, CONSUMERS_PER_VIEWER);
     this.#changed(route);
   }
 

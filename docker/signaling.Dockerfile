@@ -33,9 +33,17 @@ COPY --from=deps /app/sfu-node/node_modules sfu-node/node_modules
 COPY package.json ./
 COPY sfu-node/package.json sfu-node/
 COPY services/signaling/package.json services/signaling/
+COPY services/settlement/package.json services/settlement/
+COPY operator/package.json operator/
 COPY --chown=10001:10001 sfu-node/src sfu-node/src
 COPY --chown=10001:10001 services/signaling/src services/signaling/src
 COPY services/signaling/migrations services/signaling/migrations
+# Signaling shares settlement's database layer and ledger schema, and the operator's
+# LiveStream API and route contract (operator/src/api only needs zod and client-node).
+COPY --chown=10001:10001 services/settlement/src services/settlement/src
+COPY services/settlement/migrations services/settlement/migrations
+COPY --chown=10001:10001 operator/src/api operator/src/api
+COPY --chown=10001:10001 operator/src/kube/errors.ts operator/src/kube/errors.ts
 COPY --from=web /app/web/build web/build
 ENV NODE_ENV=production VILO_HOST=0.0.0.0 VILO_WEB_DIR=/app/web/build
 USER 10001:10001

@@ -76,3 +76,16 @@ export function operatorEnv(r: Rendered, release: string, namespace: string): Re
     VILO_SFU_CONTROL_SECRET: Buffer.from(secret.data['sfu-control-secret']!, 'base64').toString('utf8'),
   };
 }
+
+/** The signaling container's env as the chart configures it (ConfigMap + fieldRef + Secret). */
+export function signalingEnv(r: Rendered, release: string, namespace: string): Record<string, string> {
+  const config = find(r, 'ConfigMap', `${release}-vilokanam-signaling`) as Manifest & { data: Record<string, string> };
+  const secret = find(r, 'Secret', `${release}-vilokanam-secrets`) as Manifest & { data: Record<string, string> };
+  const decode = (key: string) => Buffer.from(secret.data[key]!, 'base64').toString('utf8');
+  return {
+    ...config.data,
+    VILO_NAMESPACE: namespace,
+    VILO_TOKEN_SECRET: decode('token-secret'),
+    VILO_SFU_CONTROL_SECRET: decode('sfu-control-secret'),
+  };
+}

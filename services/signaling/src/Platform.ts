@@ -4,6 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { Redis } from 'ioredis';
+import { KubeConfig } from '@kubernetes/client-node';
+import { LiveStreamClient } from '@vilokanam/operator/api';
 import { ControlAuth, SfuNode, registerSfuMetrics, sfuConfigFromEnv } from '@vilokanam/sfu-node';
 import type { SignalingConfig } from './config.ts';
 import type { Account, AccountStore } from './auth/AccountStore.ts';
@@ -12,6 +14,7 @@ import { walletCryptoReady } from './auth/wallet.ts';
 import { openDatabase, type Database } from './db/Database.ts';
 import type { Fleet } from './fleet/Fleet.ts';
 import { LocalFleet } from './fleet/LocalFleet.ts';
+import { OperatorRoutes } from './fleet/OperatorRoutes.ts';
 import { RedisFleet } from './fleet/RedisFleet.ts';
 import { StreamRoutes } from './fleet/StreamRoutes.ts';
 import { createApp } from './http/app.ts';
@@ -45,7 +48,10 @@ const defaultWebDir = fileURLToPath(new URL('../../../web/build', import.meta.ur
  * Embedded mode: one process runs signaling, the SFU node with local workers, the database
  * (PGlite unless VILO_DATABASE_URL is set) and the web app, on one port.
  */
-export async function startPlatform(config: SignalingConfig, opts: { sfu?: SfuNode; log?: Logger; auth?: AuthOptions } = {}): Promise<Platform> {
+export async function startPlatform(
+  config: SignalingConfig,
+  opts: { sfu?: SfuNode; log?: Logger; auth?: AuthOptions; kube?: KubeConfig } = {},
+): Promise<Platform> {
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = new SignalingMetrics();
   const db = await openDatabase(config, log);
@@ -78,6 +84,24 @@ export async function startPlatform(config: SignalingConfig, opts: { sfu?: SfuNo
     fanoutPerNode: config.edges.fanoutPerNode,
     edgeIdleMs: config.edges.idleMs,
   });
+  let operatorRoutes: OperatorRoutes | undefined;
+  if (config.sfuMode === 'kubernetes') {
+    const kube = opts.kube ?? loadKubeConfig();
+    redis.push(new Redis(config.redisUrl!));
+    operatorRoutes = new OperatorRoutes({
+      routes,
+      fleet,
+      redis: redis[0]!,
+      subscriber: redis[2]!,
+      streams: new LiveStreamClient(kube),
+      namespace: config.namespace,
+      waitMs: config.routeWaitMs,
+      log,
+      defaults: { creator: 'unclaimed', pricePerSecond: '0', edges: { viewersPerEdge: config.edges.viewersPerEdge, max: config.edges.maxEdges } },
+    });
+    await operatorRoutes.start();
+    log.info({ namespace: config.namespace }, 'following the operator\'s routes');
+  }
 
   const tokens = new TokenIssuer(config.tokenSecret, config.tokenTtlSeconds);
   await walletCryptoReady();
@@ -113,6 +137,7 @@ export async function startPlatform(config: SignalingConfig, opts: { sfu?: SfuNo
       signaling.close();
       hub.close();
       routes.close();
+      await operatorRoutes?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await fleet.close();
@@ -121,4 +146,11 @@ export async function startPlatform(config: SignalingConfig, opts: { sfu?: SfuNo
       await db.close();
     },
   };
+}
+
+/** In a pod: the ServiceAccount's token; elsewhere KUBECONFIG or ~/.kube/config. */
+function loadKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
 }

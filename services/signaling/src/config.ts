@@ -12,18 +12,23 @@ const Env = z.object({
   VILO_PUBLISHER_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   VILO_WEB_DIR: z.string().optional(),
   VILO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  VILO_SFU_MODE: z.enum(['embedded', 'fleet']).default('embedded'),
+  VILO_SFU_MODE: z.enum(['embedded', 'fleet', 'kubernetes']).default('embedded'),
+  VILO_NAMESPACE: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'VILO_NAMESPACE: a Kubernetes namespace name').default('default'),
+  VILO_ROUTE_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   VILO_FLEET: z.string().regex(/^[a-z0-9-]{1,40}$/, 'VILO_FLEET: lowercase letters, digits and dashes').default('default'),
   VILO_REDIS_URL: z.string().optional(),
   VILO_SFU_CONTROL_SECRET: z.string().min(32, 'VILO_SFU_CONTROL_SECRET must be at least 32 characters').optional(),
   VILO_VIEWERS_PER_EDGE: z.coerce.number().int().min(1).default(200),
-  VILO_MAX_EDGES: z.coerce.number().int().min(0).default(8),
+  VILO_MAX_EDGES: z.coerce.number().int().min(0).max(64).default(8),
   VILO_EDGE_FANOUT: z.coerce.number().int().min(1).default(4),
   VILO_EDGE_IDLE_MS: z.coerce.number().int().min(0).default(15_000),
   VILO_SESSION_SECRET: z.string().min(32, 'VILO_SESSION_SECRET must be at least 32 characters').optional(),
   VILO_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(90 * 86_400).default(7 * 86_400),
   VILO_AUTH_CHALLENGE_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   VILO_SS58_PREFIX: z.coerce.number().int().min(0).max(16_383).default(42),
+  // Money pages. Checked (SS58 checksums, key lengths) where the money routes are built.
+  VILO_ESCROW_ADDRESS: z.string().trim().optional(),
+  VILO_ADMIN_ACCOUNTS: z.string().default(''),
 });
 
 export interface SignalingConfig {
@@ -40,8 +45,15 @@ export interface SignalingConfig {
   publisherGraceMs: number;
   webDir: string | undefined;
   logLevel: z.infer<typeof Env>['VILO_LOG_LEVEL'];
-  /** `embedded`: one in-process sfu-node. `fleet`: sfu-node processes found through Redis. */
-  sfuMode: 'embedded' | 'fleet';
+  /**
+   * `embedded`: one in-process sfu-node. `fleet`: sfu-node processes found through Redis, placed
+   * by signaling. `kubernetes`: the same nodes, placed by the operator through LiveStreams.
+   */
+  sfuMode: 'embedded' | 'fleet' | 'kubernetes';
+  /** Kubernetes mode: where LiveStreams are created, and whose routes are followed. */
+  namespace: string;
+  /** Kubernetes mode: how long a publisher or viewer waits for the operator's route. */
+  routeWaitMs: number;
   /** Which fleet's load reports to follow when several share one Redis. */
   fleet: string;
   redisUrl: string | undefined;
@@ -49,6 +61,11 @@ export interface SignalingConfig {
   edges: { viewersPerEdge: number; maxEdges: number; fanoutPerNode: number; idleMs: number };
   /** Wallet sign-in. Without VILO_SESSION_SECRET sessions last only as long as the process. */
   auth: { sessionSecret: Uint8Array; ephemeralSessionSecret: boolean; sessionTtlSeconds: number; challengeTtlSeconds: number; ss58Prefix: number };
+  /**
+   * Wallet and dashboard. `escrowAddress`: SS58 address viewers deposit to (absent: deposits
+   * are not offered). `adminAccounts`: SS58 addresses or 0x account ids allowed on /admin.
+   */
+  money: { escrowAddress: string | undefined; adminAccounts: string[] };
 }
 
 export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SignalingConfig {
@@ -58,8 +75,8 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
     throw new Error(`invalid configuration: ${detail}`);
   }
   const e = parsed.data;
-  if (e.VILO_SFU_MODE === 'fleet' && (!e.VILO_REDIS_URL || !e.VILO_SFU_CONTROL_SECRET)) {
-    throw new Error('invalid configuration: VILO_SFU_MODE=fleet needs VILO_REDIS_URL and VILO_SFU_CONTROL_SECRET');
+  if (e.VILO_SFU_MODE !== 'embedded' && (!e.VILO_REDIS_URL || !e.VILO_SFU_CONTROL_SECRET)) {
+    throw new Error(`invalid configuration: VILO_SFU_MODE=${e.VILO_SFU_MODE} needs VILO_REDIS_URL and VILO_SFU_CONTROL_SECRET`);
   }
   return {
     host: e.VILO_HOST,
@@ -73,6 +90,8 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
     webDir: e.VILO_WEB_DIR,
     logLevel: e.VILO_LOG_LEVEL,
     sfuMode: e.VILO_SFU_MODE,
+    namespace: e.VILO_NAMESPACE,
+    routeWaitMs: e.VILO_ROUTE_WAIT_MS,
     fleet: e.VILO_FLEET,
     redisUrl: e.VILO_REDIS_URL,
     sfuControlSecret: e.VILO_SFU_CONTROL_SECRET,
@@ -83,6 +102,11 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
       sessionTtlSeconds: e.VILO_SESSION_TTL_SECONDS,
       challengeTtlSeconds: e.VILO_AUTH_CHALLENGE_TTL_SECONDS,
       ss58Prefix: e.VILO_SS58_PREFIX,
+    },
+    money: {
+      // Empty counts as unset, as a chart's blank value would be.
+      escrowAddress: e.VILO_ESCROW_ADDRESS || undefined,
+      adminAccounts: e.VILO_ADMIN_ACCOUNTS.split(',').map((a) => a.trim()).filter((a) => a.length > 0),
     },
   };
 }

@@ -54,6 +54,7 @@ export type ErrorCode =
   | 'conflict'
   | 'stream_not_live'
   | 'rate_limited'
+  | 'unavailable'
   | 'internal';
 
 export interface ErrorBody {

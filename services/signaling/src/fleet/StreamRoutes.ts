@@ -9,7 +9,9 @@ import {
   type EdgePolicy,
   type MediaKind,
 } from '@vilokanam/sfu-node';
+import type { StreamRecord } from '../StreamStore.ts';
 import type { Fleet } from './Fleet.ts';
+import type { PlacedRoute, RouteProvider } from './RouteProvider.ts';
 
 interface Edge {
   nodeId: string;
@@ -28,6 +30,10 @@ interface Route {
   viewers: Map<string, number>;
   kinds: Map<string, MediaKind>;
   idleTimer: NodeJS.Timeout | undefined;
+  /** Placed routes only: edges that take no new viewers, and the stream's own limits. */
+  draining: Set<string>;
+  viewersPerEdge: number;
+  maxViewers: number;
 }
 
 export interface RouteView {
@@ -55,12 +61,18 @@ export interface RoutesOptions {
 /**
  * The routing table: each stream's origin and edges. Publishers go to the origin; viewers go
  * where placement says, and a new edge first gets every producer piped over SRTP.
+ *
+ * Placement is local (embedded and fleet mode) unless a RouteProvider is attached (Kubernetes
+ * mode): then origins and edges come from applyRoute(), routers are the operator's to open and
+ * close, and this only picks viewers' nodes and owns the pipes.
  */
 export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
   readonly #fleet: Fleet;
   readonly #log: Logger;
   readonly #opts: RoutesOptions;
   readonly #routes = new Map<string, Route>();
+  readonly #applying = new Map<string, Promise<void>>();
+  #provider: RouteProvider | undefined;
 
   constructor(fleet: Fleet, log: Logger, opts: RoutesOptions) {
     super();
@@ -68,6 +80,20 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     this.#log = log.child({ component: 'routes' });
     this.#opts = opts;
     fleet.on('nodedown', ({ nodeId }) => this.nodeLost(nodeId));
+  }
+
+  /** Hands placement to the provider (Kubernetes mode). */
+  attach(provider: RouteProvider): void {
+    this.#provider = provider;
+  }
+
+  get placedExternally(): boolean {
+    return this.#provider !== undefined;
+  }
+
+  /** A stream is about to go live: a provider may refuse it by throwing. */
+  async streamStarting(stream: StreamRecord): Promise<void> {
+    await this.#provider?.streamStarting(stream);
   }
 
   view(streamId: string): RouteView | undefined {
@@ -80,12 +106,25 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     };
   }
 
-  /** The origin, placed on first use. */
-  origin(streamId: string): string {
+  /** The origin: placed on first use, or (placed routes) once the provider has one. */
+  async origin(streamId: string): Promise<string> {
+    return (await this.#route(streamId)).origin;
+  }
+
+  async #route(streamId: string): Promise<Route> {
+    if (!this.#routes.has(streamId) && this.#provider) await this.#provider.awaitRoute(streamId);
     const existing = this.#routes.get(streamId);
-    if (existing) return existing.origin;
+    if (existing) return existing;
+    if (this.#provider) throw new SfuError('not_found', 'the stream has no media origin yet');
     const origin = placeOrigin(this.#fleet.nodes());
     if (!origin) throw new SfuError('not_found', 'no media node is available');
+    const route = this.#newRoute(streamId, origin);
+    this.#log.info({ streamId, origin }, 'origin placed');
+    this.#changed(route);
+    return route;
+  }
+
+  #newRoute(streamId: string, origin: string): Route {
     const route: Route = {
       streamId,
       origin,
@@ -94,17 +133,18 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
       viewers: new Map(),
       kinds: new Map(),
       idleTimer: undefined,
+      draining: new Set(),
+      viewersPerEdge: this.#opts.policy.viewersPerEdge,
+      maxViewers: Number.MAX_SAFE_INTEGER,
     };
     this.#routes.set(streamId, route);
-    this.#log.info({ streamId, origin }, 'origin placed');
-    this.#changed(route);
-    return origin;
+    return route;
   }
 
   /** Where a new viewer goes; opens (and fills) a new edge when serving nodes are full. */
   async viewerNode(streamId: string): Promise<string> {
-    this.origin(streamId);
-    const route = this.#routes.get(streamId)!;
+    const route = await this.#route(streamId);
+    if (this.#provider) return this.#placedViewerNode(route);
     const decision = routeViewer(this.#fleet.nodes(), this.#state(route), this.#opts.policy);
     if (decision.nodeId === undefined) throw new SfuError('not_found', decision.reason);
     if (decision.newEdge) await this.#ensureEdge(route, decision.nodeId);
@@ -124,6 +164,8 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     if (!route) return;
     route.viewers.set(nodeId, Math.max(0, (route.viewers.get(nodeId) ?? 0) - 1));
     this.#changed(route);
+    // Placed edges are removed by the provider, which sees the whole audience.
+    if (this.#provider) return;
     clearTimeout(route.idleTimer);
     route.idleTimer = setTimeout(() => this.#shrink(route), this.#opts.edgeIdleMs).unref();
   }
@@ -165,6 +207,73 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
   endStream(streamId: string): void {
     const route = this.#routes.get(streamId);
     if (route) this.#teardown(route);
+    this.#provider?.streamEnded(streamId);
+  }
+
+  /**
+   * Makes a stream's route match its placement (undefined: it has none any more). Calls for
+   * one stream run in order; a moved origin loses every tab of the stream, which reconnect.
+   */
+  applyRoute(streamId: string, placed: PlacedRoute | undefined): Promise<void> {
+    const next = (this.#applying.get(streamId) ?? Promise.resolve())
+      .then(() => this.#apply(streamId, placed))
+      .catch((err: unknown) => this.#log.warn({ streamId, err: (err as Error).message }, 'route not applied'));
+    this.#applying.set(streamId, next);
+    void next.finally(() => {
+      if (this.#applying.get(streamId) === next) this.#applying.delete(streamId);
+    });
+    return next;
+  }
+
+  async #apply(streamId: string, placed: PlacedRoute | undefined): Promise<void> {
+    let route = this.#routes.get(streamId);
+    if (route && (!placed || route.origin !== placed.origin)) {
+      this.#teardown(route);
+      this.emit('nodelost', { streamId, nodeId: route.origin, wasOrigin: true });
+      route = undefined;
+    }
+    if (!placed) return;
+    if (!route) {
+      route = this.#newRoute(streamId, placed.origin);
+      // A restarted signaling learns the producers from the origin itself.
+      const producers = (await this.#fleet.control(placed.origin)?.producers(streamId)) ?? [];
+      for (const p of producers) route.kinds.set(p.producerId, p.kind);
+      this.#log.info({ streamId, origin: placed.origin }, 'origin followed');
+    }
+    route.viewersPerEdge = placed.viewersPerEdge;
+    route.maxViewers = placed.maxViewers;
+    route.draining = new Set(placed.edges.filter((e) => e.draining).map((e) => e.nodeId));
+    for (const [nodeId, edge] of [...route.edges]) {
+      const wanted = placed.edges.find((e) => e.nodeId === nodeId);
+      if (!wanted || wanted.parent !== edge.parent) this.#removeEdge(route, nodeId, (route.viewers.get(nodeId) ?? 0) > 0);
+    }
+    // Parents open before their children; an edge whose parent failed waits for the next apply.
+    let pending = placed.edges.filter((e) => !route.edges.has(e.nodeId));
+    for (;;) {
+      const ready = pending.filter((e) => e.parent === route.origin || route.edges.has(e.parent));
+      if (ready.length === 0) break;
+      await Promise.all(
+        ready.map((e) =>
+          this.#ensureEdge(route, e.nodeId, e.parent).catch((err: unknown) =>
+            this.#log.warn({ streamId, edge: e.nodeId, err: (err as Error).message }, 'edge not opened'),
+          ),
+        ),
+      );
+      pending = pending.filter((e) => !ready.includes(e));
+    }
+    this.#changed(route);
+  }
+
+  /** The serving node with the fewest viewers below viewersPerEdge, else the emptiest. */
+  #placedViewerNode(route: Route): string {
+    const count = (id: string) => route.viewers.get(id) ?? 0;
+    let total = 0;
+    for (const n of route.viewers.values()) total += n;
+    if (total >= route.maxViewers) throw new SfuError('forbidden', 'the stream is full');
+    const serving = [route.origin, ...route.edges.keys()].filter((id) => !route.draining.has(id) && this.#fleet.control(id));
+    if (serving.length === 0) throw new SfuError('not_found', 'no media node serves the stream');
+    const room = serving.filter((id) => count(id) < route.viewersPerEdge);
+    return (room.length ? room : serving).reduce((best, id) => (count(id) < count(best) ? id : best));
   }
 
   close(): void {
@@ -186,19 +295,18 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     return serving.find((id) => fanout(id) < this.#opts.fanoutPerNode) ?? serving.sort((a, b) => fanout(a) - fanout(b))[0]!;
   }
 
-  #ensureEdge(route: Route, nodeId: string): Promise<Edge> {
+  #ensureEdge(route: Route, nodeId: string, parent?: string): Promise<Edge> {
     const existing = route.edges.get(nodeId);
     if (existing) return Promise.resolve(existing);
     let pending = route.pendingEdges.get(nodeId);
     if (!pending) {
-      pending = this.#openEdge(route, nodeId).finally(() => route.pendingEdges.delete(nodeId));
+      pending = this.#openEdge(route, nodeId, parent ?? this.#parentFor(route)).finally(() => route.pendingEdges.delete(nodeId));
       route.pendingEdges.set(nodeId, pending);
     }
     return pending;
   }
 
-  async #openEdge(route: Route, nodeId: string): Promise<Edge> {
-    const parent = this.#parentFor(route);
+  async #openEdge(route: Route, nodeId: string, parent: string): Promise<Edge> {
     const src = this.#fleet.control(parent);
     const dst = this.#fleet.control(nodeId);
     if (!src || !dst) throw new SfuError('not_found', 'media node went away');
@@ -255,7 +363,8 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     this.#fleet.control(edge.parent)?.closePipeTransport(edge.srcPipeId);
     const dst = this.#fleet.control(nodeId);
     dst?.closePipeTransport(edge.dstPipeId);
-    dst?.closeStream(route.streamId);
+    // A placed edge's router is the provider's to close.
+    if (!this.#provider) dst?.closeStream(route.streamId);
     this.#log.info({ streamId: route.streamId, edge: nodeId, lost }, lost ? 'edge lost' : 'edge removed');
     if (lost) this.emit('nodelost', { streamId: route.streamId, nodeId, wasOrigin: false });
     this.#changed(route);
@@ -265,8 +374,15 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     clearTimeout(route.idleTimer);
     this.#routes.delete(route.streamId);
     // Every tab of the stream is told separately (stream ended, or origin lost), so the
-    // edges need no notice of their own here.
-    for (const id of [route.origin, ...route.edges.keys()]) this.#fleet.control(id)?.closeStream(route.streamId);
+    // edges need no notice of their own here. Placed routers are the provider's to close.
+    if (this.#provider) {
+      for (const e of route.edges.values()) {
+        this.#fleet.control(e.parent)?.closePipeTransport(e.srcPipeId);
+        this.#fleet.control(e.nodeId)?.closePipeTransport(e.dstPipeId);
+      }
+    } else {
+      for (const id of [route.origin, ...route.edges.keys()]) this.#fleet.control(id)?.closeStream(route.streamId);
+    }
     this.emit('routechange', { streamId: route.streamId, route: undefined });
   }
 

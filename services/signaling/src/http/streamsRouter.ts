@@ -59,6 +59,7 @@ export function streamsRouter({ store, hub, tokens }: StreamsDeps): Router {
   router.post('/:id/start', async (ctx) => {
     const stream = await load(ctx);
     await requireKey(ctx, stream.id);
+    await hub.streamStarting(stream);
     const live = (await store.markLive(stream.id))!;
     hub.streamStarted(live.id);
     ctx.body = { stream: toView(live, hub.viewerCount(live.id)) };

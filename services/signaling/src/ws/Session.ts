@@ -141,7 +141,7 @@ export class Session implements HubMember {
         throw new WsError('stream_not_live', 'start the stream before publishing');
       }
       // Publishers always go to the origin; viewers wherever placement finds room.
-      const nodeId = grant.role === 'publisher' ? this.#deps.routes.origin(stream.id) : await this.#deps.routes.viewerNode(stream.id);
+      const nodeId = grant.role === 'publisher' ? await this.#deps.routes.origin(stream.id) : await this.#deps.routes.viewerNode(stream.id);
       const sfu = this.#deps.fleet.control(nodeId);
       if (!sfu) throw new WsError('internal', 'media node went away');
       const routerRtpCapabilities = await sfu.routerCapabilities(stream.id);

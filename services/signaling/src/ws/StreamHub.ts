@@ -4,7 +4,8 @@ import type { Fleet } from '../fleet/Fleet.ts';
 import type { StreamRoutes } from '../fleet/StreamRoutes.ts';
 import type { SignalingMetrics } from '../metrics.ts';
 import { CloseCode, type NotificationMap, type Role } from '../protocol.ts';
-import type { StreamStore } from '../StreamStore.ts';
+import type { StreamRecord, StreamStore } from '../StreamStore.ts';
+import { HttpError } from '../http/errors.ts';
 
 /** What the hub needs from a connected tab. */
 export interface HubMember {
@@ -124,6 +125,16 @@ export class StreamHub {
   #disconnectAll(streamId: string, nodeId: string | undefined, reason: string): void {
     for (const m of [...(this.#members.get(streamId) ?? [])]) {
       if (!nodeId || m.nodeId === nodeId) m.disconnect(CloseCode.mediaNodeLost, reason);
+    }
+  }
+
+  /** Before a stream is marked live: placement may refuse it (the cluster is unreachable). */
+  async streamStarting(stream: StreamRecord): Promise<void> {
+    try {
+      await this.#routes.streamStarting(stream);
+    } catch (err) {
+      this.#log.error({ streamId: stream.id, err: (err as Error).message }, 'stream placement refused');
+      throw new HttpError(503, 'unavailable', `the stream cannot be placed: ${(err as Error).message}`);
     }
   }
 

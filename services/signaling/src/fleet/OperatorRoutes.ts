@@ -1,0 +1,190 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  API_VERSION,
+  KIND,
+  LiveStreamClient,
+  ROUTE_CHANNEL,
+  StreamRoute,
+  isStatus,
+  kubeMessage,
+  parseRouteMessage,
+  routeKey,
+} from '@vilokanam/operator/api';
+import { SfuError } from '@vilokanam/sfu-node';
+import type { StreamRecord } from '../StreamStore.ts';
+import type { Fleet } from './Fleet.ts';
+import type { PlacedRoute, RouteProvider } from './RouteProvider.ts';
+import type { StreamRoutes } from './StreamRoutes.ts';
+
+export interface OperatorRoutesOptions {
+  routes: StreamRoutes;
+  fleet: Fleet;
+  redis: Redis;
+  /** A connection of its own: it is put in subscriber mode. */
+  subscriber: Redis;
+  streams: LiveStreamClient;
+  namespace: string;
+  /** How long a publisher or viewer waits for the operator to place the stream. */
+  waitMs: number;
+  log: Logger;
+  /** LiveStream spec fields signaling does not hold per stream yet. */
+  defaults: { creator: string; pricePerSecond: string; edges: { viewersPerEdge: number; max: number } };
+}
+
+/** The CRD's category rule: a DNS label. Free-text categories are folded into one. */
+export function categorySlug(category: string): string {
+  const slug = category
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return slug || 'other';
+}
+
+export function placedRoute(route: StreamRoute): PlacedRoute | undefined {
+  if (route.phase !== 'Live') return undefined;
+  return {
+    origin: route.origin.pod,
+    edges: route.edges.map((e) => ({ nodeId: e.pod, parent: e.parent, draining: e.draining })),
+    viewersPerEdge: route.policy.viewersPerEdge,
+    maxViewers: route.policy.maxViewers,
+  };
+}
+
+const ENDED_ATTEMPTS = 5;
+
+/**
+ * Kubernetes mode: a stream that starts becomes a LiveStream, and the operator's route for it
+ * (mirrored to Redis, see docs/kubernetes.md) is what StreamRoutes follows. Node ids are pod
+ * names: each sfu-node reports under its pod's name.
+ */
+export class OperatorRoutes implements RouteProvider {
+  readonly #o: OperatorRoutesOptions;
+  readonly #log: Logger;
+  /** The newest route seen per stream of this namespace. */
+  readonly #latest = new Map<string, StreamRoute>();
+  #closed = false;
+
+  constructor(o: OperatorRoutesOptions) {
+    this.#o = o;
+    this.#log = o.log.child({ component: 'operator-routes' });
+  }
+
+  async start(): Promise<void> {
+    this.#o.subscriber.on('message', (channel: string, json: string) => {
+      if (channel === ROUTE_CHANNEL) this.#onMessage(json);
+    });
+    await this.#o.subscriber.subscribe(ROUTE_CHANNEL);
+    // A node that comes back gets the edges its routes still name.
+    this.#o.fleet.on('nodeup', ({ nodeId }) => {
+      for (const r of this.#latest.values()) {
+        if (r.origin.pod === nodeId || r.edges.some((e) => e.pod === nodeId)) void this.#o.routes.applyRoute(r.streamId, placedRoute(r));
+      }
+    });
+    this.#o.routes.attach(this);
+  }
+
+  async streamStarting(stream: StreamRecord): Promise<void> {
+    const { streams, namespace } = this.#o;
+    const spec = {
+      creator: this.#o.defaults.creator,
+      title: stream.title.slice(0, 140),
+      category: categorySlug(stream.category),
+      pricePerSecond: this.#o.defaults.pricePerSecond,
+      edges: { min: 0, ...this.#o.defaults.edges },
+    };
+    try {
+      await streams.create(namespace, {
+        apiVersion: API_VERSION,
+        kind: KIND,
+        metadata: { name: stream.id, namespace, labels: { 'app.kubernetes.io/managed-by': 'vilokanam-signaling' } },
+        spec,
+      });
+      this.#log.info({ streamId: stream.id }, 'LiveStream created');
+    } catch (err) {
+      if (!isStatus(err, 409)) throw new Error(kubeMessage(err));
+      // Started again after it ended: the same object goes back to the operator.
+      const existing = await streams.get(namespace, stream.id);
+      if (existing.spec.ended) await streams.patchSpec(namespace, stream.id, { ended: false });
+    }
+  }
+
+  async awaitRoute(streamId: string): Promise<void> {
+    const deadline = Date.now() + this.#o.waitMs;
+    let lastFetch = 0;
+    for (;;) {
+      const view = this.#o.routes.view(streamId);
+      if (view && this.#o.fleet.control(view.origin)) return;
+      // The channel may have said it before this process listened; the key holds it too.
+      if (Date.now() - lastFetch >= 1000) {
+        lastFetch = Date.now();
+        await this.#fetch(streamId);
+        continue;
+      }
+      if (this.#closed || Date.now() > deadline) throw new SfuError('not_found', 'the stream has no media origin yet');
+      await sleep(50);
+    }
+  }
+
+  streamEnded(streamId: string): void {
+    void this.#end(streamId);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#o.subscriber.unsubscribe(ROUTE_CHANNEL).catch(() => undefined);
+  }
+
+  async #end(streamId: string): Promise<void> {
+    this.#latest.delete(streamId);
+    for (let attempt = 1; attempt <= ENDED_ATTEMPTS; attempt++) {
+      try {
+        await this.#o.streams.patchSpec(this.#o.namespace, streamId, { ended: true });
+        this.#log.info({ streamId }, 'LiveStream ended');
+        return;
+      } catch (err) {
+        if (isStatus(err, 404)) return;
+        this.#log.warn({ streamId, attempt, err: kubeMessage(err) }, 'could not end LiveStream');
+        if (this.#closed) return;
+        await sleep(200 * 2 ** attempt);
+      }
+    }
+    this.#log.error({ streamId }, 'LiveStream left running: spec.ended could not be set');
+  }
+
+  async #fetch(streamId: string): Promise<void> {
+    const json = await this.#o.redis.get(routeKey(streamId));
+    if (!json) return;
+    try {
+      await this.#accept(StreamRoute.parse(JSON.parse(json)));
+    } catch (err) {
+      this.#log.warn({ streamId, err: (err as Error).message }, 'unreadable route');
+    }
+  }
+
+  #onMessage(json: string): void {
+    try {
+      const msg = parseRouteMessage(json);
+      if ('deleted' in msg) {
+        // Tombstones carry no namespace: only a stream followed here is ours to drop.
+        if (this.#latest.delete(msg.streamId)) void this.#o.routes.applyRoute(msg.streamId, undefined);
+        return;
+      }
+      void this.#accept(msg);
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message }, 'unreadable route message');
+    }
+  }
+
+  #accept(route: StreamRoute): Promise<void> {
+    if (route.namespace !== this.#o.namespace) return Promise.resolve();
+    const known = this.#latest.get(route.streamId);
+    // A GET may race a newer message: the operator stamps every write.
+    if (known && known.updatedAt > route.updatedAt) return Promise.resolve();
+    this.#latest.set(route.streamId, route);
+    return this.#o.routes.applyRoute(route.streamId, placedRoute(route));
+  }
+}

@@ -29,8 +29,8 @@ export interface OperatorRoutesOptions {
   /** How long a publisher or viewer waits for the operator to place the stream. */
   waitMs: number;
   log: Logger;
-  /** LiveStream spec fields signaling does not hold per stream yet. */
-  defaults: { creator: string; pricePerSecond: string; edges: { viewersPerEdge: number; max: number } };
+  /** What every LiveStream signaling creates gets: its fan-out policy. */
+  defaults: { edges: { viewersPerEdge: number; max: number } };
 }
 
 /** The CRD's category rule: a DNS label. Free-text categories are folded into one. */
@@ -90,10 +90,11 @@ export class OperatorRoutes implements RouteProvider {
   async streamStarting(stream: StreamRecord): Promise<void> {
     const { streams, namespace } = this.#o;
     const spec = {
-      creator: this.#o.defaults.creator,
+      // A free stream nobody owns still needs a creator in the spec.
+      creator: stream.creatorAddress ?? 'unclaimed',
       title: stream.title.slice(0, 140),
       category: categorySlug(stream.category),
-      pricePerSecond: this.#o.defaults.pricePerSecond,
+      pricePerSecond: stream.pricePerSecond.toString(),
       edges: { min: 0, ...this.#o.defaults.edges },
     };
     try {
@@ -185,6 +186,11 @@ export class OperatorRoutes implements RouteProvider {
     // A GET may race a newer message: the operator stamps every write.
     if (known && known.updatedAt > route.updatedAt) return Promise.resolve();
     this.#latest.set(route.streamId, route);
-    return this.#o.routes.applyRoute(route.streamId, placedRoute(route));
+    const placed = placedRoute(route);
+    // Scheduling with the same origin is the operator re-checking the router: keep serving.
+    if (!placed && (route.phase === 'Scheduling' || route.phase === 'Pending') && this.#o.routes.view(route.streamId)?.origin === route.origin.pod) {
+      return Promise.resolve();
+    }
+    return this.#o.routes.applyRoute(route.streamId, placed);
   }
 }

@@ -1,5 +1,6 @@
 // Cascade hop cost and edge-failure recovery, with real sfu-node processes on separate
-// loopback addresses and real WebRTC viewers (werift). Method in bench/README.md.
+// loopback addresses (not namespaces: kept comparable with the numbers in bench/README.md)
+// and real WebRTC viewers (werift). Method in bench/README.md.
 // Usage: npm run bench:cascade   (env SECONDS=20, ROUNDS=3, VIEWERS_PER_EDGE=6)
 import os from 'node:os';
 import { NodeViewer } from '../services/signaling/src/testing/NodeViewer.ts';
@@ -23,7 +24,7 @@ function cpuBusy(since?: { idle: number; total: number }): any {
   return 1 - (t.idle - since.idle) / (t.total - since.total);
 }
 
-const fleet = await TestFleet.start({ name: 'bench-cascade', redisUrl: REDIS_URL, idPrefix: 'b', firstIp: 10, portBase: 45000, portSpan: 300 }, 3);
+const fleet = await TestFleet.start({ name: 'bench-cascade', redisUrl: REDIS_URL, idPrefix: 'b', firstIp: 10, portBase: 45000, portSpan: 300, netns: false }, 3);
 const platform = await fleet.startPlatform({ VILO_VIEWERS_PER_EDGE: '1', VILO_EDGE_FANOUT: '1', VILO_EDGE_IDLE_MS: '60000' });
 const browser = await launchChromium();
 const viewers: NodeViewer[] = [];

@@ -386,7 +386,7 @@ async function direct(y4m: string): Promise<Result[]> {
 
 async function throughEdge(y4m: string): Promise<Result[]> {
   console.log('\n== (b) fleet: two sfu-node processes (127.0.0.20, 127.0.0.21), viewer 1 on the origin, viewer 2 on an edge');
-  const fleet = await TestFleet.start({ name: 'bench-glass', redisUrl: REDIS_URL, idPrefix: 'g', firstIp: 20, portBase: 47000 }, 2);
+  const fleet = await TestFleet.start({ name: 'bench-glass', redisUrl: REDIS_URL, idPrefix: 'g', firstIp: 20, portBase: 47000, netns: false }, 2);
   let platform: Platform | undefined;
   let browser: Browser | undefined;
   try {

@@ -21,6 +21,7 @@ beforeAll(async () => {
   fleet = await TestFleet.start({ name: 'e2e-crowd', redisUrl: REDIS_URL, idPrefix: 'm', firstIp: 6, portBase: 42000 }, 4);
   platform = await fleet.startPlatform({ VILO_VIEWERS_PER_EDGE: String(PER_EDGE), VILO_EDGE_IDLE_MS: '500' });
   browser = await launchChromium();
+  console.log(`[many] sfu-node hosts: ${fleet.hosts} (${fleet.nodes.map((n) => new URL(n.controlUrl).hostname).join(', ')})`);
 }, 120_000);
 
 afterAll(async () => {

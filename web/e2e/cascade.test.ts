@@ -1,6 +1,7 @@
-// One stream cascaded across separate sfu-node processes on separate loopback addresses,
-// found through real Redis: origin → edge → chained edge, viewers spread over them in real
-// Chromium, a layer switch two hops down, and an edge killed mid-stream.
+// One stream cascaded across separate sfu-node processes, each in its own network namespace
+// (TestFleet; 127.0.0.x addresses where namespaces cannot be made), found through Redis:
+// origin → edge → chained edge, viewers spread over them in real Chromium, a layer switch
+// two hops down, and an edge killed mid-stream.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '@vilokanam/signaling';
@@ -18,6 +19,7 @@ beforeAll(async () => {
   fleet = await TestFleet.start({ name: 'e2e-cascade', redisUrl: REDIS_URL, idPrefix: 'n', firstIp: 2, portBase: 41000 }, 4);
   platform = await fleet.startPlatform({ VILO_VIEWERS_PER_EDGE: '1', VILO_EDGE_FANOUT: '1', VILO_EDGE_IDLE_MS: '500' });
   browser = await launchChromium();
+  console.log(`[cascade] sfu-node hosts: ${fleet.hosts} (${fleet.nodes.map((n) => new URL(n.controlUrl).hostname).join(', ')})`);
 }, 120_000);
 
 afterAll(async () => {
@@ -36,6 +38,10 @@ async function viewerOn(streamId: string): Promise<Page> {
 
 describe('cascade across sfu-node hosts', () => {
   it('spreads viewers over origin and chained edges, switches layers through them, and survives an edge dying', async () => {
+    // Every node is a host of its own: its own address, on its own network stack when namespaced.
+    const addresses = fleet.nodes.map((n) => new URL(n.controlUrl).hostname);
+    expect(new Set(addresses).size).toBe(fleet.nodes.length);
+    if (fleet.hosts === 'netns') for (const a of addresses) expect(a).toMatch(/^10\.203\.\d+\.\d+$/);
     const studio = await (await mediaContext(browser, platform.url)).newPage();
     const streamId = await goLive(studio, 'Cascade');
     const origin = platform.routes.view(streamId)!.origin;

@@ -1,5 +1,6 @@
-// Runs a real sfu-node process (sfu-node/src/main.ts) on its own loopback address, as a
-// separate media host would be, for cascade tests and benchmarks.
+// Runs a real sfu-node process (sfu-node/src/main.ts) as a separate media host would be, for
+// cascade tests and benchmarks: inside its own network namespace (NetnsHost), or on its own
+// loopback address.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -7,8 +8,10 @@ const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 export interface SfuProcessOptions {
   nodeId: string;
-  /** Media and control bind here, e.g. 127.0.0.2: a distinct host address per node. */
+  /** Media and control bind here, e.g. 127.0.0.2 or a NetnsHost's address: a distinct host address per node. */
   ip: string;
+  /** Network namespace to run in (NetnsHost.name); `ip` must be its address. */
+  netns?: string;
   redisUrl: string;
   controlSecret: string;
   rtcMinPort: number;
@@ -34,7 +37,10 @@ export class SfuProcess {
   }
 
   static async start(o: SfuProcessOptions): Promise<SfuProcess> {
-    const child = spawn(process.execPath, [MAIN], {
+    // `ip netns exec` execs rather than forks, so child.pid is the node process itself and
+    // kill() below reaches it (NetnsHost.test.ts checks this).
+    const [file, args] = o.netns ? ['ip', ['netns', 'exec', o.netns, process.execPath, MAIN]] : [process.execPath, [MAIN]];
+    const child = spawn(file, args, {
       env: {
         ...process.env,
         VILO_SFU_NODE_ID: o.nodeId,

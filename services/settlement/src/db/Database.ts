@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -29,9 +29,22 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
-const migrationsDir = fileURLToPath(new URL('../../migrations/', import.meta.url));
-/** Versions are recorded with this prefix, so settlement and signaling can share one database. */
-const VERSION_PREFIX = 'settlement/';
+export interface MigrateOptions {
+  /** Directory of `NNN_name.sql` files, applied in name order. */
+  dir: string;
+  /** Prepended to each file's name to form its recorded version. */
+  prefix: string;
+}
+
+/**
+ * Settlement's own migrations. Its versions carry a prefix, so settlement and signaling can
+ * share one database and one schema_migrations table; signaling's versions predate the shared
+ * layer and stay unprefixed, so databases created before it keep working.
+ */
+export const SETTLEMENT_MIGRATIONS: MigrateOptions = {
+  dir: fileURLToPath(new URL('../../migrations/', import.meta.url)),
+  prefix: 'settlement/',
+};
 const DEADLOCK = '40P01';
 const MIGRATION_LOCK = 0x76696c6f; // 'vilo'
 const TX_ATTEMPTS = 3;
@@ -97,6 +110,8 @@ async function openPostgres(url: string, max: number): Promise<Database> {
 
 async function openPglite(dataDir: string): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
+  // PGlite creates only the last directory level; a fresh checkout has none of the path.
+  if (!dataDir.includes('://')) await mkdir(path.resolve(dataDir), { recursive: true });
   const db = await PGlite.create(dataDir);
   return {
     engine: 'pglite',
@@ -124,13 +139,13 @@ async function openPglite(dataDir: string): Promise<Database> {
 }
 
 /**
- * Applies settlement's versioned SQL files in order, each once, in the same
- * `schema_migrations` table signaling uses; the same files serve both engines. All pending
- * files run in one transaction under an advisory lock, so two processes starting at once
- * cannot both apply one.
+ * Applies the versioned SQL files of `opts.dir` (settlement's by default) in order, each once,
+ * recorded in the `schema_migrations` table every service shares; the same files serve both
+ * engines. All pending files run in one transaction under an advisory lock, so two processes
+ * starting at once cannot both apply one, and a failing file leaves none of them applied.
  */
-export async function migrate(db: Database, log: Logger): Promise<string[]> {
-  const files = (await readdir(migrationsDir)).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
+export async function migrate(db: Database, log: Logger, opts: MigrateOptions = SETTLEMENT_MIGRATIONS): Promise<string[]> {
+  const files = (await readdir(opts.dir)).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
   const ran = await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -139,9 +154,9 @@ export async function migrate(db: Database, log: Logger): Promise<string[]> {
     const applied = new Set(rows.map((r) => r.version));
     const out: string[] = [];
     for (const file of files) {
-      const version = VERSION_PREFIX + path.basename(file, '.sql');
+      const version = opts.prefix + path.basename(file, '.sql');
       if (applied.has(version)) continue;
-      await tx.exec(await readFile(path.join(migrationsDir, file), 'utf8'));
+      await tx.exec(await readFile(path.join(opts.dir, file), 'utf8'));
       await tx.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
       out.push(version);
     }

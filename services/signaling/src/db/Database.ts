@@ -1,86 +1,44 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+// Signaling and settlement share one database (one Postgres, or one PGlite in embedded mode),
+// so they share one database layer: settlement's, which also has interactive transactions.
+// Signaling adds only its own migrations on top.
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import {
+  migrate as applyMigrations,
+  openDatabase as openSharedDatabase,
+  SETTLEMENT_MIGRATIONS,
+  type Database,
+  type DatabaseOptions,
+  type MigrateOptions,
+} from '@vilokanam/settlement/db';
 
-/** The narrow query surface both Postgres and PGlite provide, with $n parameters. */
-export interface Database {
-  query<T extends object>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** Runs a multi-statement script in one transaction. */
-  execScript(sql: string): Promise<void>;
-  close(): Promise<void>;
-}
+export type { Database, DatabaseOptions, Queryable } from '@vilokanam/settlement/db';
 
-const migrationsDir = fileURLToPath(new URL('../../migrations/', import.meta.url));
+/**
+ * Signaling's versions are recorded without a prefix, as they were before the layers merged,
+ * so a database created by an older signaling is recognised as migrated.
+ */
+export const SIGNALING_MIGRATIONS: MigrateOptions = {
+  dir: fileURLToPath(new URL('../../migrations/', import.meta.url)),
+  prefix: '',
+};
 
-export async function openDatabase(
-  opts: { databaseUrl: string | undefined; dataDir: string },
-  log: Logger,
-): Promise<Database> {
-  const db = opts.databaseUrl ? await openPostgres(opts.databaseUrl) : await openPglite(opts.dataDir);
-  log.info({ engine: opts.databaseUrl ? 'postgres' : 'pglite' }, 'database open');
-  await migrate(db, log);
+/**
+ * Opens the shared database and brings it up to date: settlement's migrations first (its
+ * ledger tables), then signaling's, which may refer to them.
+ */
+export async function openDatabase(opts: DatabaseOptions, log: Logger): Promise<Database> {
+  const db = await openSharedDatabase(opts, log);
+  try {
+    await applyMigrations(db, log, SIGNALING_MIGRATIONS);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   return db;
 }
 
-async function openPostgres(url: string): Promise<Database> {
-  const { default: pg } = await import('pg');
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
-  await pool.query('SELECT 1');
-  return {
-    async query<T extends object>(sql: string, params: unknown[] = []) {
-      return (await pool.query(sql, params)).rows as T[];
-    },
-    async execScript(sql: string) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query(sql);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK');
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
-    close: () => pool.end(),
-  };
-}
-
-async function openPglite(dataDir: string): Promise<Database> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  // PGlite creates only the last directory level; a fresh checkout has none of the path.
-  if (!dataDir.includes('://')) await mkdir(path.resolve(dataDir), { recursive: true });
-  const db = await PGlite.create(dataDir);
-  return {
-    async query<T extends object>(sql: string, params: unknown[] = []) {
-      return (await db.query<T>(sql, params)).rows;
-    },
-    async execScript(sql: string) {
-      await db.transaction(async (tx) => {
-        await tx.exec(sql);
-      });
-    },
-    close: () => db.close(),
-  };
-}
-
-/** Applies versioned SQL files in order, each once; the same files serve both engines. */
+/** Applies any pending migration of both services, in the order openDatabase does; returns their versions. */
 export async function migrate(db: Database, log: Logger): Promise<string[]> {
-  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-  const applied = new Set((await db.query<{ version: string }>('SELECT version FROM schema_migrations')).map((r) => r.version));
-  const files = (await readdir(migrationsDir)).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
-  const ran: string[] = [];
-  for (const file of files) {
-    const version = path.basename(file, '.sql');
-    if (applied.has(version)) continue;
-    const sql = await readFile(path.join(migrationsDir, file), 'utf8');
-    const escaped = version.replaceAll("'", "''");
-    await db.execScript(`${sql}\nINSERT INTO schema_migrations (version) VALUES ('${escaped}');`);
-    log.info({ version }, 'migration applied');
-    ran.push(version);
-  }
-  return ran;
+  return [...(await applyMigrations(db, log, SETTLEMENT_MIGRATIONS)), ...(await applyMigrations(db, log, SIGNALING_MIGRATIONS))];
 }

@@ -138,6 +138,17 @@ describe('SettlementClient on a real dev chain', () => {
     await fx.chain.newBlock(1);
     expect(await ghost).toBeNull();
     expect(await fx.chain.headNumber()).toBe(before + 4);
+    // Given the only attempt's death block (from the `submitted` event), waiting for it is enough.
+    const head = await fx.chain.headNumber();
+    let resolvedEarly = false;
+    const early = short.resolvePayout('ghost-2', 1, { deathBlock: head + 2 }).finally(() => (resolvedEarly = true));
+    await fx.chain.newBlock(1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(resolvedEarly).toBe(false);
+    await fx.chain.newBlock(1);
+    expect(await early).toBeNull();
+    expect(await fx.chain.headNumber()).toBe(head + 2);
+    expect(await short.resolvePayout('ghost-3', 1, { deathBlock: head })).toBeNull();
     await short.close();
   });
 

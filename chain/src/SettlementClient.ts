@@ -4,7 +4,7 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import type { ExtrinsicEra } from '@polkadot/types/interfaces';
 import type { Logger } from 'pino';
 import { buildPayoutCall, DEFAULT_WEIGHT_SHARE, fitsLimits, payoutLimits, weightOf } from './estimate.ts';
-import { FinalizedChain, type ChainBlock } from './FinalizedChain.ts';
+import { FinalizedChain, type BlockRef, type ChainBlock } from './FinalizedChain.ts';
 import { accountBytes } from './merkle.ts';
 import { BATCH_ID_RE, parsePayoutMemo, payoutMemo, remarkHash, remarksIn } from './memo.ts';
 import { accountIs, eventsOf, extrinsicOutcome } from './outcome.ts';
@@ -55,6 +55,8 @@ export interface PayoutOnChain {
   extrinsicHash: `0x${string}`;
   success: boolean;
   rootHex: `0x${string}`;
+  /** Planck the signer paid for this extrinsic, whatever its outcome. */
+  fee: bigint;
   error?: string;
 }
 
@@ -106,6 +108,11 @@ export class SettlementClient extends EventEmitter<SettlementClientEvents> {
     return this.#signer.address;
   }
 
+  /** The finalized head; a payout signed after reading it can only land in a later block. */
+  finalizedHead(): Promise<BlockRef> {
+    return this.#chain.head();
+  }
+
   /** Free balance at the best block, planck. */
   async balanceOf(address: string): Promise<bigint> {
     const account = (await this.#api.query.system!.account!(address)) as unknown as { data: { free: { toString(): string } } };
@@ -149,15 +156,18 @@ export class SettlementClient extends EventEmitter<SettlementClientEvents> {
   /**
    * For crash recovery: like findPayoutOnChain, but when there is no success yet it first waits
    * until any attempt signed before this call has passed its era (head + era period), so a
-   * null or failed answer is final and resubmitting is safe.
+   * null or failed answer is final and resubmitting is safe. When the caller recorded the only
+   * attempt's `deathBlock` (the `submitted` event), waiting for that block is enough.
    */
-  async resolvePayout(batchId: string, fromBlock: number): Promise<PayoutOnChain | null> {
+  async resolvePayout(batchId: string, fromBlock: number, opts: { deathBlock?: number } = {}): Promise<PayoutOnChain | null> {
     const head = await this.#chain.head();
     const found = await this.findPayoutOnChain(batchId, fromBlock);
     if (found?.success) return found;
     // Any earlier attempt was signed at or below `head`, so it dies by head + period.
     const period = (this.#api.registry.createType('ExtrinsicEra', { current: 0, period: this.#eraPeriod }) as ExtrinsicEra).asMortalEra.period.toNumber();
-    await this.#chain.waitForHead(head.number + period);
+    const until = opts.deathBlock ?? head.number + period;
+    if (head.number >= until) return found;
+    await this.#chain.waitForHead(until);
     return this.findPayoutOnChain(batchId, fromBlock);
   }
 
@@ -256,6 +266,7 @@ export class SettlementClient extends EventEmitter<SettlementClientEvents> {
       extrinsicHash: block.extrinsics[index]!.hash.toHex(),
       success,
       rootHex: parsePayoutMemo(memo)!.rootHex,
+      fee: outcome.fee,
     };
     if (!success) out.error = outcome.error ?? 'memo remark missing';
     return out;

@@ -11,6 +11,7 @@ export {
   type PayoutLimits,
   type Weight,
 } from './estimate.ts';
+export { accountHex, escrowExtrinsicsIn, freeBalanceAt, isFinalizedCanonical, type EscrowExtrinsic, type EscrowTransfer } from './escrowScan.ts';
 export { FinalizedChain, type BlockRef, type ChainBlock } from './FinalizedChain.ts';
 export { verifyInclusion, ProofFile, type InclusionReport, type PayoutRemark, type VerifyOptions } from './inclusion.ts';
 export { devSigner, isDevUri, loadSigner, Secret, signerConfigFromEnv, type LoadSignerOptions, type SignerConfig } from './keys.ts';
@@ -51,3 +52,6 @@ export {
   type SettlementClientEvents,
   type SettlementClientOptions,
 } from './SettlementClient.ts';
+// Types of the @polkadot objects this package's API takes, so dependents need no @polkadot imports.
+export type { ApiPromise } from '@polkadot/api';
+export type { KeyringPair } from '@polkadot/keyring/types';

@@ -39,7 +39,13 @@ export async function startChain(opts: DevChainOptions = {}): Promise<ChainFixtu
 
 /** A fresh sr25519 pair from a random mnemonic; fund it by passing its address to DevChain. */
 export function freshPair(): KeyringPair {
-  return new Keyring({ type: 'sr25519' }).addFromUri(mnemonicGenerate());
+  return freshSigner().pair;
+}
+
+/** A fresh sr25519 pair and its mnemonic, e.g. for a child process's VILO_CHAIN_SIGNER_URI. */
+export function freshSigner(): { pair: KeyringPair; uri: string } {
+  const uri = mnemonicGenerate();
+  return { pair: new Keyring({ type: 'sr25519' }).addFromUri(uri), uri };
 }
 
 export function randomAddress(): string {

@@ -2,24 +2,15 @@ import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Ledger, SettleResult, WindowUsage } from './Ledger.ts';
+import { RedisTickSource } from './RedisTickSource.ts';
 import type { SettlementMetrics } from './SettlementMetrics.ts';
-import {
-  DEFAULT_GRACE_SECONDS,
-  DEFAULT_WINDOW_SECONDS,
-  ORPHAN_INDEX_KEY,
-  OVERDRAFT_CHANNEL,
-  parseViewerSession,
-  parseWindowMember,
-  sessionKey,
-  TICK_INDEX_KEY,
-  ticksKey,
-  windowClosesAt,
-  type OverdraftMessage,
-  type ViewerSession,
-} from './ticks.ts';
+import { DEFAULT_GRACE_SECONDS, DEFAULT_WINDOW_SECONDS, parseWindowMember, windowClosesAt, type OverdraftMessage, type ViewerSession } from './ticks.ts';
+import type { IndexedWindow, TickSource } from './TickSource.ts';
 
 export interface SettlementWorkerOptions {
-  redis: Redis;
+  /** Where ticks come from: a TickSource (e.g. MemoryTickStore), or Redis (shorthand for a RedisTickSource). */
+  source?: TickSource;
+  redis?: Redis;
   ledger: Ledger;
   log: Logger;
   metrics?: SettlementMetrics;
@@ -30,7 +21,7 @@ export interface SettlementWorkerOptions {
   batchSize?: number;
   /** Unix milliseconds. */
   now?: () => number;
-  /** Runs after a batch is committed and before Redis is cleaned: the crash window tests aim at. */
+  /** Runs after a batch is committed and before the tick source is cleaned: the crash window tests aim at. */
   beforeCleanup?: (results: readonly SettleResult[]) => Promise<void> | void;
 }
 
@@ -61,11 +52,7 @@ export interface SettlementWorkerEvents {
   passerror: [Error];
 }
 
-interface Member {
-  member: string;
-  sessionId: string;
-  window: number;
-}
+type Member = IndexedWindow;
 
 interface ReadBatch {
   members: Member[];
@@ -76,20 +63,17 @@ interface ReadBatch {
   orphans: string[];
 }
 
-const SCAN_COUNT = 2000;
-/** SCARD of every key, in order. Multi-key: all keys of a batch must live on one Redis (no cluster). */
-const SCARD_MANY = "local r = {} for i, k in ipairs(KEYS) do r[i] = redis.call('SCARD', k) end return r";
 const META_CACHE_MAX = 200_000;
 
 /**
- * Folds closed tick windows from Redis into the ledger. Per batch: read tick counts and session
- * hashes (pipelined), settle in one ledger transaction, and only then delete the ticks and
- * unindex the windows (one MULTI). A crash anywhere leaves the window indexed or already
+ * Folds closed tick windows from a TickSource (Redis, or MemoryTickStore in embedded mode) into
+ * the ledger. Per batch: read tick counts and session hashes (pipelined), settle in one ledger
+ * transaction, and only then delete the ticks and unindex the windows (one MULTI). A crash anywhere leaves the window indexed or already
  * settled; a replay finds it settled and only cleans up, so every second is billed at most once
  * and no committed second is lost.
  */
 export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
-  readonly #redis: Redis;
+  readonly #source: TickSource;
   readonly #ledger: Ledger;
   readonly #log: Logger;
   readonly #metrics: SettlementMetrics | undefined;
@@ -107,7 +91,9 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
 
   constructor(opts: SettlementWorkerOptions) {
     super();
-    this.#redis = opts.redis;
+    if (opts.source) this.#source = opts.source;
+    else if (opts.redis) this.#source = new RedisTickSource(opts.redis);
+    else throw new Error('SettlementWorker: a tick source or redis is required');
     this.#ledger = opts.ledger;
     this.#log = opts.log.child({ component: 'settlement-worker' });
     this.#metrics = opts.metrics;
@@ -143,7 +129,7 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
     await this.#running;
   }
 
-  /** Settles every window closed now, in batches; the next batch's Redis reads overlap this one's ledger write. */
+  /** Settles every window closed now, in batches; the next batch's tick reads overlap this one's ledger write. */
   async runOnce(): Promise<PassSummary> {
     const started = performance.now();
     const nowS = Math.floor(this.#now() / 1000);
@@ -159,10 +145,7 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
       // Awaited by the next flush or at the end; meanwhile a rejection must not count as unhandled.
       inflight.catch(() => undefined);
     };
-    let cursor = '0';
-    do {
-      const [next, members] = await this.#redis.sscan(TICK_INDEX_KEY, cursor, 'COUNT', SCAN_COUNT);
-      cursor = next;
+    for await (const members of this.#source.scanWindows()) {
       const invalid: string[] = [];
       for (const member of members) {
         // SSCAN may return a member twice; a second settle would only be a duplicate, but skip it.
@@ -188,29 +171,23 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
         sum.orphaned += invalid.length;
         sum.windows += invalid.length;
       }
-    } while (cursor !== '0');
+    }
     if (pending.length) await flush(pending);
     await inflight;
     sum.durationMs = performance.now() - started;
     sum.lagSeconds = oldestClose === Infinity ? 0 : Math.max(0, nowS - oldestClose);
     this.#metrics?.lag.set(sum.lagSeconds);
-    this.#metrics?.openWindows.set(await this.#redis.scard(TICK_INDEX_KEY));
+    this.#metrics?.openWindows.set(await this.#source.indexedWindows());
     if (sum.windows) this.#log.info(sum, 'settlement pass');
     this.emit('pass', sum);
     return sum;
   }
 
   async #read(members: Member[]): Promise<ReadBatch> {
-    const pipe = this.#redis.pipeline();
-    // One command for the whole batch's counts: thousands of SCARDs cost more in the client than in Redis.
-    pipe.eval(SCARD_MANY, members.length, ...members.map((m) => ticksKey(m.sessionId, m.window)));
     const unknown = [...new Set(members.map((m) => m.sessionId).filter((s) => !this.#meta.has(s)))];
-    for (const s of unknown) pipe.hgetall(sessionKey(s));
-    const replies = (await pipe.exec()) ?? [];
-    for (const [err] of replies) if (err) throw err;
-    const counts = replies[0]![1] as number[];
+    const { counts, sessions } = await this.#source.read(members, unknown);
     unknown.forEach((s, i) => {
-      const session = parseViewerSession(s, replies[1 + i]![1] as Record<string, string>);
+      const session = sessions[i];
       if (!session) return;
       if (this.#meta.size >= META_CACHE_MAX) this.#meta.delete(this.#meta.keys().next().value!);
       this.#meta.set(s, session);
@@ -266,9 +243,7 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
     }
     // Tell the media side before cleaning up: a crash in between only repeats the cleanup.
     if (overdrawn.size) {
-      const pipe = this.#redis.pipeline();
-      for (const ev of overdrawn.values()) pipe.publish(OVERDRAFT_CHANNEL, JSON.stringify({ v: 1, ...ev } satisfies OverdraftMessage));
-      await pipe.exec();
+      await this.#source.publishOverdrafts([...overdrawn.values()].map((ev) => ({ v: 1, ...ev }) satisfies OverdraftMessage));
       for (const ev of overdrawn.values()) {
         this.#log.warn(ev, 'viewer overdrawn');
         this.emit('overdraft', ev);
@@ -276,15 +251,7 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
     }
 
     const done = [...b.used, ...b.empty];
-    if (done.length) {
-      const replies = await this.#redis
-        .multi()
-        .del(...done.map((m) => ticksKey(m.sessionId, m.window)))
-        .srem(TICK_INDEX_KEY, ...done.map((m) => m.member))
-        .exec();
-      if (!replies) throw new Error('redis cleanup aborted');
-      for (const [err] of replies) if (err) throw err;
-    }
+    if (done.length) await this.#source.clear(done);
     if (b.orphans.length) await this.#quarantine(b.orphans);
 
     const ov = results.filter((r) => r.status === 'overdrawn').length;
@@ -313,12 +280,10 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
 
   /**
    * Windows whose session hash is missing or malformed cannot be billed; they move to the
-   * orphan index with their ticks kept, so an operator can fix the hash and SMOVE them back.
+   * orphan index (vilo:tickwin:orphan on Redis) with their ticks kept, so an operator can fix the hash and SMOVE them back.
    */
   async #quarantine(members: string[]): Promise<void> {
-    const multi = this.#redis.multi();
-    for (const member of members) multi.smove(TICK_INDEX_KEY, ORPHAN_INDEX_KEY, member);
-    await multi.exec();
+    await this.#source.quarantine(members);
     this.#metrics?.orphans.inc(members.length);
     this.#log.error({ count: members.length, sample: members.slice(0, 5) }, 'windows without a usable session hash set aside');
   }

@@ -1,3 +1,4 @@
+import { signerConfigFromEnv, type SignerConfig } from '@vilokanam/chain';
 import { z } from 'zod';
 
 // Every environment variable the settlement service reads is declared here.
@@ -13,6 +14,22 @@ const Env = z.object({
   /** 0 picks a free port; unset disables the metrics server. */
   VILO_SETTLEMENT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   VILO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Unset: no chain; the worker still settles ticks into the ledger, nothing is paid out or credited. */
+  VILO_CHAIN_WS_URL: z.string().regex(/^wss?:\/\//, 'a ws:// or wss:// URL').optional(),
+  VILO_PAYOUT_INTERVAL_MINUTES: z.coerce.number().positive().max(7 * 24 * 60).default(60),
+  /** Overrides the minutes, e.g. for tests; at least 100 ms. */
+  VILO_PAYOUT_INTERVAL_MS: z.coerce.number().int().min(100).optional(),
+  /** Smallest payout per creator, planck; never below the chain's existential deposit. */
+  VILO_PAYOUT_MIN_PLANCK: z.string().regex(/^[1-9][0-9]{0,38}$/).optional(),
+  VILO_PAYOUT_MAX_CREATORS: z.coerce.number().int().min(1).max(10_000).default(1000),
+  /** Mortality of payout extrinsics, blocks (rounded up to a power of two, at least 4). */
+  VILO_CHAIN_ERA_PERIOD: z.coerce.number().int().min(4).max(65_536).default(64),
+  /** First block to scan for deposits when none was scanned before; default: the finalized head at first start. */
+  VILO_DEPOSIT_START_BLOCK: z.coerce.number().int().min(0).optional(),
+  /** 0: the reconciler runs only on demand. */
+  VILO_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
+  /** Fallback poll for finalized heads when a subscription notification is missed. */
+  VILO_CHAIN_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(6_000),
 });
 
 export interface SettlementConfig {
@@ -28,6 +45,21 @@ export interface SettlementConfig {
   batchSize: number;
   metrics: { host: string; port: number } | undefined;
   logLevel: z.infer<typeof Env>['VILO_LOG_LEVEL'];
+  /** Undefined when VILO_CHAIN_WS_URL is unset. */
+  chain: SettlementChainConfig | undefined;
+}
+
+export interface SettlementChainConfig {
+  wsUrl: string;
+  /** The escrow's key (VILO_CHAIN_SIGNER_URI or _FILE): wrapped in Secret, safe to log. */
+  signer: SignerConfig;
+  payoutIntervalMs: number;
+  minPayout: bigint | undefined;
+  maxCreators: number;
+  eraPeriod: number;
+  depositStartBlock: number | undefined;
+  reconcileIntervalMs: number;
+  pollMs: number;
 }
 
 export function settlementConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SettlementConfig {
@@ -47,5 +79,18 @@ export function settlementConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S
     batchSize: e.VILO_SETTLEMENT_BATCH_SIZE,
     metrics: e.VILO_SETTLEMENT_METRICS_PORT === undefined ? undefined : { host: e.VILO_SETTLEMENT_METRICS_HOST, port: e.VILO_SETTLEMENT_METRICS_PORT },
     logLevel: e.VILO_LOG_LEVEL,
+    chain: e.VILO_CHAIN_WS_URL
+      ? {
+          wsUrl: e.VILO_CHAIN_WS_URL,
+          signer: signerConfigFromEnv(env),
+          payoutIntervalMs: e.VILO_PAYOUT_INTERVAL_MS ?? Math.round(e.VILO_PAYOUT_INTERVAL_MINUTES * 60_000),
+          minPayout: e.VILO_PAYOUT_MIN_PLANCK === undefined ? undefined : BigInt(e.VILO_PAYOUT_MIN_PLANCK),
+          maxCreators: e.VILO_PAYOUT_MAX_CREATORS,
+          eraPeriod: e.VILO_CHAIN_ERA_PERIOD,
+          depositStartBlock: e.VILO_DEPOSIT_START_BLOCK,
+          reconcileIntervalMs: e.VILO_RECONCILE_INTERVAL_MS,
+          pollMs: e.VILO_CHAIN_POLL_MS,
+        }
+      : undefined,
   };
 }

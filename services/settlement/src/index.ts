@@ -1,5 +1,5 @@
 export { auditLedger, entriesTotal } from './audit.ts';
-export { settlementConfigFromEnv, type SettlementConfig } from './config.ts';
+export { settlementConfigFromEnv, type SettlementChainConfig, type SettlementConfig } from './config.ts';
 export { migrate, openDatabase, type Database, type DatabaseOptions, type Queryable } from './db/Database.ts';
 export {
   Ledger,
@@ -24,6 +24,14 @@ export {
   type PayoutLeaf,
   type PayoutStatus,
 } from './PayoutBook.ts';
+export { DepositCrediter, type DepositCrediterOptions, type DepositOutcome } from './DepositCrediter.ts';
+export { MemoryTickStore, type MemoryTickStoreEvents, type MemoryTickStoreOptions } from './MemoryTickStore.ts';
+export { PayoutScheduler, type BatchEvent, type BatchOutcome, type CycleSummary, type PayoutSchedulerEvents, type PayoutSchedulerOptions } from './PayoutScheduler.ts';
+export { CHECKS, Reconciler, type ReconcileCheck, type ReconcilerOptions, type ReconcileReport } from './Reconciler.ts';
+export { RedisTickSource } from './RedisTickSource.ts';
 export { SettlementMetrics } from './SettlementMetrics.ts';
+export { SettlementService, type SettlementChainOptions, type SettlementServiceOptions } from './SettlementService.ts';
+export { SUBMITTER_LOCK_KEY, SubmitterLock } from './SubmitterLock.ts';
+export type { IndexedWindow, TickReads, TickSource } from './TickSource.ts';
 export { SettlementWorker, type OverdraftEvent, type PassSummary, type SettlementWorkerEvents, type SettlementWorkerOptions } from './SettlementWorker.ts';
 export * from './ticks.ts';

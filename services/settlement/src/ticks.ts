@@ -81,13 +81,18 @@ async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {
   for (const [err] of results) if (err) throw err;
 }
 
-/** Signaling, at join. Writes the whole hash at once so the worker never sees half of it. */
-export async function openViewerSession(redis: Redis, s: ViewerSession): Promise<void> {
+/** The session as its hash fields; throws on anything the worker could not settle. */
+export function viewerSessionHash(s: ViewerSession): Record<string, string> {
   if (!UUID.test(s.sessionId)) throw new Error('sessionId: not a lowercase uuid');
   const hash = { viewer: s.viewer, creator: s.creator, stream: s.stream, price: s.pricePerSecond.toString(), joinedAt: String(s.joinedAt) };
   const checked = SessionHash.safeParse(hash);
   if (!checked.success) throw new Error(`viewer session: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
-  await redis.hset(sessionKey(s.sessionId), hash);
+  return hash;
+}
+
+/** Signaling, at join. Writes the whole hash at once so the worker never sees half of it. */
+export async function openViewerSession(redis: Redis, s: ViewerSession): Promise<void> {
+  await redis.hset(sessionKey(s.sessionId), viewerSessionHash(s));
 }
 
 /**

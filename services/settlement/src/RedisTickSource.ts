@@ -1,0 +1,69 @@
+import type { Redis } from 'ioredis';
+import { ORPHAN_INDEX_KEY, OVERDRAFT_CHANNEL, parseViewerSession, sessionKey, TICK_INDEX_KEY, ticksKey, type OverdraftMessage } from './ticks.ts';
+import type { IndexedWindow, TickReads, TickSource } from './TickSource.ts';
+
+const SCAN_COUNT = 2000;
+/** SCARD of every key, in order. Multi-key: all keys of a batch must live on one Redis (no cluster). */
+const SCARD_MANY = "local r = {} for i, k in ipairs(KEYS) do r[i] = redis.call('SCARD', k) end return r";
+
+/** The Redis side of ticks.ts's contract, as SettlementWorker reads it. */
+export class RedisTickSource implements TickSource {
+  readonly #redis: Redis;
+  readonly #channel: string;
+
+  /** `overdraftChannel` exists for tests sharing one Redis: pub/sub ignores the database number. */
+  constructor(redis: Redis, opts: { overdraftChannel?: string } = {}) {
+    this.#redis = redis;
+    this.#channel = opts.overdraftChannel ?? OVERDRAFT_CHANNEL;
+  }
+
+  async *scanWindows(): AsyncIterable<string[]> {
+    let cursor = '0';
+    do {
+      const [next, members] = await this.#redis.sscan(TICK_INDEX_KEY, cursor, 'COUNT', SCAN_COUNT);
+      cursor = next;
+      yield members;
+    } while (cursor !== '0');
+  }
+
+  async read(windows: readonly IndexedWindow[], sessionIds: readonly string[]): Promise<TickReads> {
+    const pipe = this.#redis.pipeline();
+    // One command for the whole batch's counts: thousands of SCARDs cost more in the client than in Redis.
+    pipe.eval(SCARD_MANY, windows.length, ...windows.map((m) => ticksKey(m.sessionId, m.window)));
+    for (const s of sessionIds) pipe.hgetall(sessionKey(s));
+    const replies = (await pipe.exec()) ?? [];
+    for (const [err] of replies) if (err) throw err;
+    return {
+      counts: replies[0]![1] as number[],
+      sessions: sessionIds.map((s, i) => parseViewerSession(s, replies[1 + i]![1] as Record<string, string>)),
+    };
+  }
+
+  async clear(windows: readonly IndexedWindow[]): Promise<void> {
+    if (windows.length === 0) return;
+    const replies = await this.#redis
+      .multi()
+      .del(...windows.map((m) => ticksKey(m.sessionId, m.window)))
+      .srem(TICK_INDEX_KEY, ...windows.map((m) => m.member))
+      .exec();
+    if (!replies) throw new Error('redis cleanup aborted');
+    for (const [err] of replies) if (err) throw err;
+  }
+
+  async quarantine(members: readonly string[]): Promise<void> {
+    const multi = this.#redis.multi();
+    for (const member of members) multi.smove(TICK_INDEX_KEY, ORPHAN_INDEX_KEY, member);
+    await multi.exec();
+  }
+
+  async publishOverdrafts(messages: readonly OverdraftMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const pipe = this.#redis.pipeline();
+    for (const m of messages) pipe.publish(this.#channel, JSON.stringify(m));
+    await pipe.exec();
+  }
+
+  indexedWindows(): Promise<number> {
+    return this.#redis.scard(TICK_INDEX_KEY);
+  }
+}

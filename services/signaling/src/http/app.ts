@@ -12,6 +12,7 @@ import { sessionMiddleware } from '../auth/middleware.ts';
 import type { Database } from '../db/Database.ts';
 import type { Fleet } from '../fleet/Fleet.ts';
 import type { SignalingMetrics } from '../metrics.ts';
+import { moneyRoutes, type MoneyConfig } from '../money/moneyRouter.ts';
 import { errorMiddleware } from './errors.ts';
 import { streamsRouter, type StreamsDeps } from './streamsRouter.ts';
 
@@ -22,6 +23,7 @@ export interface AppDeps extends StreamsDeps {
   log: Logger;
   metrics: SignalingMetrics;
   webDir: string | undefined;
+  money: MoneyConfig;
 }
 
 /** A small core; everything is middleware, in the order a request meets it. */
@@ -60,6 +62,7 @@ export function createApp(deps: AppDeps): Koa {
 
   const streams = streamsRouter(deps);
   app.use(streams.routes()).use(streams.allowedMethods());
+  app.use(moneyRoutes(deps));
   app.use(authRoutes(deps.auth));
 
   if (deps.webDir && existsSync(deps.webDir)) app.use(spa(deps.webDir));

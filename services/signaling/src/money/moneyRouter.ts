@@ -1,0 +1,233 @@
+// The money REST API: a viewer's wallet, a creator's earnings and payouts, inclusion proofs,
+// and the reconciler's state for admins. Read-only: money moves only through settlement.
+import Router from '@koa/router';
+import type Koa from 'koa';
+import type { Context } from 'koa';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { PayoutBook } from '@vilokanam/settlement';
+import type { Account } from '../auth/AccountStore.ts';
+import { requireAccount } from '../auth/middleware.ts';
+import { parseAddress } from '../auth/wallet.ts';
+import type { Database } from '../db/Database.ts';
+import { HttpError } from '../http/errors.ts';
+import { MoneyStore, type BatchHead } from './MoneyStore.ts';
+import { buildTree, loadChain, proofFile, TreeCache, type BatchTree } from './proofs.ts';
+import type { EarningsRange, EarningsResponse, PayoutView, ProofBundle, ReconcilerResponse, WalletResponse } from './protocol.ts';
+
+export interface MoneyConfig {
+  /** SS58 address viewers deposit to; absent: the wallet offers no deposit instructions. */
+  escrowAddress: string | undefined;
+  /** SS58 addresses (any prefix) or 0x account ids allowed on /api/v1/admin/*. */
+  adminAccounts: string[];
+  /**
+   * Link to a payout on a block explorer, with `{txHash}`, `{blockHash}` and `{blockNumber}`
+   * filled in, e.g. `https://assethub-polkadot.subscan.io/extrinsic/{txHash}`.
+   */
+  explorerUrl?: string;
+}
+
+export interface MoneyDeps {
+  db: Database;
+  auth: { ss58Prefix: number };
+  log: Logger;
+  /** Absent: read from the environment (VILO_ESCROW_ADDRESS, VILO_ADMIN_ACCOUNTS). */
+  money: MoneyConfig;
+  /** The clock for the earnings buckets; tests fix it. */
+  now?: () => number;
+}
+
+const RANGE_VALUES = ['1h', '6h', '24h', '7d', '30d'] as const satisfies readonly EarningsRange[];
+const EntryId = z.string().regex(/^[1-9][0-9]{0,18}$/, 'before: an entry id');
+const WalletQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), before: EntryId.optional() });
+const EarningsQuery = z.object({ range: z.enum(RANGE_VALUES).default('1h') });
+const ProofsQuery = z
+  .object({
+    batch: z.string().regex(/^[A-Za-z0-9._-]{1,80}$/, 'batch: a payout batch id').optional(),
+    session: z.uuid({ message: 'session: a session uuid' }).transform((s) => s.toLowerCase()).optional(),
+    window: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    offset: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(1000).default(200),
+  })
+  .refine((q) => (q.session === undefined) === (q.window === undefined), { message: 'session and window go together' })
+  .refine((q) => q.batch !== undefined || q.session !== undefined, { message: 'name a batch, or a session and window' });
+const AdminQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) });
+const HASH32 = /^0x[0-9a-fA-F]{64}$/;
+const OPEN_OR_PAID: readonly PayoutView['status'][] = ['pending', 'submitted', 'finalized'];
+
+/** Admin entries as account ids; a typo must stop the process, not silently lock admins out. */
+export function adminAccountIds(entries: readonly string[], ss58Prefix: number): Set<string> {
+  const ids = new Set<string>();
+  for (const entry of entries) {
+    if (/^0x[0-9a-fA-F]{64}$/.test(entry)) ids.add(entry.toLowerCase());
+    else {
+      const key = parseAddress(entry, ss58Prefix);
+      if (!key) throw new Error(`invalid configuration: VILO_ADMIN_ACCOUNTS: "${entry}" is neither an SS58 address nor a 0x account id`);
+      ids.add(key.id);
+    }
+  }
+  return ids;
+}
+
+function explorerLink(template: string | undefined, p: { txHash: string | null; blockHash: string | null; blockNumber: number | null }): string | undefined {
+  if (!template || !p.txHash) return undefined;
+  const fields: Record<string, string | null> = { txHash: p.txHash, blockHash: p.blockHash, blockNumber: p.blockNumber === null ? null : String(p.blockNumber) };
+  let missing = false;
+  const url = template.replace(/\{(txHash|blockHash|blockNumber)\}/g, (_m, k: string) => {
+    const v = fields[k];
+    if (v === null || v === undefined) missing = true;
+    return encodeURIComponent(v ?? '');
+  });
+  return missing ? undefined : url;
+}
+
+function reply(ctx: Context, body: unknown): void {
+  // Balances and proofs are per person and change by the second: no shared or stale copies.
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = body;
+}
+
+export function createMoneyRouter(deps: MoneyDeps): Router {
+  const money: MoneyConfig = deps.money;
+  const now = deps.now ?? Date.now;
+  if (money.escrowAddress !== undefined && !parseAddress(money.escrowAddress, deps.auth.ss58Prefix)) {
+    throw new Error(`invalid configuration: VILO_ESCROW_ADDRESS: "${money.escrowAddress}" is not an SS58 address of an account`);
+  }
+  const admins = adminAccountIds(money.adminAccounts, deps.auth.ss58Prefix);
+  const store = new MoneyStore(deps.db);
+  // Signaling only reads payouts; batches are created (and their roots computed) by settlement.
+  const payouts = new PayoutBook(deps.db, {
+    computeRoot: () => {
+      throw new Error('signaling does not create payout batches');
+    },
+  });
+  const trees = new TreeCache();
+  // The wallet needs chain/'s memo format on every request; load it now rather than on the first one.
+  if (money.escrowAddress) loadChain().catch((err: unknown) => deps.log.error({ err }, 'loading @vilokanam/chain failed'));
+
+  const router = new Router({ prefix: '/api/v1' });
+
+  router.get('/me/wallet', async (ctx) => {
+    const account = requireAccount(ctx);
+    const q = WalletQuery.parse(ctx.query);
+    const wallet = await store.wallet(account.id, q);
+    const body: WalletResponse = { account: account.id, address: account.address, ...wallet, deposit: null };
+    if (money.escrowAddress) {
+      const { chain } = await loadChain();
+      body.deposit = { escrowAddress: money.escrowAddress, memo: chain.depositMemo(account.id) };
+    } else {
+      body.depositUnavailableReason = 'Deposits are not open yet: this platform has no escrow address configured.';
+    }
+    reply(ctx, body);
+  });
+
+  router.get('/me/earnings', async (ctx) => {
+    const account = requireAccount(ctx);
+    const { range } = EarningsQuery.parse(ctx.query);
+    const e = await store.earnings(account.id, range, now());
+    const body: EarningsResponse = {
+      account: account.id,
+      ...e,
+      payouts: e.payouts.map((p) => {
+        const explorerUrl = explorerLink(money.explorerUrl, p);
+        return explorerUrl ? { ...p, explorerUrl } : p;
+      }),
+    };
+    reply(ctx, body);
+  });
+
+  const treeFor = async (head: BatchHead): Promise<BatchTree> => {
+    const cached = trees.get(head.id);
+    if (cached) return cached;
+    if (!head.merkleRoot) throw new Error(`payout ${head.id} has no Merkle root`);
+    const [lib, leaves] = await Promise.all([loadChain(), payouts.leaves(head.id)]);
+    if (leaves.length === 0) {
+      // Reversed since its status was read: its windows were untagged and it paid nothing.
+      const current = await store.batch(head.id);
+      throw new HttpError(409, 'conflict', `payout ${head.id} is ${current?.status ?? 'gone'}; it paid nothing to prove`);
+    }
+    const tree = await buildTree(lib, head.id, leaves, head.merkleRoot);
+    if (head.status === 'finalized') trees.set(tree);
+    return tree;
+  };
+
+  router.get('/me/proofs', async (ctx) => {
+    const account = requireAccount(ctx);
+    const q = ProofsQuery.parse(ctx.query);
+    const mine = (l: { viewer: string; creator: string }) => l.viewer === account.id || l.creator === account.id;
+
+    let batchId = q.batch;
+    if (q.session !== undefined) {
+      const w = await store.window(q.session, q.window!);
+      // Someone else's window answers exactly like a missing one.
+      if (!w || !mine(w)) throw new HttpError(404, 'not_found', 'you have no settled window with that session and window');
+      if (!w.batchId || (batchId !== undefined && w.batchId !== batchId)) {
+        throw new HttpError(404, 'not_found', batchId ? `that window is not in payout ${batchId}` : 'that window is not in a payout yet');
+      }
+      batchId = w.batchId;
+    }
+    const head = await store.batch(batchId!);
+    if (!head) throw new HttpError(404, 'not_found', `no payout ${batchId}`);
+    if (!OPEN_OR_PAID.includes(head.status)) {
+      throw new HttpError(409, 'conflict', `payout ${head.id} is ${head.status}; it paid nothing, and its windows go to a later payout`);
+    }
+    const tree = await treeFor(head);
+    const lib = await loadChain();
+    // Only a finalized payout's block is evidence; before that the proof checks against the
+    // root alone. verify-proof refuses a file whose blockHash is not 32 bytes, so a malformed
+    // one is left out rather than spoiling the proof.
+    const blockHash = head.status === 'finalized' && head.blockHash && HASH32.test(head.blockHash) ? head.blockHash.toLowerCase() : null;
+
+    if (q.session !== undefined) {
+      const index = tree.leaves.findIndex((l) => l.sessionId === q.session && l.window === q.window);
+      if (index < 0) throw new HttpError(404, 'not_found', `that window is not in payout ${head.id}`);
+      ctx.set('Content-Disposition', `attachment; filename="proof-${head.id}-${q.session}-${q.window}.json"`);
+      return reply(ctx, proofFile(lib, tree, index, blockHash));
+    }
+    const indices: number[] = [];
+    tree.leaves.forEach((l, i) => mine(l) && indices.push(i));
+    if (indices.length === 0) throw new HttpError(404, 'not_found', `payout ${head.id} pays for none of your windows`);
+    const body: ProofBundle = {
+      batchId: head.id,
+      status: head.status,
+      root: tree.root,
+      blockHash,
+      total: indices.length,
+      offset: q.offset,
+      proofs: indices.slice(q.offset, q.offset + q.limit).map((i) => proofFile(lib, tree, i, blockHash)),
+    };
+    ctx.set('Content-Disposition', `attachment; filename="proofs-${head.id}.json"`);
+    reply(ctx, body);
+  });
+
+  const requireAdmin = (ctx: Context): Account => {
+    const account = requireAccount(ctx);
+    if (!admins.has(account.id)) throw new HttpError(403, 'forbidden', 'this page is for platform admins');
+    return account;
+  };
+
+  router.get('/admin/reconciler', async (ctx) => {
+    requireAdmin(ctx);
+    const { limit } = AdminQuery.parse(ctx.query);
+    const [runs, batches] = await Promise.all([store.reconcilerRuns(limit), store.payoutBatches(limit)]);
+    const body: ReconcilerResponse = { reconcilerInstalled: runs.installed, runs: runs.runs, payouts: batches };
+    reply(ctx, body);
+  });
+
+  return router;
+}
+
+/**
+ * The money routes as one middleware, a wrong method answered as JSON with Allow like the
+ * sign-in routes. Mount after sessionMiddleware.
+ */
+export function moneyRoutes(deps: MoneyDeps): Koa.Middleware {
+  const router = createMoneyRouter(deps);
+  // Router middleware types a richer context than Koa.Middleware; Koa passes the same object.
+  const routes = router.routes() as unknown as Koa.Middleware;
+  const methods = router.allowedMethods() as unknown as Koa.Middleware;
+  return async (ctx, next) => {
+    await routes(ctx, () => methods(ctx, next));
+    if (ctx.status === 405 && ctx.body == null) throw new HttpError(405, 'bad_request', `${ctx.method} is not allowed on ${ctx.path}`);
+  };
+}

@@ -1,0 +1,27 @@
+// Geometry for the hand-drawn SVG charts. Values are bigint planck; only the pixel ratios
+// become numbers, and they never flow back into money.
+
+/** The smallest 1, 2 or 5 × 10^k at or above `max` (at least 1): an axis top people can read. */
+export function niceCeiling(max: bigint): bigint {
+  if (max <= 1n) return 1n;
+  let step = 1n;
+  while (step * 10n < max) step *= 10n;
+  for (const m of [1n, 2n, 5n, 10n]) if (step * m >= max) return step * m;
+  return step * 10n;
+}
+
+/** value / max as a number in [0, 1], to four decimal places. */
+export function ratio(value: bigint, max: bigint): number {
+  if (max <= 0n || value <= 0n) return 0;
+  if (value >= max) return 1;
+  return Number((value * 10_000n) / max) / 10_000;
+}
+
+export function maxOf(values: readonly bigint[]): bigint {
+  return values.reduce((m, v) => (v > m ? v : m), 0n);
+}
+
+/** Which of `count` labels to draw so that at most `room` show, always including the last. */
+export function labelEvery(count: number, room: number): number {
+  return Math.max(1, Math.ceil(count / Math.max(1, room)));
+}

@@ -207,6 +207,8 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
 
   async pauseConsumer(consumerId: string): Promise<void> {
     await this.#consumer(consumerId).pause();
+    // Signaling pauses consumers on its own too (overdraft): the player must hear of it.
+    this.emit('consumerpause', { consumerId, byProducer: false });
   }
 
   async setConsumerLayer(consumerId: string, layer: 'auto' | number): Promise<void> {

@@ -6,6 +6,10 @@ import type { Logger } from 'pino';
 import { Redis } from 'ioredis';
 import { KubeConfig } from '@kubernetes/client-node';
 import { LiveStreamClient } from '@vilokanam/operator/api';
+import { Ledger, MemoryTickStore, viewerAccount } from '@vilokanam/settlement';
+import { MemoryViewerBilling } from './billing/MemoryViewerBilling.ts';
+import { RedisViewerBilling } from './billing/RedisViewerBilling.ts';
+import type { ViewerBilling } from './billing/ViewerBilling.ts';
 import { ControlAuth, SfuNode, registerSfuMetrics, sfuConfigFromEnv } from '@vilokanam/sfu-node';
 import type { SignalingConfig } from './config.ts';
 import type { Account, AccountStore } from './auth/AccountStore.ts';
@@ -36,6 +40,9 @@ export interface Platform {
   accountFromCookieHeader(header: string | undefined): Promise<Account | undefined>;
   /** The in-process node, in embedded mode. */
   sfu: SfuNode | undefined;
+  /** Embedded mode's tick windows and viewer sessions (Redis holds them in the other modes). */
+  ticks: MemoryTickStore | undefined;
+  billing: ViewerBilling;
   fleet: Fleet;
   routes: StreamRoutes;
   hub: StreamHub;
@@ -50,7 +57,7 @@ const defaultWebDir = fileURLToPath(new URL('../../../web/build', import.meta.ur
  */
 export async function startPlatform(
   config: SignalingConfig,
-  opts: { sfu?: SfuNode; log?: Logger; auth?: AuthOptions; kube?: KubeConfig } = {},
+  opts: { sfu?: SfuNode; log?: Logger; auth?: AuthOptions; kube?: KubeConfig; ticks?: MemoryTickStore } = {},
 ): Promise<Platform> {
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = new SignalingMetrics();
@@ -61,17 +68,25 @@ export async function startPlatform(
 
   let sfu: SfuNode | undefined;
   let fleet: Fleet;
+  let ticks: MemoryTickStore | undefined;
+  let billing: ViewerBilling;
   const redis: Redis[] = [];
   if (config.sfuMode === 'embedded') {
-    sfu = opts.sfu ?? new SfuNode(sfuConfigFromEnv(), log.child({ component: 'sfu' }));
+    ticks = opts.ticks ?? new MemoryTickStore();
+    sfu = opts.sfu ?? new SfuNode(sfuConfigFromEnv(), log.child({ component: 'sfu' }), { tickSink: ticks });
     if (!opts.sfu) await sfu.start();
     registerSfuMetrics(sfu, metrics.registry);
     fleet = new LocalFleet(sfu);
+    billing = new MemoryViewerBilling(ticks);
   } else {
-    redis.push(new Redis(config.redisUrl!), new Redis(config.redisUrl!));
+    // Commands, fleet reports, overdrafts, routes: subscribers each need a connection.
+    redis.push(new Redis(config.redisUrl!), new Redis(config.redisUrl!), new Redis(config.redisUrl!), new Redis(config.redisUrl!));
     const remote = new RedisFleet({ redis: redis[0]!, subscriber: redis[1]!, auth: new ControlAuth(config.sfuControlSecret!), log, fleet: config.fleet });
     await remote.start();
     fleet = remote;
+    const redisBilling = new RedisViewerBilling({ redis: redis[0]!, subscriber: redis[2]!, log });
+    await redisBilling.start();
+    billing = redisBilling;
   }
   // One node in embedded mode: it serves every viewer, so no edge is ever wanted.
   const embedded = config.sfuMode === 'embedded';
@@ -87,17 +102,16 @@ export async function startPlatform(
   let operatorRoutes: OperatorRoutes | undefined;
   if (config.sfuMode === 'kubernetes') {
     const kube = opts.kube ?? loadKubeConfig();
-    redis.push(new Redis(config.redisUrl!));
     operatorRoutes = new OperatorRoutes({
       routes,
       fleet,
       redis: redis[0]!,
-      subscriber: redis[2]!,
+      subscriber: redis[3]!,
       streams: new LiveStreamClient(kube),
       namespace: config.namespace,
       waitMs: config.routeWaitMs,
       log,
-      defaults: { creator: 'unclaimed', pricePerSecond: '0', edges: { viewersPerEdge: config.edges.viewersPerEdge, max: config.edges.maxEdges } },
+      defaults: { edges: { viewersPerEdge: config.edges.viewersPerEdge, max: config.edges.maxEdges } },
     });
     await operatorRoutes.start();
     log.info({ namespace: config.namespace }, 'following the operator\'s routes');
@@ -109,10 +123,15 @@ export async function startPlatform(
   if (config.auth.ephemeralSessionSecret) log.warn('VILO_SESSION_SECRET is not set: sign-ins end when this process does');
   const hub = new StreamHub({ store, fleet, routes, log, metrics, publisherGraceMs: config.publisherGraceMs });
   const webDir = config.webDir ? path.resolve(config.webDir) : defaultWebDir;
-  const app = createApp({ db, fleet, log, metrics, store, hub, tokens, auth, webDir });
+  const ledger = new Ledger(db);
+  const pricing = { ...config.pricing, balanceOf: (id: string) => ledger.balance(viewerAccount(id)) };
+  const app = createApp({ db, fleet, log, metrics, store, hub, tokens, auth, webDir, pricing, money: config.money });
 
   const server: Server = createServer(app.callback());
-  const signaling = new SignalingServer(server, { fleet, routes, hub, store, tokens, log, metrics });
+  billing.on('overdraft', (msg) => {
+    if (hub.overdraft(msg.sessionId)) log.info({ streamId: msg.stream, window: msg.window }, 'viewer overdrawn: media stopped');
+  });
+  const signaling = new SignalingServer(server, { fleet, routes, hub, store, tokens, billing, log, metrics, allowedOrigins: config.allowedOrigins });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -130,6 +149,8 @@ export async function startPlatform(
     accounts: auth.accounts,
     accountFromCookieHeader: auth.accountFromCookieHeader,
     sfu,
+    ticks,
+    billing,
     fleet,
     routes,
     hub,
@@ -138,6 +159,7 @@ export async function startPlatform(
       hub.close();
       routes.close();
       await operatorRoutes?.close();
+      await billing.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await fleet.close();

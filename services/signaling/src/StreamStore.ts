@@ -11,6 +11,9 @@ interface StreamRow {
   category: string;
   status: StreamStatus;
   stream_key_hash: Uint8Array;
+  creator_id: string | null;
+  creator_address: string | null;
+  price_per_second: string;
   created_at: Date;
   started_at: Date | null;
   ended_at: Date | null;
@@ -21,12 +24,21 @@ export interface StreamRecord {
   title: string;
   category: string;
   status: StreamStatus;
+  /** The account paid for this stream (user_accounts.id); null for a free, unowned stream. */
+  creatorId: string | null;
+  creatorAddress: string | null;
+  /** Planck per watched second, fixed for each viewer when they join. */
+  pricePerSecond: bigint;
   createdAt: Date;
   startedAt: Date | null;
   endedAt: Date | null;
 }
 
-const COLUMNS = 'id, title, category, status, created_at, started_at, ended_at';
+// Every read goes through RETURNING or SELECT with this list, so the creator's address is
+// joined in by a scalar subquery rather than a JOIN each statement would need.
+const COLUMNS = `id, title, category, status, creator_id, price_per_second::text AS price_per_second,
+  (SELECT address FROM user_accounts u WHERE u.id = streams.creator_id) AS creator_address,
+  created_at, started_at, ended_at`;
 
 function toRecord(r: Omit<StreamRow, 'stream_key_hash'>): StreamRecord {
   return {
@@ -34,6 +46,9 @@ function toRecord(r: Omit<StreamRow, 'stream_key_hash'>): StreamRecord {
     title: r.title,
     category: r.category,
     status: r.status,
+    creatorId: r.creator_id,
+    creatorAddress: r.creator_address,
+    pricePerSecond: BigInt(r.price_per_second),
     createdAt: new Date(r.created_at),
     startedAt: r.started_at ? new Date(r.started_at) : null,
     endedAt: r.ended_at ? new Date(r.ended_at) : null,
@@ -48,11 +63,12 @@ export class StreamStore {
   }
 
   /** Returns the stream key once; only its hash is stored. */
-  async create(input: { title: string; category: string }): Promise<{ stream: StreamRecord; streamKey: string }> {
+  async create(input: { title: string; category: string; creatorId?: string; pricePerSecond?: bigint }): Promise<{ stream: StreamRecord; streamKey: string }> {
     const streamKey = generateStreamKey();
     const rows = await this.#db.query<StreamRow>(
-      `INSERT INTO streams (id, title, category, stream_key_hash) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
-      [randomUUID(), input.title, input.category, hashStreamKey(streamKey)],
+      `INSERT INTO streams (id, title, category, stream_key_hash, creator_id, price_per_second)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+      [randomUUID(), input.title, input.category, hashStreamKey(streamKey), input.creatorId ?? null, (input.pricePerSecond ?? 0n).toString()],
     );
     return { stream: toRecord(rows[0]!), streamKey };
   }
@@ -114,6 +130,8 @@ export function toView(s: StreamRecord, viewers: number): StreamView {
     title: s.title,
     category: s.category,
     status: s.status,
+    creator: s.creatorAddress,
+    pricePerSecond: s.pricePerSecond.toString(),
     viewers,
     createdAt: s.createdAt.toISOString(),
     startedAt: s.startedAt?.toISOString() ?? null,

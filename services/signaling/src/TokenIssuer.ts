@@ -4,6 +4,10 @@ import type { Role } from './protocol.ts';
 export interface MediaGrant {
   streamId: string;
   role: Role;
+  /** The signed-in viewer a paid stream bills (user_accounts.id). */
+  account?: string;
+  /** Planck per second this viewer was shown and agreed to; fixed for their session. */
+  pricePerSecond?: bigint;
 }
 
 const ISSUER = 'vilokanam';
@@ -33,7 +37,10 @@ export class TokenIssuer {
   async issue(grant: MediaGrant, now = Date.now()): Promise<{ token: string; expiresAt: Date }> {
     const iat = Math.floor(now / 1000);
     const exp = iat + this.#ttlSeconds;
-    const token = await new SignJWT({ role: grant.role })
+    const claims: Record<string, string> = { role: grant.role };
+    if (grant.account) claims.acct = grant.account;
+    if (grant.pricePerSecond !== undefined) claims.price = grant.pricePerSecond.toString();
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(grant.streamId)
       .setIssuer(ISSUER)
@@ -56,7 +63,10 @@ export class TokenIssuer {
       if (!payload.sub || (role !== 'publisher' && role !== 'viewer')) {
         throw new TokenError('token lacks a stream or role', false);
       }
-      return { streamId: payload.sub, role };
+      const grant: MediaGrant = { streamId: payload.sub, role };
+      if (typeof payload.acct === 'string') grant.account = payload.acct;
+      if (typeof payload.price === 'string' && /^(0|[1-9][0-9]{0,38})$/.test(payload.price)) grant.pricePerSecond = BigInt(payload.price);
+      return grant;
     } catch (err) {
       if (err instanceof TokenError) throw err;
       if (err instanceof errors.JWTExpired) throw new TokenError('token expired', true);

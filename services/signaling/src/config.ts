@@ -14,6 +14,9 @@ const Env = z.object({
   VILO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   VILO_SFU_MODE: z.enum(['embedded', 'fleet', 'kubernetes']).default('embedded'),
   VILO_NAMESPACE: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'VILO_NAMESPACE: a Kubernetes namespace name').default('default'),
+  VILO_MAX_PRICE_PER_SECOND: z.string().regex(/^[1-9][0-9]{0,38}$/, 'VILO_MAX_PRICE_PER_SECOND: planck, digits only').default('10000000000'),
+  VILO_MIN_PREPAID_SECONDS: z.coerce.number().int().min(0).max(86_400).default(10),
+  VILO_ALLOWED_ORIGINS: z.string().default(''),
   VILO_ROUTE_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   VILO_FLEET: z.string().regex(/^[a-z0-9-]{1,40}$/, 'VILO_FLEET: lowercase letters, digits and dashes').default('default'),
   VILO_REDIS_URL: z.string().optional(),
@@ -54,6 +57,10 @@ export interface SignalingConfig {
   namespace: string;
   /** Kubernetes mode: how long a publisher or viewer waits for the operator's route. */
   routeWaitMs: number;
+  /** Origins besides the server's own whose pages may open the signaling socket. */
+  allowedOrigins: string[];
+  /** Highest price per second a creator may set, and the balance (in seconds) a viewer needs to start. */
+  pricing: { maxPricePerSecond: bigint; minPrepaidSeconds: number };
   /** Which fleet's load reports to follow when several share one Redis. */
   fleet: string;
   redisUrl: string | undefined;
@@ -92,6 +99,8 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
     sfuMode: e.VILO_SFU_MODE,
     namespace: e.VILO_NAMESPACE,
     routeWaitMs: e.VILO_ROUTE_WAIT_MS,
+    allowedOrigins: e.VILO_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o.length > 0),
+    pricing: { maxPricePerSecond: BigInt(e.VILO_MAX_PRICE_PER_SECOND), minPrepaidSeconds: e.VILO_MIN_PREPAID_SECONDS },
     fleet: e.VILO_FLEET,
     redisUrl: e.VILO_REDIS_URL,
     sfuControlSecret: e.VILO_SFU_CONTROL_SECRET,

@@ -54,6 +54,7 @@ export type ErrorCode =
   | 'conflict'
   | 'stream_not_live'
   | 'rate_limited'
+  | 'payment_required'
   | 'unavailable'
   | 'internal';
 
@@ -77,6 +78,8 @@ export interface NotificationMap {
   viewers: { count: number };
   streamEnded: { reason: 'stopped' | 'publisher_left' };
   streamLive: Record<string, never>;
+  /** The viewer's balance ran out: media is stopped until they top up and rejoin. */
+  overdraft: { message: string; topUpUrl: string };
 }
 
 export type NotificationFrame = {
@@ -90,6 +93,8 @@ export interface ResponseMap {
     streamId: string;
     /** This tab's session: what metering bills and what proofs are fetched by. */
     sessionId: string;
+    /** Planck per watched second, fixed for this session ("0": free). */
+    pricePerSecond: string;
     routerRtpCapabilities: unknown;
     producers: { producerId: string; kind: 'audio' | 'video' }[];
     viewers: number;
@@ -133,6 +138,10 @@ export interface StreamView {
   title: string;
   category: string;
   status: 'created' | 'live' | 'ended';
+  /** SS58 address of the creator the stream pays; null for a free stream nobody owns. */
+  creator: string | null;
+  /** Planck per watched second, as a decimal string (u128 does not fit a JSON number). */
+  pricePerSecond: string;
   viewers: number;
   createdAt: string;
   startedAt: string | null;

@@ -5,7 +5,7 @@ import type { LayerChoice } from '@vilokanam/signaling/protocol';
 import type { Device } from 'mediasoup-client';
 import { getStream } from './api.ts';
 import { openSession } from './connect.ts';
-import { errorMessage, isFatal } from './errors.ts';
+import { errorMessage, isFatal, remedyFor } from './errors.ts';
 import { createDevice, loadDevice, transportOptions, watchTransport, wireConnect } from './mediasoup.ts';
 import { Observable } from './observable.ts';
 import { RetryLoop } from './RetryLoop.ts';
@@ -18,6 +18,8 @@ export interface ViewerOptions {
   streamId: string;
   layer?: LayerChoice;
   signalingUrl?: string;
+  /** The price the viewer was shown; the server refuses if it has changed since. */
+  pricePerSecond?: string;
 }
 
 interface Session {
@@ -85,6 +87,7 @@ export class Viewer {
       const devicePromise = createDevice();
       const { token, sig } = await openSession(this.#opts.streamId, 'viewer', {
         signalingUrl: this.#opts.signalingUrl,
+        pricePerSecond: this.#opts.pricePerSecond,
       });
       if (!this.#loop.isCurrent(generation)) {
         sig.close();
@@ -105,7 +108,7 @@ export class Viewer {
 
       const joined = await sig.request('join', { token });
       check();
-      this.state.patch({ viewers: joined.viewers });
+      this.state.patch({ viewers: joined.viewers, pricePerSecond: joined.pricePerSecond });
       for (const { producerId } of joined.producers) session.queued.add(producerId);
 
       // The transport is created server-side while the device loads locally.
@@ -141,6 +144,12 @@ export class Viewer {
     });
     sig.on('viewers', ({ count }) => this.state.patch({ viewers: count }));
     sig.on('streamEnded', () => this.#ended());
+    // The node has already paused our media; rejoining would be refused until a top-up.
+    sig.on('overdraft', ({ message, topUpUrl }) => {
+      this.#loop.stop();
+      this.#teardown();
+      this.state.patch({ status: 'error', message, media: null, remedy: { href: topUpUrl, label: 'Top up your wallet' } });
+    });
     sig.on('streamLive', () => this.#refresh(session));
     sig.on('producerAdded', ({ producerId }) => {
       if (session.transport) void this.#consume(session, [producerId]);
@@ -251,7 +260,7 @@ export class Viewer {
     if (isFatal(error)) {
       this.#loop.stop();
       this.#teardown();
-      this.state.patch({ status: 'error', message: errorMessage(error), media: null });
+      this.state.patch({ status: 'error', message: errorMessage(error), media: null, remedy: remedyFor(error) });
       return;
     }
     // A refused join often just means the stream is over; ask before retrying forever.

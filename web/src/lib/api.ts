@@ -69,7 +69,7 @@ async function call<T>(path: string, options: RequestOptions = {}): Promise<T> {
 
 const enc = encodeURIComponent;
 
-export function createStream(input: { title: string; category: string }): Promise<CreatedStream> {
+export function createStream(input: { title: string; category: string; pricePerSecond?: string }): Promise<CreatedStream> {
   return call<CreatedStream>('/streams', { method: 'POST', body: input });
 }
 
@@ -91,8 +91,10 @@ export async function stopStream(id: string, streamKey: string): Promise<StreamV
 }
 
 /** Tokens are short-lived: fetch one per (re)connect, never cache them. */
-export function createToken(id: string, role: Role, streamKey?: string): Promise<IssuedToken> {
-  return call<IssuedToken>(`/streams/${enc(id)}/tokens`, { method: 'POST', body: { role }, streamKey });
+export function createToken(id: string, role: Role, streamKey?: string, pricePerSecond?: string): Promise<IssuedToken> {
+  // A viewer sends the price they were shown: if it changed, the server refuses (409).
+  const body = pricePerSecond === undefined ? { role } : { role, pricePerSecond };
+  return call<IssuedToken>(`/streams/${enc(id)}/tokens`, { method: 'POST', body, streamKey });
 }
 
 /** A one-time message for the wallet behind `address` to sign. */

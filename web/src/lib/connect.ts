@@ -12,10 +12,10 @@ export interface OpenedSession {
 export async function openSession(
   streamId: string,
   role: Role,
-  options: { streamKey?: string; signalingUrl?: string } = {},
+  options: { streamKey?: string; signalingUrl?: string; pricePerSecond?: string } = {},
 ): Promise<OpenedSession> {
   const [token, sig] = await Promise.allSettled([
-    createToken(streamId, role, options.streamKey),
+    createToken(streamId, role, options.streamKey, options.pricePerSecond),
     SignalingClient.connect(options.signalingUrl ?? defaultSignalingUrl()),
   ]);
   if (token.status === 'rejected') {

@@ -3,8 +3,16 @@
 import { ApiError } from './api.ts';
 import { SignalingError } from './SignalingClient.ts';
 
-const FATAL_CODES = new Set(['unauthorized', 'forbidden', 'not_found', 'bad_request', 'unsupported_version']);
-const FATAL_STATUSES = new Set([400, 401, 403, 404]);
+const FATAL_CODES = new Set(['unauthorized', 'forbidden', 'not_found', 'bad_request', 'unsupported_version', 'payment_required']);
+const FATAL_STATUSES = new Set([400, 401, 402, 403, 404]);
+
+/** Where a refused viewer can fix it: sign in, or top up the wallet. */
+export function remedyFor(error: unknown): { href: string; label: string } | null {
+  const code = errorCode(error);
+  if (code === 'payment_required') return { href: '/wallet', label: 'Top up your wallet' };
+  if (code === 'unauthorized') return { href: `/signin?next=${encodeURIComponent(location.pathname)}`, label: 'Sign in' };
+  return null;
+}
 
 /** Codes that mean "the stream is not (or no longer) accepting media". */
 const NOT_LIVE_CODES = new Set(['stream_not_live', 'conflict']);

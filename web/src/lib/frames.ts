@@ -27,6 +27,7 @@ const KNOWN_EVENTS: Record<keyof NotificationMap, true> = {
   viewers: true,
   streamEnded: true,
   streamLive: true,
+  overdraft: true,
 };
 
 export function isNotificationEvent(name: unknown): name is keyof NotificationMap {

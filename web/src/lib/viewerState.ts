@@ -13,10 +13,14 @@ export interface ViewerSnapshot {
   layer: number | null;
   layerChoice: LayerChoice;
   media: MediaStream | null;
+  /** Planck per second this session is billed at, fixed at join; null before joining. */
+  pricePerSecond: string | null;
+  /** What the viewer can do about an error (sign in, top up). */
+  remedy: { href: string; label: string } | null;
 }
 
 export function initialViewerSnapshot(layerChoice: LayerChoice = 'auto'): ViewerSnapshot {
-  return { status: 'idle', message: null, viewers: null, layer: null, layerChoice, media: null };
+  return { status: 'idle', message: null, viewers: null, layer: null, layerChoice, media: null, pricePerSecond: null, remedy: null };
 }
 
 const SENTENCES: Record<ViewerStatus, string> = {

@@ -33,7 +33,10 @@ class NodesFleet extends EventEmitter<FleetEvents> implements Fleet {
 /** The provider's side of the contract: a stream is reachable once a route was applied. */
 class AppliedRoutes implements RouteProvider {
   ended: string[] = [];
-  constructor(readonly routes: StreamRoutes) {}
+  readonly routes: StreamRoutes;
+  constructor(routes: StreamRoutes) {
+    this.routes = routes;
+  }
   async streamStarting(): Promise<void> {}
   async awaitRoute(streamId: string): Promise<void> {
     if (!this.routes.view(streamId)) throw new Error(`no route for ${streamId}`);

@@ -7,21 +7,34 @@ import { toView } from '../StreamStore.ts';
 import type { TokenIssuer } from '../TokenIssuer.ts';
 import { HttpError } from './errors.ts';
 
+const Planck = z.string().regex(/^(0|[1-9][0-9]{0,38})$/, 'planck as a decimal string of digits');
 const CreateStream = z.object({
   title: z.string().trim().min(1).max(140),
   category: z.string().trim().min(1).max(64),
+  pricePerSecond: Planck.optional(),
 });
 const ListQuery = z.object({ status: z.enum(['created', 'live', 'ended']).optional() });
-const TokenRequest = z.object({ role: z.enum(['publisher', 'viewer']) });
+const TokenRequest = z.object({
+  role: z.enum(['publisher', 'viewer']),
+  /** The price the viewer was shown: if it changed since, they must see the new one first. */
+  pricePerSecond: Planck.optional(),
+});
 const StreamId = z.uuid({ message: 'stream id must be a UUID' });
 
 export interface StreamsDeps {
   store: StreamStore;
   hub: StreamHub;
   tokens: TokenIssuer;
+  pricing: {
+    maxPricePerSecond: bigint;
+    /** A paid stream's viewer needs this many seconds' worth of balance to start watching. */
+    minPrepaidSeconds: number;
+    /** The viewer's spendable balance in planck. */
+    balanceOf(accountId: string): Promise<bigint>;
+  };
 }
 
-export function streamsRouter({ store, hub, tokens }: StreamsDeps): Router {
+export function streamsRouter({ store, hub, tokens, pricing }: StreamsDeps): Router {
   const router = new Router({ prefix: '/api/v1/streams' });
 
   const load = async (ctx: Context) => {
@@ -40,7 +53,11 @@ export function streamsRouter({ store, hub, tokens }: StreamsDeps): Router {
 
   router.post('/', async (ctx) => {
     const input = CreateStream.parse(ctx.request.body ?? {});
-    const { stream, streamKey } = await store.create(input);
+    const account = ctx.state.account;
+    const price = BigInt(input.pricePerSecond ?? '0');
+    if (price > pricing.maxPricePerSecond) throw new HttpError(400, 'bad_request', `pricePerSecond: at most ${pricing.maxPricePerSecond} planck`);
+    if (price > 0n && !account) throw new HttpError(401, 'unauthorized', 'sign in to create a paid stream: earnings need an account');
+    const { stream, streamKey } = await store.create({ title: input.title, category: input.category, creatorId: account?.id, pricePerSecond: price });
     ctx.status = 201;
     ctx.body = { stream: toView(stream, 0), streamKey };
   });
@@ -75,11 +92,26 @@ export function streamsRouter({ store, hub, tokens }: StreamsDeps): Router {
 
   router.post('/:id/tokens', async (ctx) => {
     const stream = await load(ctx);
-    const { role } = TokenRequest.parse(ctx.request.body ?? {});
-    if (role === 'publisher') await requireKey(ctx, stream.id);
-    else if (stream.status === 'ended') throw new HttpError(409, 'stream_not_live', 'the stream has ended');
-    const { token, expiresAt } = await tokens.issue({ streamId: stream.id, role });
-    ctx.body = { token, expiresAt: expiresAt.toISOString() };
+    const { role, pricePerSecond: shown } = TokenRequest.parse(ctx.request.body ?? {});
+    if (role === 'publisher') {
+      await requireKey(ctx, stream.id);
+      const { token, expiresAt } = await tokens.issue({ streamId: stream.id, role });
+      ctx.body = { token, expiresAt: expiresAt.toISOString() };
+      return;
+    }
+    if (stream.status === 'ended') throw new HttpError(409, 'stream_not_live', 'the stream has ended');
+    const price = stream.pricePerSecond;
+    if (shown !== undefined && BigInt(shown) !== price) throw new HttpError(409, 'conflict', `the price is now ${price} planck per second`);
+    const account = ctx.state.account;
+    if (price > 0n) {
+      if (!account) throw new HttpError(401, 'unauthorized', 'sign in to watch a paid stream');
+      const needed = price * BigInt(pricing.minPrepaidSeconds);
+      if ((await pricing.balanceOf(account.id)) < needed) {
+        throw new HttpError(402, 'payment_required', `top up first: watching needs at least ${needed} planck (${pricing.minPrepaidSeconds} s)`);
+      }
+    }
+    const { token, expiresAt } = await tokens.issue({ streamId: stream.id, role, account: account?.id, pricePerSecond: price });
+    ctx.body = { token, expiresAt: expiresAt.toISOString(), pricePerSecond: price.toString() };
   });
 
   return router;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { SfuError, type SfuControl } from '@vilokanam/sfu-node';
+import type { ViewerBilling } from '../billing/ViewerBilling.ts';
 import type { Fleet } from '../fleet/Fleet.ts';
 import type { StreamRoutes } from '../fleet/StreamRoutes.ts';
 import type { SignalingMetrics } from '../metrics.ts';
@@ -38,9 +39,12 @@ export interface SessionDeps {
   hub: StreamHub;
   store: StreamStore;
   tokens: TokenIssuer;
+  billing: ViewerBilling;
   log: Logger;
   metrics: SignalingMetrics;
 }
+
+export const TOP_UP_URL = '/wallet';
 
 const MAX_TRANSPORTS = 4;
 
@@ -61,6 +65,9 @@ export class Session implements HubMember {
   readonly #consumers = new Set<string>();
   readonly #bucket = new TokenBucket(60, 30);
   #closed = false;
+  /** A paid session's record is open in billing and must be closed when the tab goes. */
+  #billed = false;
+  #overdrawn = false;
 
   constructor(socket: WebSocket, deps: SessionDeps) {
     this.#socket = socket;
@@ -91,6 +98,21 @@ export class Session implements HubMember {
 
   disconnect(code: number, reason: string): void {
     this.#socket.close(code, reason);
+  }
+
+  /** Settlement could not bill this session: its media stops here, at the serving node. */
+  overdraft(): void {
+    if (this.#overdrawn || this.#closed) return;
+    this.#overdrawn = true;
+    for (const id of this.#consumers) {
+      this.#sfu?.pauseConsumer(id).catch((err: unknown) => this.#log.warn({ consumerId: id, err: (err as Error).message }, 'pause failed'));
+    }
+    this.#log.info({ streamId: this.#streamId }, 'overdrawn: media stopped');
+    this.notify('overdraft', { message: 'Your balance ran out, so the stream is paused. Top up to keep watching.', topUpUrl: TOP_UP_URL });
+  }
+
+  #refuseIfOverdrawn(): void {
+    if (this.#overdrawn) throw new WsError('payment_required', 'your balance ran out: top up to keep watching');
   }
 
   async #onMessage(raw: string, isBinary: boolean): Promise<void> {
@@ -140,8 +162,16 @@ export class Session implements HubMember {
       if (grant.role === 'publisher' && stream.status !== 'live') {
         throw new WsError('stream_not_live', 'start the stream before publishing');
       }
+      const price = grant.role === 'viewer' ? (grant.pricePerSecond ?? stream.pricePerSecond) : 0n;
+      if (price > 0n) {
+        // The price in the token is the one the viewer was shown; the session keeps it.
+        if (!grant.account) throw new WsError('unauthorized', 'sign in to watch a paid stream');
+        if (!stream.creatorId) throw new WsError('internal', 'paid stream without a creator');
+        await this.#deps.billing.open({ sessionId: this.id, viewer: grant.account, creator: stream.creatorId, stream: stream.id, pricePerSecond: price, joinedAt: Date.now() });
+        this.#billed = true;
+      }
       // Publishers always go to the origin; viewers wherever placement finds room.
-      const nodeId = grant.role === 'publisher' ? await this.#deps.routes.origin(stream.id) : await this.#deps.routes.viewerNode(stream.id);
+      const nodeId = await this.#placement(grant.role, stream.id);
       const sfu = this.#deps.fleet.control(nodeId);
       if (!sfu) throw new WsError('internal', 'media node went away');
       const routerRtpCapabilities = await sfu.routerCapabilities(stream.id);
@@ -158,6 +188,7 @@ export class Session implements HubMember {
         role: grant.role,
         streamId: stream.id,
         sessionId: this.id,
+        pricePerSecond: price.toString(),
         routerRtpCapabilities,
         producers,
         viewers: this.#deps.hub.viewerCount(stream.id),
@@ -203,6 +234,7 @@ export class Session implements HubMember {
     },
     consume: async ({ transportId, producerId, rtpCapabilities }) => {
       this.#own(this.#transports, transportId, 'transport');
+      this.#refuseIfOverdrawn();
       const params = await this.#node.consume(transportId, producerId, rtpCapabilities);
       this.#consumers.add(params.id);
       this.#deps.hub.ownConsumer(params.id, this);
@@ -210,6 +242,7 @@ export class Session implements HubMember {
     },
     resumeConsumer: async ({ consumerId }) => {
       this.#own(this.#consumers, consumerId, 'consumer');
+      this.#refuseIfOverdrawn();
       await this.#node.resumeConsumer(consumerId);
       return {};
     },
@@ -225,6 +258,16 @@ export class Session implements HubMember {
     },
     stats: async () => ({ transports: this.#transports.size, producers: this.#producers.size, consumers: this.#consumers.size }),
   };
+
+  async #placement(role: Role, streamId: string): Promise<string> {
+    try {
+      return role === 'publisher' ? await this.#deps.routes.origin(streamId) : await this.#deps.routes.viewerNode(streamId);
+    } catch (err) {
+      // The operator has not placed the stream yet: worth retrying, unlike a missing stream.
+      if (err instanceof SfuError && err.code === 'not_found' && this.#deps.routes.placedExternally) throw new WsError('unavailable', err.message);
+      throw err;
+    }
+  }
 
   #own(set: Set<string>, id: string, what: string): void {
     if (!set.has(id)) throw new WsError('not_found', `${what} ${id} not found in this session`);
@@ -250,6 +293,9 @@ export class Session implements HubMember {
     // Closing a transport closes its producers and consumers with it.
     for (const id of this.#transports) this.#sfu?.closeTransport(id);
     this.#transports.clear();
+    if (this.#billed) {
+      this.#deps.billing.close(this.id).catch((err: unknown) => this.#log.error({ err: (err as Error).message }, 'billing session not closed'));
+    }
     if (this.#streamId) {
       this.#deps.hub.leave(this, this.#streamId);
       if (this.#role === 'viewer' && this.#nodeId) this.#deps.routes.viewerLeft(this.#streamId, this.#nodeId);

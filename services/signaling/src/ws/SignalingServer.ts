@@ -14,12 +14,19 @@ export class SignalingServer {
   readonly #heartbeat: NodeJS.Timeout;
   readonly #deps: SessionDeps;
 
-  constructor(server: Server, deps: SessionDeps) {
+  readonly #allowedOrigins: Set<string>;
+
+  constructor(server: Server, deps: SessionDeps & { allowedOrigins?: readonly string[] }) {
     this.#deps = deps;
+    this.#allowedOrigins = new Set(deps.allowedOrigins ?? []);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       if (path !== WS_PATH) {
         socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"code":"not_found","message":"no websocket at this path"}}');
+        return;
+      }
+      if (!this.#originAllowed(req)) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"code":"forbidden","message":"origin not allowed"}}');
         return;
       }
       this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
@@ -35,6 +42,21 @@ export class SignalingServer {
         ws.ping();
       }
     }, HEARTBEAT_MS).unref();
+  }
+
+  /**
+   * A page on another site must not drive a socket with this site's cookies. Browsers always
+   * send Origin on a WebSocket; other clients (OBS tooling, tests) send none and hold a token.
+   */
+  #originAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (!origin) return true;
+    if (this.#allowedOrigins.has(origin)) return true;
+    try {
+      return new URL(origin).host === req.headers.host;
+    } catch {
+      return false;
+    }
   }
 
   get clients(): number {

@@ -14,6 +14,8 @@ export interface HubMember {
   /** The media node this tab's transports live on. */
   readonly nodeId: string | undefined;
   notify<K extends keyof NotificationMap>(event: K, data: NotificationMap[K]): void;
+  /** Billing stopped this tab: its media must stop. */
+  overdraft(): void;
   /** Closes the socket; the client reconnects unless the code says otherwise. */
   disconnect(code: number, reason: string): void;
 }
@@ -24,6 +26,7 @@ export interface HubMember {
  */
 export class StreamHub {
   readonly #members = new Map<string, Set<HubMember>>();
+  readonly #byId = new Map<string, HubMember>();
   readonly #publishers = new Map<string, HubMember>();
   readonly #graceTimers = new Map<string, NodeJS.Timeout>();
   readonly #transportOwner = new Map<string, HubMember>();
@@ -68,6 +71,7 @@ export class StreamHub {
     let set = this.#members.get(streamId);
     if (!set) this.#members.set(streamId, (set = new Set()));
     set.add(member);
+    this.#byId.set(member.id, member);
     if (member.role === 'publisher') {
       const previous = this.#publishers.get(streamId);
       this.#publishers.set(streamId, member);
@@ -85,6 +89,7 @@ export class StreamHub {
   leave(member: HubMember, streamId: string): void {
     const set = this.#members.get(streamId);
     if (!set?.delete(member)) return;
+    this.#byId.delete(member.id);
     if (set.size === 0) this.#members.delete(streamId);
     for (const [id, owner] of this.#transportOwner) if (owner === member) this.#transportOwner.delete(id);
     for (const [id, owner] of this.#consumerOwner) if (owner === member) this.#consumerOwner.delete(id);
@@ -101,6 +106,13 @@ export class StreamHub {
       streamId,
       setTimeout(() => void this.#endAfterGrace(streamId), this.#graceMs).unref(),
     );
+  }
+
+  /** A viewer session settlement could not bill (it may be on another signaling process). */
+  overdraft(sessionId: string): boolean {
+    const member = this.#byId.get(sessionId);
+    member?.overdraft();
+    return member !== undefined;
   }
 
   ownTransport(transportId: string, member: HubMember): void {

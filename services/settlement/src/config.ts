@@ -5,7 +5,8 @@ import { z } from 'zod';
 const Env = z.object({
   VILO_DATABASE_URL: z.string().optional(),
   VILO_SETTLEMENT_DATA_DIR: z.string().default('.data/pglite-settlement'),
-  VILO_REDIS_URL: z.string().min(1, 'VILO_REDIS_URL is required'),
+  /** The standalone service reads ticks from Redis; embedded in signaling it reads them in process. */
+  VILO_REDIS_URL: z.string().min(1).optional(),
   VILO_SETTLEMENT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   VILO_SETTLEMENT_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
   VILO_SETTLEMENT_INTERVAL_MS: z.coerce.number().int().min(10).max(600_000).default(2000),
@@ -36,7 +37,7 @@ export interface SettlementConfig {
   /** Postgres connection string; absent means embedded PGlite in `dataDir`. */
   databaseUrl: string | undefined;
   dataDir: string;
-  redisUrl: string;
+  redisUrl: string | undefined;
   /** W: window length in seconds. Must match the tick emitters and never change while ticks are pending. */
   windowSeconds: number;
   /** A window closes at (window + 1) × W + grace. */

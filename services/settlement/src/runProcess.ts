@@ -16,6 +16,7 @@ export interface ProcessHooks {
 
 export async function runSettlementProcess(hooks: ProcessHooks = {}): Promise<SettlementService> {
   const config = settlementConfigFromEnv();
+  if (!config.redisUrl) throw new Error('invalid configuration: VILO_REDIS_URL is required: the service reads tick windows from Redis');
   const log = pino({ name: 'settlement', level: config.logLevel });
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }, log);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });

@@ -10,6 +10,8 @@ import { Ledger, MemoryTickStore, viewerAccount } from '@vilokanam/settlement';
 import { MemoryViewerBilling } from './billing/MemoryViewerBilling.ts';
 import { RedisViewerBilling } from './billing/RedisViewerBilling.ts';
 import type { ViewerBilling } from './billing/ViewerBilling.ts';
+import { devFaucetRoutes } from './settlement/devFaucetRouter.ts';
+import { EmbeddedSettlement } from './settlement/EmbeddedSettlement.ts';
 import { ControlAuth, SfuNode, registerSfuMetrics, sfuConfigFromEnv } from '@vilokanam/sfu-node';
 import type { SignalingConfig } from './config.ts';
 import type { Account, AccountStore } from './auth/AccountStore.ts';
@@ -43,6 +45,8 @@ export interface Platform {
   /** Embedded mode's tick windows and viewer sessions (Redis holds them in the other modes). */
   ticks: MemoryTickStore | undefined;
   billing: ViewerBilling;
+  /** Embedded mode: settlement running in this process (in the other modes it is its own service). */
+  settlement: EmbeddedSettlement | undefined;
   fleet: Fleet;
   routes: StreamRoutes;
   hub: StreamHub;
@@ -57,7 +61,7 @@ const defaultWebDir = fileURLToPath(new URL('../../../web/build', import.meta.ur
  */
 export async function startPlatform(
   config: SignalingConfig,
-  opts: { sfu?: SfuNode; log?: Logger; auth?: AuthOptions; kube?: KubeConfig; ticks?: MemoryTickStore } = {},
+  opts: { sfu?: SfuNode; log?: Logger; auth?: AuthOptions; kube?: KubeConfig; ticks?: MemoryTickStore; settlement?: false } = {},
 ): Promise<Platform> {
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = new SignalingMetrics();
@@ -72,7 +76,8 @@ export async function startPlatform(
   let billing: ViewerBilling;
   const redis: Redis[] = [];
   if (config.sfuMode === 'embedded') {
-    ticks = opts.ticks ?? new MemoryTickStore();
+    // The store and the worker must agree on W, or windows close while still filling.
+    ticks = opts.ticks ?? new MemoryTickStore({ windowSeconds: config.settlement.windowSeconds });
     sfu = opts.sfu ?? new SfuNode(sfuConfigFromEnv(), log.child({ component: 'sfu' }), { tickSink: ticks });
     if (!opts.sfu) await sfu.start();
     registerSfuMetrics(sfu, metrics.registry);
@@ -123,9 +128,15 @@ export async function startPlatform(
   if (config.auth.ephemeralSessionSecret) log.warn('VILO_SESSION_SECRET is not set: sign-ins end when this process does');
   const hub = new StreamHub({ store, fleet, routes, log, metrics, publisherGraceMs: config.publisherGraceMs });
   const webDir = config.webDir ? path.resolve(config.webDir) : defaultWebDir;
+  let settlement: EmbeddedSettlement | undefined;
+  if (ticks && opts.settlement !== false) {
+    settlement = await EmbeddedSettlement.start({ db, ticks, log, config: { ...config.settlement, databaseUrl: config.databaseUrl }, devChain: config.settlement.devChain });
+  }
+  // A dev chain's escrow is known only once it runs.
+  const money = settlement?.escrowAddress ? { ...config.money, escrowAddress: settlement.escrowAddress } : config.money;
   const ledger = new Ledger(db);
   const pricing = { ...config.pricing, balanceOf: (id: string) => ledger.balance(viewerAccount(id)) };
-  const app = createApp({ db, fleet, log, metrics, store, hub, tokens, auth, webDir, pricing, money: config.money });
+  const app = createApp({ db, fleet, log, metrics, store, hub, tokens, auth, webDir, pricing, money, extraRoutes: [devFaucetRoutes(settlement)] });
 
   const server: Server = createServer(app.callback());
   billing.on('overdraft', (msg) => {
@@ -151,6 +162,7 @@ export async function startPlatform(
     sfu,
     ticks,
     billing,
+    settlement,
     fleet,
     routes,
     hub,
@@ -163,6 +175,7 @@ export async function startPlatform(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await fleet.close();
+      await settlement?.stop();
       if (!opts.sfu) sfu?.close();
       for (const r of redis) r.disconnect();
       await db.close();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { settlementConfigFromEnv, type SettlementConfig } from '@vilokanam/settlement';
 
 // Every environment variable the service reads is declared here; README documents them.
 const Env = z.object({
@@ -17,6 +18,8 @@ const Env = z.object({
   VILO_MAX_PRICE_PER_SECOND: z.string().regex(/^[1-9][0-9]{0,38}$/, 'VILO_MAX_PRICE_PER_SECOND: planck, digits only').default('10000000000'),
   VILO_MIN_PREPAID_SECONDS: z.coerce.number().int().min(0).max(86_400).default(10),
   VILO_ALLOWED_ORIGINS: z.string().default(''),
+  /** Embedded mode: run a chopsticks dev chain and settle against it (npm start sets it). */
+  VILO_DEVCHAIN: z.enum(['0', '1', 'true', 'false']).default('0'),
   VILO_ROUTE_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   VILO_FLEET: z.string().regex(/^[a-z0-9-]{1,40}$/, 'VILO_FLEET: lowercase letters, digits and dashes').default('default'),
   VILO_REDIS_URL: z.string().optional(),
@@ -57,6 +60,11 @@ export interface SignalingConfig {
   namespace: string;
   /** Kubernetes mode: how long a publisher or viewer waits for the operator's route. */
   routeWaitMs: number;
+  /**
+   * Embedded mode runs settlement in process with these settings (VILO_SETTLEMENT_*,
+   * VILO_CHAIN_*, VILO_PAYOUT_*: docs/money.md); `devChain` starts a dev chain for it.
+   */
+  settlement: SettlementConfig & { devChain: boolean; devPayoutIntervalMs: number };
   /** Origins besides the server's own whose pages may open the signaling socket. */
   allowedOrigins: string[];
   /** Highest price per second a creator may set, and the balance (in seconds) a viewer needs to start. */
@@ -99,6 +107,12 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
     sfuMode: e.VILO_SFU_MODE,
     namespace: e.VILO_NAMESPACE,
     routeWaitMs: e.VILO_ROUTE_WAIT_MS,
+    settlement: {
+      ...settlementConfigFromEnv(env),
+      devChain: e.VILO_DEVCHAIN === '1' || e.VILO_DEVCHAIN === 'true',
+      // Settlement has already validated these; a dev chain pays out every minute unless told.
+      devPayoutIntervalMs: Number(env.VILO_PAYOUT_INTERVAL_MS ?? 0) || Math.round(Number(env.VILO_PAYOUT_INTERVAL_MINUTES ?? 1) * 60_000),
+    },
     allowedOrigins: e.VILO_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o.length > 0),
     pricing: { maxPricePerSecond: BigInt(e.VILO_MAX_PRICE_PER_SECOND), minPrepaidSeconds: e.VILO_MIN_PREPAID_SECONDS },
     fleet: e.VILO_FLEET,

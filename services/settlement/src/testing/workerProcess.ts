@@ -14,7 +14,7 @@ const crashAfter = Number(process.env.VILO_TEST_CRASH_AFTER_BATCHES ?? 0);
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }, log);
 let batches = 0;
 const worker = new SettlementWorker({
-  redis: new Redis(config.redisUrl),
+  redis: new Redis(config.redisUrl ?? 'redis://127.0.0.1:6379'),
   ledger: new Ledger(db),
   log,
   windowSeconds: config.windowSeconds,

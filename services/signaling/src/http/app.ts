@@ -24,6 +24,8 @@ export interface AppDeps extends StreamsDeps {
   metrics: SignalingMetrics;
   webDir: string | undefined;
   money: MoneyConfig;
+  /** API routes mounted before sign-in's (e.g. the dev chain faucet). */
+  extraRoutes?: Koa.Middleware[];
 }
 
 /** A small core; everything is middleware, in the order a request meets it. */
@@ -63,6 +65,7 @@ export function createApp(deps: AppDeps): Koa {
   const streams = streamsRouter(deps);
   app.use(streams.routes()).use(streams.allowedMethods());
   app.use(moneyRoutes(deps));
+  for (const routes of deps.extraRoutes ?? []) app.use(routes);
   app.use(authRoutes(deps.auth));
 
   if (deps.webDir && existsSync(deps.webDir)) app.use(spa(deps.webDir));

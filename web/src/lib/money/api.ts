@@ -50,3 +50,22 @@ export function getReconciler(limit = 20, signal?: AbortSignal): Promise<Reconci
 export function proofsUrl(batchId: string): string {
   return `${BASE}/me/proofs${query({ batch: batchId, limit: 1000 })}`;
 }
+
+export interface FaucetInfo {
+  available: boolean;
+  amount: string;
+  max: string;
+}
+
+/** The dev chain's faucet: only `npm start`'s embedded dev chain has one. */
+export function getFaucet(signal?: AbortSignal): Promise<FaucetInfo> {
+  return get('/dev/faucet', signal);
+}
+
+/** Sends a real deposit (transfer plus memo) from the dev chain's faucet account to escrow for the signed-in user. */
+export async function requestFaucetDeposit(): Promise<{ txHash: string; amount: string }> {
+  const res = await fetch(`${BASE}/dev/faucet`, { method: 'POST', headers: { Accept: 'application/json', 'content-type': 'application/json' }, credentials: 'same-origin', body: '{}' });
+  const body = (await res.json().catch(() => null)) as { txHash: string; amount: string; error?: { code?: string; message?: string } } | null;
+  if (!res.ok || !body) throw new ApiError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `Request failed (${res.status})`);
+  return body;
+}

@@ -1,0 +1,104 @@
+import type { Logger } from 'pino';
+import { buildDepositExtrinsic, connectApi, devSigner, DevChain, type ApiPromise, type KeyringPair } from '@vilokanam/chain';
+import { MemoryTickStore, SettlementService, type SettlementChainOptions, type SettlementConfig } from '@vilokanam/settlement';
+import type { Database } from '../db/Database.ts';
+
+/** The dev chain's escrow and faucet: well-known dev keys, never used off a dev chain. */
+export const DEV_ESCROW_URI = '//VilokanamEscrow';
+export const DEV_FAUCET_URI = '//Bob';
+
+export interface EmbeddedSettlementOptions {
+  db: Database;
+  ticks: MemoryTickStore;
+  log: Logger;
+  config: SettlementConfig & { devPayoutIntervalMs: number };
+  /** Run a chopsticks dev chain in a child process and settle against it. */
+  devChain: boolean;
+}
+
+/**
+ * Settlement inside the one-machine platform: the worker folds the in-process tick windows
+ * into the shared ledger and, given a chain (the configured one, or a dev chain started
+ * here), deposits are credited and creators paid out as in a cluster.
+ */
+export class EmbeddedSettlement {
+  readonly service: SettlementService;
+  readonly #chain: DevChain | undefined;
+  readonly #log: Logger;
+  #faucet: { api: ApiPromise; pair: KeyringPair } | undefined;
+
+  private constructor(service: SettlementService, chain: DevChain | undefined, log: Logger) {
+    this.service = service;
+    this.#chain = chain;
+    this.#log = log;
+  }
+
+  static async start(o: EmbeddedSettlementOptions): Promise<EmbeddedSettlement> {
+    const log = o.log.child({ component: 'settlement' });
+    const { config } = o;
+    let chain: DevChain | undefined;
+    let chainOptions: SettlementChainOptions | undefined = config.chain;
+    if (o.devChain && !chainOptions) {
+      const escrow = await devSigner(DEV_ESCROW_URI);
+      log.info('starting the dev chain (chopsticks, Asset Hub runtime)');
+      chain = await DevChain.start({ log: log.child({ component: 'devchain' }), fund: [escrow.address] });
+      chainOptions = {
+        wsUrl: chain.wsUrl,
+        signer: escrow,
+        payoutIntervalMs: config.devPayoutIntervalMs,
+        minPayout: undefined,
+        maxCreators: 1000,
+        eraPeriod: 64,
+        depositStartBlock: undefined,
+        reconcileIntervalMs: 60_000,
+        pollMs: 1000,
+      };
+    }
+    const service = new SettlementService({
+      db: o.db,
+      databaseUrl: config.databaseUrl,
+      ticks: o.ticks,
+      log,
+      worker: { windowSeconds: config.windowSeconds, graceSeconds: config.graceSeconds, intervalMs: config.intervalMs, batchSize: config.batchSize },
+      chain: chainOptions && { ...chainOptions, allowDevSigner: chain !== undefined },
+    });
+    try {
+      await service.start();
+    } catch (err) {
+      await chain?.close();
+      throw err;
+    }
+    const embedded = new EmbeddedSettlement(service, chain, log);
+    if (chain) log.info({ wsUrl: chain.wsUrl, escrow: service.escrowAddress }, 'settling on the dev chain');
+    return embedded;
+  }
+
+  get escrowAddress(): string | undefined {
+    return this.service.escrowAddress;
+  }
+
+  get devChain(): DevChain | undefined {
+    return this.#chain;
+  }
+
+  /**
+   * Dev chain only: a real deposit (transfer plus memo, from the faucet account) for
+   * `account`. It is credited like any other, once its block is finalized.
+   */
+  async devDeposit(account: string, amount: bigint): Promise<string> {
+    const chain = this.#chain;
+    const escrow = this.escrowAddress;
+    if (!chain || !escrow) throw new Error('deposits from the faucet need the dev chain');
+    this.#faucet ??= { api: await connectApi(chain.wsUrl), pair: await devSigner(DEV_FAUCET_URI) };
+    const { api, pair } = this.#faucet;
+    const hash = await buildDepositExtrinsic(api, escrow, amount, account).signAndSend(pair);
+    this.#log.info({ account, amount: amount.toString(), tx: hash.toHex() }, 'dev deposit sent');
+    return hash.toHex();
+  }
+
+  async stop(): Promise<void> {
+    await this.service.stop();
+    await this.#faucet?.api.disconnect().catch(() => undefined);
+    await this.#chain?.close();
+  }
+}

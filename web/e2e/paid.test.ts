@@ -1,0 +1,131 @@
+// Pay-per-second end to end in real Chromium on the embedded platform with its dev chain
+// (chopsticks, Asset Hub runtime): a creator signs in and prices a stream; a viewer signs in,
+// deposits through a real on-chain transfer with memo, sees the price before pressing Watch,
+// watches for a while, and the creator's dashboard shows exactly what the ledger settled for
+// those seconds. A viewer without balance is sent to top up.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Platform } from '@vilokanam/signaling';
+import { creatorAccount, viewerAccount } from '@vilokanam/settlement';
+import { launchChromium, mediaContext } from './browser.ts';
+import { startWebPlatform } from './platform.ts';
+import { pollUntil } from './studio.ts';
+
+const PRICE = 2_000_000_000n;
+const WATCH_SECONDS = 8;
+
+let platform: Platform;
+let browser: Browser;
+let streamId: string;
+let creatorPage: Page;
+let creatorId: string;
+let viewerContext: BrowserContext;
+let viewerId: string;
+
+async function signIn(context: BrowserContext): Promise<{ page: Page; accountId: string }> {
+  const page = await context.newPage();
+  await page.goto('/signin?next=%2F');
+  await page.getByTestId('signin-dev-wallet').click();
+  await page.getByTestId('account-address').waitFor({ timeout: 20_000 });
+  const cookie = (await context.cookies()).find((c) => c.name === 'vilo_session');
+  const account = await platform.accountFromCookieHeader(`vilo_session=${cookie!.value}`);
+  return { page, accountId: account!.id };
+}
+
+const planckText = async (page: Page, testid: string) => BigInt(((await page.getByTestId(testid).textContent()) ?? '').replace(/[^0-9]/g, '') || '0');
+
+beforeAll(async () => {
+  platform = await startWebPlatform({
+    VILO_DEVCHAIN: '1',
+    VILO_SETTLEMENT_WINDOW_SECONDS: '2',
+    VILO_SETTLEMENT_GRACE_SECONDS: '1',
+    VILO_SETTLEMENT_INTERVAL_MS: '250',
+    VILO_MIN_PREPAID_SECONDS: '5',
+  });
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.close();
+}, 60_000);
+
+describe('paying per second in the browser', () => {
+  it('lets a signed-in creator price a stream and go live', async () => {
+    const creator = await signIn(await mediaContext(browser, platform.url));
+    creatorPage = creator.page;
+    creatorId = creator.accountId;
+    await creatorPage.goto('/studio');
+    await creatorPage.getByTestId('title-input').fill('Paid jazz');
+    await creatorPage.getByTestId('category-input').fill('Music');
+    await creatorPage.getByTestId('price-input').fill(PRICE.toString());
+    await creatorPage.getByTestId('create-stream').click();
+    await creatorPage.getByTestId('go-live').click();
+    await pollUntil(() => creatorPage.getByTestId('studio-state').textContent(), (s) => s === 'live', 30_000, 'the studio to be live');
+    streamId = (await creatorPage.getByTestId('watch-link').getAttribute('href'))!.split('/').pop()!;
+    expect((await platform.store.get(streamId))!).toMatchObject({ creatorId, pricePerSecond: PRICE });
+  });
+
+  it('sends a viewer without balance to the wallet, where a real deposit is credited once final', async () => {
+    viewerContext = await mediaContext(browser, platform.url);
+    const viewer = await signIn(viewerContext);
+    viewerId = viewer.accountId;
+    const page = viewer.page;
+    await page.goto(`/watch/${streamId}`);
+    expect(await page.getByTestId('price').textContent()).toContain('2,000,000,000 planck per second');
+    await page.getByTestId('watch-button').click();
+    const remedy = page.getByTestId('remedy');
+    await remedy.waitFor({ timeout: 20_000 });
+    expect(await remedy.getAttribute('href')).toBe('/wallet');
+
+    await remedy.click();
+    await page.getByTestId('faucet-deposit').click();
+    await page.getByTestId('faucet-note').waitFor({ timeout: 30_000 });
+    const balance = await pollUntil(() => planckText(page, 'wallet-balance'), (b) => b > 0n, 60_000, 'the deposit to be credited');
+    expect(balance).toBe(10n ** 13n);
+    expect(await platform.settlement!.service.ledger.balance(viewerAccount(viewerId))).toBe(balance);
+    await page.close();
+  });
+
+  it('meters the seconds watched, and the creator dashboard shows what the ledger settled for them', async () => {
+    const page = await viewerContext.newPage();
+    await page.goto(`/watch/${streamId}`);
+    await page.getByTestId('watch-button').click();
+    const meter = page.getByTestId('meter');
+    const seconds = await pollUntil(async () => Number((await meter.getAttribute('data-seconds')) ?? 0), (s) => s >= WATCH_SECONDS, 60_000, 'seconds on the meter');
+    expect(BigInt((await meter.getAttribute('data-amount'))!)).toBe(PRICE * BigInt(seconds));
+    await page.close();
+
+    // Every watched second settles: the viewer's spend is whole seconds at the fixed price.
+    const ledger = platform.settlement!.service.ledger;
+    const settle = async () => {
+      const rows = await platform.db.query<{ seconds: string; gross: string; share: string }>(
+        `SELECT coalesce(sum(billed_seconds), 0)::text AS seconds, coalesce(sum(amount), 0)::text AS gross,
+                coalesce(sum(creator_amount), 0)::text AS share FROM settled_windows WHERE stream = $1`,
+        [streamId],
+      );
+      return { seconds: Number(rows[0]!.seconds), gross: BigInt(rows[0]!.gross), share: BigInt(rows[0]!.share) };
+    };
+    // Closing the tab ends the metering; its last window closes after W + grace, and then the
+    // worker folds it in and clears it from the tick store.
+    await new Promise((r) => setTimeout(r, 3500));
+    await pollUntil(() => platform.ticks!.indexedWindows(), (n) => n === 0, 30_000, 'every window to be settled');
+    const settled = await settle();
+    const { seconds: billed, gross, share } = settled;
+    console.log(`[paid] meter ${seconds} s, settled ${billed} s, orphans ${platform.ticks!.orphans().length}`);
+    expect(Math.abs(billed - seconds)).toBeLessThanOrEqual(2);
+    expect(gross).toBe(PRICE * BigInt(billed));
+    expect(10n ** 13n - (await ledger.balance(viewerAccount(viewerId)))).toBe(gross);
+    const earnings = await ledger.earnings(creatorId);
+    // 90% to the creator, rounded down per window; the platform takes the rest.
+    expect(earnings.earned).toBe(share);
+    expect(share).toBe((gross * 9n) / 10n);
+    expect(await ledger.balance(creatorAccount(creatorId))).toBeLessThanOrEqual(earnings.earned);
+
+    await creatorPage.goto('/dashboard');
+    const shown = await pollUntil(() => planckText(creatorPage, 'earned-total'), (v) => v === earnings.earned, 20_000, 'the dashboard total');
+    expect(shown).toBe(earnings.earned);
+    const row = creatorPage.getByTestId('stream-earnings').locator('tr', { hasText: 'Paid jazz' });
+    expect(((await row.textContent()) ?? '').replace(/[^0-9]/g, '')).toContain(earnings.earned.toString());
+  });
+});

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # `npm start`: set up what is missing, then run the whole platform in embedded mode
-# (PGlite, in-process pub/sub, local mediasoup workers) on one port.
+# (PGlite, in-process pub/sub, local mediasoup workers) on one port, settling viewers'
+# seconds against a local dev chain (chopsticks with the Asset Hub runtime) unless
+# VILO_CHAIN_WS_URL names a real one or VILO_DEVCHAIN=0.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh"
 source "$root/scripts/env.sh"
 cd "$root"
+if [[ -z "${VILO_CHAIN_WS_URL:-}" ]]; then export VILO_DEVCHAIN="${VILO_DEVCHAIN:-1}"; fi
 exec node services/signaling/src/main.ts

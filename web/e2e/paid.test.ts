@@ -66,7 +66,7 @@ describe('paying per second in the browser', () => {
     expect((await platform.store.get(streamId))!).toMatchObject({ creatorId, pricePerSecond: PRICE });
   });
 
-  it('sends a viewer without balance to the wallet, where a real deposit is credited once final', async () => {
+  it('sends a viewer without balance to the wallet, where a real deposit is credited once final', { timeout: 120_000 }, async () => {
     viewerContext = await mediaContext(browser, platform.url);
     const viewer = await signIn(viewerContext);
     viewerId = viewer.accountId;
@@ -87,7 +87,7 @@ describe('paying per second in the browser', () => {
     await page.close();
   });
 
-  it('meters the seconds watched, and the creator dashboard shows what the ledger settled for them', async () => {
+  it('meters the seconds watched, and the creator dashboard shows what the ledger settled for them', { timeout: 120_000 }, async () => {
     const page = await viewerContext.newPage();
     await page.goto(`/watch/${streamId}`);
     await page.getByTestId('watch-button').click();
@@ -122,10 +122,41 @@ describe('paying per second in the browser', () => {
     expect(share).toBe((gross * 9n) / 10n);
     expect(await ledger.balance(creatorAccount(creatorId))).toBeLessThanOrEqual(earnings.earned);
 
-    await creatorPage.goto('/dashboard');
-    const shown = await pollUntil(() => planckText(creatorPage, 'earned-total'), (v) => v === earnings.earned, 20_000, 'the dashboard total');
+    // The studio keeps publishing in its own tab; the dashboard opens beside it.
+    const dashboard = await creatorPage.context().newPage();
+    await dashboard.goto('/dashboard');
+    const shown = await pollUntil(() => planckText(dashboard, 'earned-total'), (v) => v === earnings.earned, 20_000, 'the dashboard total');
     expect(shown).toBe(earnings.earned);
-    const row = creatorPage.getByTestId('stream-earnings').locator('tr', { hasText: 'Paid jazz' });
+    const row = dashboard.getByTestId('stream-earnings').locator('tr', { hasText: 'Paid jazz' });
     expect(((await row.textContent()) ?? '').replace(/[^0-9]/g, '')).toContain(earnings.earned.toString());
   });
+
+  it('stops a viewer whose balance runs out mid-stream, bills what was covered, and links to a top-up', async () => {
+    const context = await mediaContext(browser, platform.url);
+    const { page, accountId } = await signIn(context);
+    const covered = 7n;
+    await platform.settlement!.devDeposit(accountId, PRICE * covered);
+    const ledger = platform.settlement!.service.ledger;
+    await pollUntil(() => ledger.balance(viewerAccount(accountId)), (b) => b === PRICE * covered, 60_000, 'the small deposit to be credited');
+
+    await page.goto(`/watch/${streamId}`);
+    await page.getByTestId('watch-button').click();
+    await page.getByTestId('meter').waitFor({ timeout: 20_000 });
+    // Settlement finds the window it cannot pay in full; signaling pauses the media and says so.
+    const remedy = page.getByTestId('remedy');
+    await remedy.waitFor({ timeout: 60_000 });
+    expect(await remedy.getAttribute('href')).toBe('/wallet');
+    expect(await page.getByTestId('stream-state').textContent()).toBe('error');
+    await pollUntil(() => platform.ticks!.indexedWindows(), (n) => n === 0, 30_000, 'every window to be settled');
+    expect(await ledger.balance(viewerAccount(accountId))).toBe(0n);
+    const [row] = await platform.db.query<{ billed: string; seconds: string }>(
+      'SELECT sum(billed_seconds)::text AS billed, sum(seconds)::text AS seconds FROM settled_windows WHERE viewer = $1',
+      [accountId],
+    );
+    expect(BigInt(row!.billed)).toBe(covered);
+    // The seconds after the balance ran out were watched but never billed, and they stopped.
+    expect(Number(row!.seconds)).toBeGreaterThanOrEqual(Number(covered));
+    expect(Number(row!.seconds)).toBeLessThan(Number(covered) + 2 * 2 + 3);
+    await context.close();
+  }, 120_000);
 });

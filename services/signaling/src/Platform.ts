@@ -132,8 +132,18 @@ export async function startPlatform(
   if (ticks && opts.settlement !== false) {
     settlement = await EmbeddedSettlement.start({ db, ticks, log, config: { ...config.settlement, databaseUrl: config.databaseUrl }, devChain: config.settlement.devChain });
   }
-  // A dev chain's escrow is known only once it runs.
-  const money = settlement?.escrowAddress ? { ...config.money, escrowAddress: settlement.escrowAddress } : config.money;
+  // A dev chain's escrow and address are known only once it runs; polkadot.js apps can
+  // browse it from the user's browser.
+  const devChain = settlement?.devChain;
+  const money = settlement?.escrowAddress
+    ? {
+        ...config.money,
+        escrowAddress: settlement.escrowAddress,
+        ...(devChain && !config.money.explorerUrl
+          ? { explorerUrl: `https://polkadot.js.org/apps/?rpc=${encodeURIComponent(devChain.wsUrl)}#/explorer/query/{blockHash}` }
+          : {}),
+      }
+    : config.money;
   const ledger = new Ledger(db);
   const pricing = { ...config.pricing, balanceOf: (id: string) => ledger.balance(viewerAccount(id)) };
   const app = createApp({ db, fleet, log, metrics, store, hub, tokens, auth, webDir, pricing, money, extraRoutes: [devFaucetRoutes(settlement)] });

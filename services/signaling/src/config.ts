@@ -35,6 +35,8 @@ const Env = z.object({
   // Money pages. Checked (SS58 checksums, key lengths) where the money routes are built.
   VILO_ESCROW_ADDRESS: z.string().trim().optional(),
   VILO_ADMIN_ACCOUNTS: z.string().default(''),
+  /** Payout links: a URL with {txHash}, {blockHash} or {blockNumber}. */
+  VILO_EXPLORER_URL: z.string().url().optional(),
 });
 
 export interface SignalingConfig {
@@ -80,7 +82,7 @@ export interface SignalingConfig {
    * Wallet and dashboard. `escrowAddress`: SS58 address viewers deposit to (absent: deposits
    * are not offered). `adminAccounts`: SS58 addresses or 0x account ids allowed on /admin.
    */
-  money: { escrowAddress: string | undefined; adminAccounts: string[] };
+  money: { escrowAddress: string | undefined; adminAccounts: string[]; explorerUrl?: string };
 }
 
 export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SignalingConfig {
@@ -130,6 +132,7 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
       // Empty counts as unset, as a chart's blank value would be.
       escrowAddress: e.VILO_ESCROW_ADDRESS || undefined,
       adminAccounts: e.VILO_ADMIN_ACCOUNTS.split(',').map((a) => a.trim()).filter((a) => a.length > 0),
+      ...(e.VILO_EXPLORER_URL ? { explorerUrl: e.VILO_EXPLORER_URL } : {}),
     },
   };
 }

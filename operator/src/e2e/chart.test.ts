@@ -57,12 +57,15 @@ describe('helm lint', () => {
 
 describe('helm template', () => {
   it('picks policy/v1beta1 for a 1.20 cluster and policy/v1 for a current one', async () => {
-    const old = await render({}, '1.20.2');
-    const current = await render({}, '1.35.0');
+    const twoSignaling = { signaling: { replicas: 2 } };
+    const old = await render(twoSignaling, '1.20.2');
+    const current = await render(twoSignaling, '1.35.0');
     const pdbs = (r: Rendered) => r.docs.filter((d) => d.kind === 'PodDisruptionBudget').map((d) => `${d.apiVersion} ${d.metadata.name}`);
     expect(pdbs(old)).toEqual(['policy/v1beta1 vilo-vilokanam-operator', 'policy/v1beta1 vilo-vilokanam-signaling']);
     expect(pdbs(current)).toEqual(['policy/v1 vilo-vilokanam-operator', 'policy/v1 vilo-vilokanam-signaling']);
-    const single = await render({ operator: { replicas: 1 }, sfu: { podDisruptionBudget: { enabled: true, minAvailable: 2 } } });
+    // One replica (signaling's default) gets no budget: it could only block or allow everything.
+    expect(pdbs(await render({}))).toEqual(['policy/v1 vilo-vilokanam-operator']);
+    const single = await render({ ...twoSignaling, operator: { replicas: 1 }, sfu: { podDisruptionBudget: { enabled: true, minAvailable: 2 } } });
     expect(pdbs(single)).toEqual(['policy/v1 vilo-vilokanam-signaling', 'policy/v1 vilo-vilokanam-sfu-node']);
     expect((find(single, 'PodDisruptionBudget', 'vilo-vilokanam-sfu-node') as any).spec).toMatchObject({ minAvailable: 2 });
   });

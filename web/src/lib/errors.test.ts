@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './api.ts';
-import { errorCode, errorMessage, isFatal, isNotLive } from './errors.ts';
+import { errorCode, errorMessage, isFatal, isNotLive, remedyFor } from './errors.ts';
 import { SignalingError } from './SignalingClient.ts';
 
 describe('error classification', () => {
@@ -11,6 +11,18 @@ describe('error classification', () => {
     expect(isFatal(new ApiError(401, 'unauthorized', 'bad key'))).toBe(true);
     const unsupported = Object.assign(new Error('no WebRTC'), { name: 'UnsupportedError' });
     expect(isFatal(unsupported)).toBe(true);
+  });
+
+  it('stops on a refused payment, and waits out a stream the operator has not placed yet', () => {
+    expect(isFatal(new ApiError(402, 'payment_required', 'top up'))).toBe(true);
+    expect(isFatal(new SignalingError('payment_required', 'balance ran out'))).toBe(true);
+    expect(isFatal(new SignalingError('unavailable', 'no origin yet'))).toBe(false);
+  });
+
+  it('points a refused viewer at the fix: the wallet, or sign-in back to this page', () => {
+    expect(remedyFor(new ApiError(402, 'payment_required', 'top up'), '/watch/x')).toEqual({ href: '/wallet', label: 'Top up your wallet' });
+    expect(remedyFor(new ApiError(401, 'unauthorized', 'sign in'), '/watch/x')).toEqual({ href: '/signin?next=%2Fwatch%2Fx', label: 'Sign in' });
+    expect(remedyFor(new SignalingError('not_found', 'gone'), '/watch/x')).toBeNull();
   });
 
   it('treats transport trouble as retryable', () => {

@@ -7,10 +7,10 @@ const FATAL_CODES = new Set(['unauthorized', 'forbidden', 'not_found', 'bad_requ
 const FATAL_STATUSES = new Set([400, 401, 402, 403, 404]);
 
 /** Where a refused viewer can fix it: sign in, or top up the wallet. */
-export function remedyFor(error: unknown): { href: string; label: string } | null {
+export function remedyFor(error: unknown, here: string = globalThis.location?.pathname ?? '/'): { href: string; label: string } | null {
   const code = errorCode(error);
   if (code === 'payment_required') return { href: '/wallet', label: 'Top up your wallet' };
-  if (code === 'unauthorized') return { href: `/signin?next=${encodeURIComponent(location.pathname)}`, label: 'Sign in' };
+  if (code === 'unauthorized') return { href: `/signin?next=${encodeURIComponent(here)}`, label: 'Sign in' };
   return null;
 }
 

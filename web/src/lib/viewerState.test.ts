@@ -48,6 +48,8 @@ describe('layerName / initial snapshot', () => {
       layer: null,
       layerChoice: 1,
       media: null,
+      pricePerSecond: null,
+      remedy: null,
     });
   });
 });

@@ -10,7 +10,7 @@ export const WEB_DIR = fileURLToPath(new URL('../build', import.meta.url));
 
 export async function startWebPlatform(env: Record<string, string> = {}, opts: { sfu?: SfuNode } = {}): Promise<Platform> {
   if (!existsSync(`${WEB_DIR}/index.html`)) throw new Error('web/build is missing: run scripts/setup.sh (npm test does)');
-  const log = pino({ level: 'warn' });
+  const log = pino({ level: process.env.VILO_TEST_LOG ?? 'warn' });
   return startPlatform(
     signalingConfigFromEnv({ VILO_PORT: '0', VILO_DATA_DIR: 'memory://', VILO_WEB_DIR: WEB_DIR, VILO_LOG_LEVEL: 'warn', ...env }),
     { log, ...opts },

@@ -1,7 +1,8 @@
-// StreamRoutes following placed routes (Kubernetes mode), on three real in-process sfu-nodes:
+// StreamRoutes on three real in-process sfu-nodes. Following placed routes (Kubernetes mode):
 // edges open parents first with every producer piped over SRTP, viewers go to the emptiest
 // serving node, draining edges and full streams are refused, removed edges lose their pipes
-// but keep the operator's router, and a moved origin loses the stream's tabs.
+// but keep the operator's router, and a moved origin loses the stream's tabs. Placing its
+// own (fleet mode): an idle timer does not take away a new edge whose viewer is still joining.
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,5 +158,30 @@ describe('StreamRoutes with placed routes', () => {
     routes.endStream('s2');
     expect(provider.ended).toEqual(['s2']);
     expect(routes.view('s2')).toBeUndefined();
+  });
+});
+
+describe('StreamRoutes placing edges itself', () => {
+  it('keeps a new edge whose viewer is still joining when an idle timer fires meanwhile', async () => {
+    // Idle edges go at once: the timer armed by a leaving viewer fires while the new edge's pipes are made.
+    const own = new StreamRoutes(fleet, log, { policy: { viewersPerEdge: 1, minEdges: 0, maxEdges: 8 }, fanoutPerNode: 4, edgeIdleMs: 0 });
+    try {
+      const ids = await publish('l1');
+      expect(await own.origin('l1')).toBe('a');
+      for (const [i, id] of ids.entries()) await own.producerAdded('l1', id, i === 0 ? 'audio' : 'video');
+      own.viewerJoined('l1', 'a');
+      own.viewerJoined('l1', 'a');
+      const node = await own.viewerNode('l1');
+      // Another viewer leaves while this one's join (transport, consume) is still landing.
+      own.viewerLeft('l1', 'a');
+      await new Promise((r) => setTimeout(r, 50));
+      own.viewerJoined('l1', node);
+      expect(node).not.toBe('a');
+      expect(own.view('l1')!.edges.map((e) => e.nodeId)).toEqual([node]);
+      expect(await producersOn(node, 'l1')).toEqual([...ids].sort());
+    } finally {
+      own.endStream('l1');
+      own.close();
+    }
   });
 });

@@ -13,6 +13,9 @@ import type { StreamRecord } from '../StreamStore.ts';
 import type { Fleet } from './Fleet.ts';
 import type { PlacedRoute, RouteProvider } from './RouteProvider.ts';
 
+/** A new edge is not idle this soon: its viewer's join (transport, consume) is still landing. */
+const EDGE_FRESH_MS = 2000;
+
 interface Edge {
   nodeId: string;
   /** The node this edge pulls from: the origin, or another edge when fan-out chains. */
@@ -20,6 +23,8 @@ interface Edge {
   srcPipeId: string;
   dstPipeId: string;
   piped: Set<string>;
+  /** performance.now() when it joined the route: a fresh edge is not idle, its viewer is on the way. */
+  openedAt: number;
 }
 
 interface Route {
@@ -316,10 +321,12 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
       src.connectPipeTransport(a.id, { ip: b.ip, port: b.port, srtpParameters: b.srtpParameters }),
       dst.connectPipeTransport(b.id, { ip: a.ip, port: a.port, srtpParameters: a.srtpParameters }),
     ]);
-    const edge: Edge = { nodeId, parent, srcPipeId: a.id, dstPipeId: b.id, piped: new Set() };
+    const edge: Edge = { nodeId, parent, srcPipeId: a.id, dstPipeId: b.id, piped: new Set(), openedAt: performance.now() };
     route.edges.set(nodeId, edge);
     const producers = parent === route.origin ? [...route.kinds.keys()] : [...(route.edges.get(parent)?.piped ?? [])];
     await Promise.all(producers.map((p) => this.#pipeDown(route, edge, p)));
+    // Lost or removed while its pipes were being made: a viewer sent there would get no media.
+    if (route.edges.get(nodeId) !== edge) throw new SfuError('not_found', 'the edge closed while it opened');
     this.#log.info({ streamId: route.streamId, edge: nodeId, parent, ms: Math.round(performance.now() - started) }, 'edge opened');
     this.#changed(route);
     return edge;
@@ -348,9 +355,23 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
 
   #shrink(route: Route): void {
     if (this.#routes.get(route.streamId) !== route) return;
+    let recheckIn = Infinity;
+    const freshMs = Math.max(this.#opts.edgeIdleMs, EDGE_FRESH_MS);
     for (const nodeId of removableEdges(this.#state(route), this.#opts.policy)) {
+      const edge = route.edges.get(nodeId);
+      // Still opening, or opened for a viewer whose join has not landed yet: not idle.
+      if (!edge) continue;
+      const age = performance.now() - edge.openedAt;
+      if (age < freshMs) {
+        recheckIn = Math.min(recheckIn, freshMs - age);
+        continue;
+      }
       // An edge that feeds another stays while its child does.
       if (this.#childrenOf(route, nodeId).length === 0) this.#removeEdge(route, nodeId, false);
+    }
+    if (recheckIn !== Infinity) {
+      clearTimeout(route.idleTimer);
+      route.idleTimer = setTimeout(() => this.#shrink(route), Math.ceil(recheckIn)).unref();
     }
   }
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportKeyPrefix, type NodeReport } from '@vilokanam/sfu-node';
-import { routeKey, StreamRoute } from '@vilokanam/operator/api';
+import { routeKey, StreamRoute, VIEWER_DEMAND_ANNOTATION } from '@vilokanam/operator/api';
 import { Harness, NAMESPACE, RELEASE, SIGNALING_SA, waitFor } from '../../operator/src/e2e/Harness.ts';
 import { signalingEnv } from '../../operator/src/e2e/chart.ts';
 import { NodeViewer } from '../../services/signaling/src/testing/NodeViewer.ts';
@@ -115,8 +115,11 @@ describe('signaling in Kubernetes mode', () => {
   it('fills the origin, gets an edge from the operator, pipes it and sends new viewers there', async () => {
     const origin = (await route())!.origin.pod;
     for (let i = 0; i < PER_EDGE + 1; i++) await addViewer();
-    // Every serving node is full, so the third viewer still went to the origin.
+    // Every serving node is full, so the third viewer still went to the origin, and signaling
+    // asked the operator for room for three.
     await waitFor('the origin to report 3 viewers', async () => (await load(origin))?.consumers === 2 * (PER_EDGE + 1), 10_000);
+    const asked = (await h.streams.get(NAMESPACE, streamId)).metadata.annotations?.[VIEWER_DEMAND_ANNOTATION];
+    expect(asked).toMatch(/^3@\d+$/);
     // ceil((3 − 2) / 2) = 1 edge; the fleet grows a pod for it.
     const withEdge = await waitFor('an edge in the route', async () => ((await route())?.edges.length === 1 ? route() : undefined), 60_000);
     const edge = withEdge!.edges[0]!;

@@ -54,6 +54,11 @@ export class LiveStreamClient {
     ) as Promise<LiveStream>;
   }
 
+  /** Merges annotations into metadata (a null value removes one). */
+  annotate(namespace: string, name: string, annotations: Record<string, string | null>): Promise<LiveStream> {
+    return this.#api.patchNamespacedCustomObject({ ...this.#ref(namespace), name, body: { metadata: { annotations } } }, merge) as Promise<LiveStream>;
+  }
+
   patchSpec(namespace: string, name: string, spec: Record<string, unknown>): Promise<LiveStream> {
     return this.#api.patchNamespacedCustomObject({ ...this.#ref(namespace), name, body: { spec } }, merge) as Promise<LiveStream>;
   }

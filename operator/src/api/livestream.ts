@@ -144,3 +144,19 @@ export interface LiveStreamInput {
 export function liveStream(name: string, spec: LiveStreamSpecInput, namespace?: string): LiveStreamInput {
   return { apiVersion: API_VERSION, kind: KIND, metadata: { name, ...(namespace ? { namespace } : {}) }, spec };
 }
+
+/**
+ * Set by signaling when every serving node of a stream is full: `<viewers>@<unix ms>`. The
+ * operator adds edges for that audience at once instead of waiting for the load reports.
+ */
+export const VIEWER_DEMAND_ANNOTATION = `${GROUP}/viewer-demand`;
+/** A demand older than this is ignored: the load reports have caught up by then. */
+export const VIEWER_DEMAND_TTL_MS = 30_000;
+
+/** The demand an annotation states, if it is well-formed and fresh. */
+export function viewerDemand(annotations: Record<string, string> | undefined, nowMs: number): number | undefined {
+  const m = /^(\d{1,9})@(\d{1,16})$/.exec(annotations?.[VIEWER_DEMAND_ANNOTATION] ?? '');
+  if (!m) return undefined;
+  const at = Number(m[2]);
+  return nowMs - at <= VIEWER_DEMAND_TTL_MS && at - nowMs <= VIEWER_DEMAND_TTL_MS ? Number(m[1]) : undefined;
+}

@@ -4,7 +4,7 @@
 // status and never places twice; routers found on nodes outside the route (a crash between
 // status write and close) are closed as orphans.
 import type { Logger } from 'pino';
-import { API_VERSION, KIND, type LiveStream, type LiveStreamStatus } from '../api/livestream.ts';
+import { API_VERSION, KIND, viewerDemand, type LiveStream, type LiveStreamStatus } from '../api/livestream.ts';
 import type { LiveStreamClient } from '../api/LiveStreamClient.ts';
 import type { StreamRoute } from '../api/route.ts';
 import { FleetState, type FleetNode } from '../fleet/FleetState.ts';
@@ -118,7 +118,8 @@ export class LiveStreamReconciler {
     }
 
     const current = (ls.status?.edges ?? []).filter((e) => e.pod !== origin.pod);
-    const edgeInput = { streamId, origin: origin.pod, current, fleet, placement, policy: edgePolicy(spec), fanout: this.#o.fanout, shrink: false };
+    const demand = viewerDemand(ls.metadata.annotations, Date.now());
+    const edgeInput = { streamId, origin: origin.pod, current, fleet, placement, policy: edgePolicy(spec), fanout: this.#o.fanout, shrink: false, demand };
     let edges = decideEdges(edgeInput);
     let requeueAfterMs: number | undefined;
     if (edges.surplus > 0) {

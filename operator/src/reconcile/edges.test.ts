@@ -18,6 +18,14 @@ describe('decideEdges', () => {
     expect(d).toMatchObject({ viewers: 25, desired: 2, added: ['b', 'a'], short: 0 });
     expect(d.edges.map((e) => [e.pod, e.parent])).toEqual([['b', 'o'], ['a', 'o']]);
   });
+  it('adds an edge at once for viewers signaling admitted before the reports show them', () => {
+    const fleet = fleetOf(fleetNode('o', { streams: viewers(10) }), fleetNode('a'));
+    expect(decideEdges(input(fleet, []))).toMatchObject({ viewers: 10, desired: 0, added: [] });
+    expect(decideEdges(input(fleet, [], { demand: 11 }))).toMatchObject({ viewers: 11, desired: 1, added: ['a'] });
+    // The reports win once they show more than was asked for.
+    const grown = fleetOf(fleetNode('o', { streams: viewers(25) }), fleetNode('a'), fleetNode('b'));
+    expect(decideEdges(input(grown, [], { demand: 11 }))).toMatchObject({ viewers: 25, desired: 2 });
+  });
   it('stops at edges.max and reports the shortfall when nodes run out', () => {
     const fleet = fleetOf(fleetNode('o', { streams: viewers(100) }), fleetNode('a'));
     expect(decideEdges(input(fleet, []))).toMatchObject({ desired: 2, added: ['a'], short: 1 });

@@ -24,6 +24,11 @@ export interface EdgeInput {
   fanout: number;
   /** Surplus edges may go now (the audience has been smaller for the scale-down delay). */
   shrink: boolean;
+  /**
+   * Viewers signaling has admitted and asked room for (the viewer-demand annotation), ahead of
+   * the load reports that will show them. The audience is the larger of the two.
+   */
+  demand?: number;
 }
 
 export interface EdgeDecision {
@@ -47,7 +52,8 @@ export function decideEdges(input: EdgeInput): EdgeDecision {
   const { streamId, origin, fleet, policy } = input;
   const lost = input.current.filter((e) => !fleet.has(e.pod)).map((e) => e.pod);
   let kept = input.current.filter((e) => fleet.has(e.pod)).map((e) => ({ ...e, viewers: viewersOn(fleet.get(e.pod), streamId) }));
-  const viewers = viewersOn(fleet.get(origin), streamId) + kept.reduce((sum, e) => sum + e.viewers, 0);
+  const reported = viewersOn(fleet.get(origin), streamId) + kept.reduce((sum, e) => sum + e.viewers, 0);
+  const viewers = Math.max(reported, input.demand ?? 0);
   const desired = desiredEdges(viewers, policy);
   const removed: string[] = [];
 

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   API_VERSION,
   KIND,
+  VIEWER_DEMAND_ANNOTATION,
   LiveStreamClient,
   ROUTE_CHANNEL,
   StreamRoute,
@@ -55,6 +56,8 @@ export function placedRoute(route: StreamRoute): PlacedRoute | undefined {
 }
 
 const ENDED_ATTEMPTS = 5;
+/** A standing demand is restated this often while nodes stay full, within the operator's TTL. */
+const DEMAND_REFRESH_MS = 10_000;
 
 /**
  * Kubernetes mode: a stream that starts becomes a LiveStream, and the operator's route for it
@@ -66,6 +69,8 @@ export class OperatorRoutes implements RouteProvider {
   readonly #log: Logger;
   /** The newest route seen per stream of this namespace. */
   readonly #latest = new Map<string, StreamRoute>();
+  /** The last demand written per stream, so a burst of joins patches once per step up. */
+  readonly #asked = new Map<string, { viewers: number; at: number }>();
   #closed = false;
 
   constructor(o: OperatorRoutesOptions) {
@@ -131,7 +136,33 @@ export class OperatorRoutes implements RouteProvider {
   }
 
   streamEnded(streamId: string): void {
+    this.#asked.delete(streamId);
     void this.#end(streamId);
+  }
+
+  /** The audience fell below what was asked for: the request goes, and the reports decide again. */
+  audienceShrank(streamId: string, viewers: number): void {
+    const last = this.#asked.get(streamId);
+    if (!last || viewers >= last.viewers) return;
+    this.#asked.delete(streamId);
+    this.#o.streams.annotate(this.#o.namespace, streamId, { [VIEWER_DEMAND_ANNOTATION]: null }).catch((err: unknown) => {
+      if (!isStatus(err, 404)) this.#log.warn({ streamId, err: kubeMessage(err) }, 'could not withdraw the edge request');
+    });
+  }
+
+  /**
+   * Tells the operator at once, through an annotation on the LiveStream, that the stream has
+   * outgrown its nodes; it adds edges for that audience without waiting for load reports.
+   */
+  capacityWanted(streamId: string, viewers: number): void {
+    const now = Date.now();
+    const last = this.#asked.get(streamId);
+    if (last && last.viewers >= viewers && now - last.at < DEMAND_REFRESH_MS) return;
+    this.#asked.set(streamId, { viewers, at: now });
+    this.#o.streams.annotate(this.#o.namespace, streamId, { [VIEWER_DEMAND_ANNOTATION]: `${viewers}@${now}` }).then(
+      () => this.#log.info({ streamId, viewers }, 'asked the operator for an edge'),
+      (err: unknown) => this.#log.warn({ streamId, err: kubeMessage(err) }, 'could not ask for an edge'),
+    );
   }
 
   async close(): Promise<void> {

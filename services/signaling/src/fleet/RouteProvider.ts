@@ -19,5 +19,9 @@ export interface RouteProvider {
   awaitRoute(streamId: string): Promise<void>;
   /** The stream ended here: its placement may be released. */
   streamEnded(streamId: string): void;
+  /** Every serving node is full: the stream wants room for this many viewers. */
+  capacityWanted(streamId: string, viewers: number): void;
+  /** A viewer left; the audience is now this many, which may end an earlier request. */
+  audienceShrank(streamId: string, viewers: number): void;
   close(): Promise<void>;
 }

@@ -34,6 +34,7 @@ class NodesFleet extends EventEmitter<FleetEvents> implements Fleet {
 /** The provider's side of the contract: a stream is reachable once a route was applied. */
 class AppliedRoutes implements RouteProvider {
   ended: string[] = [];
+  wanted: [string, number][] = [];
   readonly routes: StreamRoutes;
   constructor(routes: StreamRoutes) {
     this.routes = routes;
@@ -44,6 +45,12 @@ class AppliedRoutes implements RouteProvider {
   }
   streamEnded(streamId: string): void {
     this.ended.push(streamId);
+  }
+  capacityWanted(streamId: string, viewers: number): void {
+    this.wanted.push([streamId, viewers]);
+  }
+  audienceShrank(streamId: string, viewers: number): void {
+    this.wanted.push([streamId, -viewers]);
   }
   async close(): Promise<void> {}
 }
@@ -127,8 +134,12 @@ describe('StreamRoutes with placed routes', () => {
     }
     // a and b alternate up to viewersPerEdge, then the emptiest takes the overflow; c drains.
     expect(picks).toEqual(['a', 'b', 'a', 'b', 'a']);
+    // Only the fifth found every node full, and asked for room for five.
+    expect(provider.wanted).toEqual([['s1', 5]]);
     await expect(routes.viewerNode('s1')).rejects.toThrow('the stream is full');
     for (const n of picks) routes.viewerLeft('s1', n);
+    // Each departure tells the provider the audience left (recorded negated here).
+    expect(provider.wanted.slice(1)).toEqual([['s1', -4], ['s1', -3], ['s1', -2], ['s1', -1], ['s1', -0]]);
     // Placed edges are never shrunk here, whatever the idle timer says.
     await new Promise((r) => setTimeout(r, 50));
     expect(routes.view('s1')!.edges.map((e) => e.nodeId)).toEqual(['b', 'c']);

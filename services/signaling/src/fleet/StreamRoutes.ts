@@ -170,7 +170,12 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     route.viewers.set(nodeId, Math.max(0, (route.viewers.get(nodeId) ?? 0) - 1));
     this.#changed(route);
     // Placed edges are removed by the provider, which sees the whole audience.
-    if (this.#provider) return;
+    if (this.#provider) {
+      let total = 0;
+      for (const n of route.viewers.values()) total += n;
+      this.#provider.audienceShrank(streamId, total);
+      return;
+    }
     clearTimeout(route.idleTimer);
     route.idleTimer = setTimeout(() => this.#shrink(route), this.#opts.edgeIdleMs).unref();
   }
@@ -278,6 +283,8 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     const serving = [route.origin, ...route.edges.keys()].filter((id) => !route.draining.has(id) && this.#fleet.control(id));
     if (serving.length === 0) throw new SfuError('not_found', 'no media node serves the stream');
     const room = serving.filter((id) => count(id) < route.viewersPerEdge);
+    // The viewer still gets in; the provider is asked for the edge it now lacks.
+    if (room.length === 0) this.#provider?.capacityWanted(route.streamId, total + 1);
     return (room.length ? room : serving).reduce((best, id) => (count(id) < count(best) ? id : best));
   }
 

@@ -1,10 +1,9 @@
-// Opens each real database engine the platform supports, on a fresh throwaway database.
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+// Opens each real database engine the platform supports, on a fresh throwaway database, with
+// signaling's migrations on top of settlement's (the shared layer's throwaway Postgres helper).
 import pino from 'pino';
+import { createPostgresDatabase } from '../../../settlement/src/testing/databases.ts';
 import { openDatabase, type Database } from '../db/Database.ts';
 
-export const TEST_DATABASE_URL = process.env.VILO_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const quiet = pino({ level: 'silent' });
 
 export interface Engine {
@@ -23,24 +22,13 @@ export const engines: Engine[] = [
   {
     name: 'postgres',
     async open() {
-      const name = `vilo_test_${randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await admin.connect().catch((err: Error) => {
-        throw new Error(`Postgres is required at ${TEST_DATABASE_URL} (scripts/services.sh starts it): ${err.message}`);
-      });
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      const url = new URL(TEST_DATABASE_URL);
-      url.pathname = `/${name}`;
-      const db = await openDatabase({ databaseUrl: url.toString(), dataDir: '' }, quiet);
+      const created = await createPostgresDatabase();
+      const db = await openDatabase({ databaseUrl: created.url, dataDir: '' }, quiet);
       return {
         db,
         async drop() {
           await db.close();
-          const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-          await c.connect();
-          await c.query(`DROP DATABASE IF EXISTS ${name}`);
-          await c.end();
+          await created.drop();
         },
       };
     },

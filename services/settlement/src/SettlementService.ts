@@ -95,6 +95,11 @@ export class SettlementService {
     return this.#chain?.client;
   }
 
+  /** The chain connection every job shares; undefined without a chain or before start(). */
+  get api(): ApiPromise | undefined {
+    return this.#chain?.api;
+  }
+
   /** The escrow address (the payout signer's); undefined without a chain or before start(). */
   get escrowAddress(): string | undefined {
     return this.#chain?.client.address;

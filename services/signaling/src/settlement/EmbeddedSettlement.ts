@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { buildDepositExtrinsic, connectApi, devSigner, DevChain, type ApiPromise, type KeyringPair } from '@vilokanam/chain';
+import { buildDepositExtrinsic, devSigner, DevChain, type KeyringPair } from '@vilokanam/chain';
 import { MemoryTickStore, SettlementService, type SettlementChainOptions, type SettlementConfig } from '@vilokanam/settlement';
 import type { Database } from '../db/Database.ts';
 
@@ -11,7 +11,7 @@ export interface EmbeddedSettlementOptions {
   db: Database;
   ticks: MemoryTickStore;
   log: Logger;
-  config: SettlementConfig & { devPayoutIntervalMs: number };
+  config: SettlementConfig;
   /** Run a chopsticks dev chain in a child process and settle against it. */
   devChain: boolean;
 }
@@ -25,7 +25,7 @@ export class EmbeddedSettlement {
   readonly service: SettlementService;
   readonly #chain: DevChain | undefined;
   readonly #log: Logger;
-  #faucet: { api: ApiPromise; pair: KeyringPair } | undefined;
+  #faucet: KeyringPair | undefined;
 
   private constructor(service: SettlementService, chain: DevChain | undefined, log: Logger) {
     this.service = service;
@@ -45,7 +45,7 @@ export class EmbeddedSettlement {
       chainOptions = {
         wsUrl: chain.wsUrl,
         signer: escrow,
-        payoutIntervalMs: config.devPayoutIntervalMs,
+        payoutIntervalMs: config.payoutIntervalMs,
         minPayout: undefined,
         maxCreators: 1000,
         eraPeriod: 64,
@@ -86,19 +86,18 @@ export class EmbeddedSettlement {
    * `account`. It is credited like any other, once its block is finalized.
    */
   async devDeposit(account: string, amount: bigint): Promise<string> {
-    const chain = this.#chain;
     const escrow = this.escrowAddress;
-    if (!chain || !escrow) throw new Error('deposits from the faucet need the dev chain');
-    this.#faucet ??= { api: await connectApi(chain.wsUrl), pair: await devSigner(DEV_FAUCET_URI) };
-    const { api, pair } = this.#faucet;
-    const hash = await buildDepositExtrinsic(api, escrow, amount, account).signAndSend(pair);
+    // The settlement jobs' own connection: the faucet needs no second one.
+    const api = this.service.api;
+    if (!this.#chain || !escrow || !api) throw new Error('deposits from the faucet need the dev chain');
+    this.#faucet ??= await devSigner(DEV_FAUCET_URI);
+    const hash = await buildDepositExtrinsic(api, escrow, amount, account).signAndSend(this.#faucet);
     this.#log.info({ account, amount: amount.toString(), tx: hash.toHex() }, 'dev deposit sent');
     return hash.toHex();
   }
 
   async stop(): Promise<void> {
     await this.service.stop();
-    await this.#faucet?.api.disconnect().catch(() => undefined);
     await this.#chain?.close();
   }
 }

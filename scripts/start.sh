@@ -8,5 +8,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh"
 source "$root/scripts/env.sh"
 cd "$root"
-if [[ -z "${VILO_CHAIN_WS_URL:-}" ]]; then export VILO_DEVCHAIN="${VILO_DEVCHAIN:-1}"; fi
+if [[ -z "${VILO_CHAIN_WS_URL:-}" ]]; then
+  export VILO_DEVCHAIN="${VILO_DEVCHAIN:-1}"
+  # On the dev chain, payouts come every minute so they can be watched happening.
+  export VILO_PAYOUT_INTERVAL_MINUTES="${VILO_PAYOUT_INTERVAL_MINUTES:-1}"
+fi
 exec node services/signaling/src/main.ts

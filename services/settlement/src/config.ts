@@ -46,6 +46,8 @@ export interface SettlementConfig {
   batchSize: number;
   metrics: { host: string; port: number } | undefined;
   logLevel: z.infer<typeof Env>['VILO_LOG_LEVEL'];
+  /** How often creators are paid, whichever chain the payouts go to (a configured one, or a dev chain). */
+  payoutIntervalMs: number;
   /** Undefined when VILO_CHAIN_WS_URL is unset. */
   chain: SettlementChainConfig | undefined;
 }
@@ -70,6 +72,7 @@ export function settlementConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S
     throw new Error(`invalid configuration: ${detail}`);
   }
   const e = parsed.data;
+  const payoutIntervalMs = e.VILO_PAYOUT_INTERVAL_MS ?? Math.round(e.VILO_PAYOUT_INTERVAL_MINUTES * 60_000);
   return {
     databaseUrl: e.VILO_DATABASE_URL,
     dataDir: e.VILO_SETTLEMENT_DATA_DIR,
@@ -80,11 +83,12 @@ export function settlementConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S
     batchSize: e.VILO_SETTLEMENT_BATCH_SIZE,
     metrics: e.VILO_SETTLEMENT_METRICS_PORT === undefined ? undefined : { host: e.VILO_SETTLEMENT_METRICS_HOST, port: e.VILO_SETTLEMENT_METRICS_PORT },
     logLevel: e.VILO_LOG_LEVEL,
+    payoutIntervalMs,
     chain: e.VILO_CHAIN_WS_URL
       ? {
           wsUrl: e.VILO_CHAIN_WS_URL,
           signer: signerConfigFromEnv(env),
-          payoutIntervalMs: e.VILO_PAYOUT_INTERVAL_MS ?? Math.round(e.VILO_PAYOUT_INTERVAL_MINUTES * 60_000),
+          payoutIntervalMs,
           minPayout: e.VILO_PAYOUT_MIN_PLANCK === undefined ? undefined : BigInt(e.VILO_PAYOUT_MIN_PLANCK),
           maxCreators: e.VILO_PAYOUT_MAX_CREATORS,
           eraPeriod: e.VILO_CHAIN_ERA_PERIOD,

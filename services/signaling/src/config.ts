@@ -66,7 +66,7 @@ export interface SignalingConfig {
    * Embedded mode runs settlement in process with these settings (VILO_SETTLEMENT_*,
    * VILO_CHAIN_*, VILO_PAYOUT_*: docs/money.md); `devChain` starts a dev chain for it.
    */
-  settlement: SettlementConfig & { devChain: boolean; devPayoutIntervalMs: number };
+  settlement: (SettlementConfig & { devChain: boolean }) | undefined;
   /** Origins besides the server's own whose pages may open the signaling socket. */
   allowedOrigins: string[];
   /** Highest price per second a creator may set, and the balance (in seconds) a viewer needs to start. */
@@ -109,11 +109,10 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
     sfuMode: e.VILO_SFU_MODE,
     namespace: e.VILO_NAMESPACE,
     routeWaitMs: e.VILO_ROUTE_WAIT_MS,
-    settlement: {
+    // Only embedded mode runs settlement in this process; elsewhere it is its own service.
+    settlement: e.VILO_SFU_MODE !== 'embedded' ? undefined : {
       ...settlementConfigFromEnv(env),
       devChain: e.VILO_DEVCHAIN === '1' || e.VILO_DEVCHAIN === 'true',
-      // Settlement has already validated these; a dev chain pays out every minute unless told.
-      devPayoutIntervalMs: Number(env.VILO_PAYOUT_INTERVAL_MS ?? 0) || Math.round(Number(env.VILO_PAYOUT_INTERVAL_MINUTES ?? 1) * 60_000),
     },
     allowedOrigins: e.VILO_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o.length > 0),
     pricing: { maxPricePerSecond: BigInt(e.VILO_MAX_PRICE_PER_SECOND), minPrepaidSeconds: e.VILO_MIN_PREPAID_SECONDS },

@@ -77,15 +77,15 @@ export async function startPlatform(
   const redis: Redis[] = [];
   if (config.sfuMode === 'embedded') {
     // The store and the worker must agree on W, or windows close while still filling.
-    ticks = opts.ticks ?? new MemoryTickStore({ windowSeconds: config.settlement.windowSeconds });
+    ticks = opts.ticks ?? new MemoryTickStore(config.settlement ? { windowSeconds: config.settlement.windowSeconds } : {});
     sfu = opts.sfu ?? new SfuNode(sfuConfigFromEnv(), log.child({ component: 'sfu' }), { tickSink: ticks });
     if (!opts.sfu) await sfu.start();
     registerSfuMetrics(sfu, metrics.registry);
     fleet = new LocalFleet(sfu);
     billing = new MemoryViewerBilling(ticks);
   } else {
-    // Commands, fleet reports, overdrafts, routes: subscribers each need a connection.
-    redis.push(new Redis(config.redisUrl!), new Redis(config.redisUrl!), new Redis(config.redisUrl!), new Redis(config.redisUrl!));
+    // Commands, fleet reports, overdrafts: subscribers each need a connection.
+    redis.push(new Redis(config.redisUrl!), new Redis(config.redisUrl!), new Redis(config.redisUrl!));
     const remote = new RedisFleet({ redis: redis[0]!, subscriber: redis[1]!, auth: new ControlAuth(config.sfuControlSecret!), log, fleet: config.fleet });
     await remote.start();
     fleet = remote;
@@ -107,11 +107,14 @@ export async function startPlatform(
   let operatorRoutes: OperatorRoutes | undefined;
   if (config.sfuMode === 'kubernetes') {
     const kube = opts.kube ?? loadKubeConfig();
+    // The routes channel's subscriber, needed only in this mode.
+    const routesSubscriber = new Redis(config.redisUrl!);
+    redis.push(routesSubscriber);
     operatorRoutes = new OperatorRoutes({
       routes,
       fleet,
       redis: redis[0]!,
-      subscriber: redis[3]!,
+      subscriber: routesSubscriber,
       streams: new LiveStreamClient(kube),
       namespace: config.namespace,
       waitMs: config.routeWaitMs,
@@ -129,7 +132,7 @@ export async function startPlatform(
   const hub = new StreamHub({ store, fleet, routes, log, metrics, publisherGraceMs: config.publisherGraceMs });
   const webDir = config.webDir ? path.resolve(config.webDir) : defaultWebDir;
   let settlement: EmbeddedSettlement | undefined;
-  if (ticks && opts.settlement !== false) {
+  if (ticks && config.settlement && opts.settlement !== false) {
     settlement = await EmbeddedSettlement.start({ db, ticks, log, config: { ...config.settlement, databaseUrl: config.databaseUrl }, devChain: config.settlement.devChain });
   }
   // A dev chain's escrow and address are known only once it runs; polkadot.js apps can

@@ -13,6 +13,13 @@ import type { StreamRecord } from '../StreamStore.ts';
 import type { Fleet } from './Fleet.ts';
 import type { PlacedRoute, RouteProvider } from './RouteProvider.ts';
 
+/** Viewers on every node serving the stream. */
+function audience(route: Route): number {
+  let total = 0;
+  for (const n of route.viewers.values()) total += n;
+  return total;
+}
+
 /** A new edge is not idle this soon: its viewer's join (transport, consume) is still landing. */
 const EDGE_FRESH_MS = 2000;
 
@@ -171,9 +178,7 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     this.#changed(route);
     // Placed edges are removed by the provider, which sees the whole audience.
     if (this.#provider) {
-      let total = 0;
-      for (const n of route.viewers.values()) total += n;
-      this.#provider.audienceShrank(streamId, total);
+      this.#provider.audienceShrank(streamId, audience(route));
       return;
     }
     clearTimeout(route.idleTimer);
@@ -277,8 +282,7 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
   /** The serving node with the fewest viewers below viewersPerEdge, else the emptiest. */
   #placedViewerNode(route: Route): string {
     const count = (id: string) => route.viewers.get(id) ?? 0;
-    let total = 0;
-    for (const n of route.viewers.values()) total += n;
+    const total = audience(route);
     if (total >= route.maxViewers) throw new SfuError('forbidden', 'the stream is full');
     const serving = [route.origin, ...route.edges.keys()].filter((id) => !route.draining.has(id) && this.#fleet.control(id));
     if (serving.length === 0) throw new SfuError('not_found', 'no media node serves the stream');

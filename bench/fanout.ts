@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { ControlAuth, RemoteSfu, mediaCodecs } from '@vilokanam/sfu-node';
 import { SfuProcess } from '../sfu-node/src/testing/SfuProcess.ts';
 import { sampleCpu, workersOf } from './lib/proc.ts';
-import { SOURCE_PT, SOURCE_SSRC, startVp8Source } from './lib/vp8source.ts';
+import { SOURCE_PT, SOURCE_SSRC, startVp8Source } from '../sfu-node/src/testing/vp8source.ts';
 
 const STEPS = (process.env.STEPS ?? '100,200,400,600').split(',').map(Number);
 const SAMPLE_SECONDS = Number(process.env.SAMPLE_SECONDS ?? 6);

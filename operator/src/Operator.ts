@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:http';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { ControlAuth } from './sfu.ts';
+import { UntrustedInput } from '@vilokanam/contracts/untrusted';
+import { ControlAuth } from '@vilokanam/sfu-node/client';
 import type { LiveStream } from './api/livestream.ts';
 import { LiveStreamClient } from './api/LiveStreamClient.ts';
 import type { OperatorConfig } from './config.ts';
@@ -158,10 +159,11 @@ export class Operator extends EventEmitter<OperatorEvents> {
       resyncMs: this.config.resyncMs,
       log,
     });
-    const reports = new NodeReports({ redis: this.#redis, subscriber: this.#sub, log, staleMs: this.config.reportStaleMs, fleet: this.config.fleet.name });
+    const untrusted = new UntrustedInput({ count: (source) => this.metrics.malformed.inc({ source }), warn: (obj, msg) => log.warn(obj, msg) });
+    const reports = new NodeReports({ redis: this.#redis, subscriber: this.#sub, log, staleMs: this.config.reportStaleMs, fleet: this.config.fleet.name, untrusted });
     const routing = new RoutingIndex();
     const cache = new LiveStreamCache(streams);
-    const controls = new NodeControls(new ControlAuth(this.config.controlSecret), log);
+    const controls = new NodeControls(new ControlAuth(this.config.controlSecret), log, { untrusted });
     const events = new EventRecorder(this.#kc, 'vilokanam-operator', this.config.identity, log);
     const fleet = new FleetState(() => pods.list(ns), reports, routing, {
       reservePerStream: this.config.fleet.streamReserve,

@@ -12,6 +12,8 @@ export interface OperatorMetrics {
   streams: Gauge<'phase'>;
   fleetNodes: Gauge<'state'>;
   timeToLive: Histogram;
+  /** Messages from Redis or nodes refused as malformed. */
+  malformed: Counter<'source'>;
 }
 
 export function createMetrics(opts: { defaults?: boolean } = {}): OperatorMetrics {
@@ -49,5 +51,6 @@ export function createMetrics(opts: { defaults?: boolean } = {}): OperatorMetric
       buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       registers,
     }),
+    malformed: new Counter({ name: 'vilo_operator_malformed_messages_total', help: 'Messages from Redis or nodes refused as malformed, by source', labelNames: ['source'], registers }),
   };
 }

@@ -1,30 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { SfuLoad } from './SfuControl.ts';
+import { reportChannel, reportKeyPrefix, type NodeReport } from '@vilokanam/contracts/fleet';
 import type { SfuNode } from './SfuNode.ts';
 
-export interface NodeReport extends SfuLoad {
-  nodeId: string;
-  controlUrl: string;
-  /** Consumers this node may carry. */
-  capacity: number;
-  draining: boolean;
-  at: number;
-}
-
-/** The default fleet's names; other fleets on the same Redis get their own (see below). */
-export const REPORT_KEY_PREFIX = 'vilo:sfu:node:';
-export const REPORT_CHANNEL = 'vilo:sfu:load';
-
-// Redis pub/sub channels are shared by every database index on a server, so fleets sharing
-// a Redis are told apart by name, not by database number.
-export function reportKeyPrefix(fleet = 'default'): string {
-  return fleet === 'default' ? REPORT_KEY_PREFIX : `vilo:sfu:${fleet}:node:`;
-}
-
-export function reportChannel(fleet = 'default'): string {
-  return fleet === 'default' ? REPORT_CHANNEL : `vilo:sfu:${fleet}:load`;
-}
+export { REPORT_CHANNEL, REPORT_KEY_PREFIX, reportChannel, reportKeyPrefix, type NodeReport } from '@vilokanam/contracts/fleet';
 
 /**
  * Publishes this node's load to Redis every few seconds. The key expires after three

@@ -11,31 +11,80 @@ export interface TickSink {
   record(ticks: readonly Tick[]): Promise<void>;
 }
 
+/** The consumer fields metering reads; mediasoup keeps them in the Node process, no IPC. */
+export interface MeteredConsumer {
+  readonly producerId: string;
+  readonly closed: boolean;
+  readonly paused: boolean;
+  readonly producerPaused: boolean;
+}
+
+/** The transport fields metering reads, likewise local. */
+export interface MeteredTransport {
+  readonly closed: boolean;
+  readonly dtlsState: string;
+  readonly iceState: string;
+}
+
 interface Watched {
-  transport: types.WebRtcTransport;
-  consumers: () => types.Consumer[];
-  lastRtpBytes: number;
+  transport: MeteredTransport;
+  consumers: () => readonly MeteredConsumer[];
 }
 
 /** RTP bytes per second below which nothing is really flowing (RTCP and keepalives only). */
-const MIN_RTP_BYTES_PER_SECOND = 1000;
+export const MIN_RTP_BYTES_PER_SECOND = 1000;
+
+/** A transport can deliver media: DTLS up and ICE not lost. */
+export function deliverable(t: MeteredTransport): boolean {
+  return !t.closed && t.dtlsState === 'connected' && (t.iceState === 'connected' || t.iceState === 'completed');
+}
+
+/** A consumer sends media when neither the viewer nor the publisher paused it. */
+export function playing(c: MeteredConsumer): boolean {
+  return !c.closed && !c.paused && !c.producerPaused;
+}
 
 /**
- * One tick per second per viewer session, and only while media really flows to it: DTLS
- * connected, RTP bytes leaving the transport, and at least one consumer neither paused by
- * the viewer nor by the producer. A frozen or paused player is not billed.
+ * One second of one session is billable when one of its transports can deliver and carries a
+ * playing consumer whose producer really received media that second. Pure, for tests.
+ */
+export function billableSessions(
+  sessions: ReadonlyMap<string, readonly Watched[]>,
+  flowing: (producerId: string) => boolean,
+): string[] {
+  const out: string[] = [];
+  for (const [sessionId, transports] of sessions) {
+    const billable = transports.some((w) => deliverable(w.transport) && w.consumers().some((c) => playing(c) && flowing(c.producerId)));
+    if (billable) out.push(sessionId);
+  }
+  return out;
+}
+
+/**
+ * One tick per second per metered viewer session, and only while media really flows to it.
+ * A session may own several transports (signaling allows one, but the node does not rely on
+ * that): each one counts, and a session is ticked at most once a second.
+ *
+ * Flow is read where it is cheap: transport and consumer states are local mirrors, and the
+ * only IPC is one getStats per producer that metered consumers read, so the cost grows with
+ * streams, not with viewers. A producer seen for the first time has no baseline and counts
+ * as not flowing that second, so a doubt never bills.
  */
 export class Meter {
   readonly #sink: TickSink;
   readonly #log: Logger;
-  readonly #watched = new Map<string, Watched>();
+  readonly #producer: (id: string) => types.Producer | undefined;
+  readonly #sessions = new Map<string, Watched[]>();
+  /** Producer id → its received RTP bytes at the previous sample. */
+  readonly #bytes = new Map<string, number>();
   readonly #timer: NodeJS.Timeout;
   #ticks = 0;
 
-  constructor(sink: TickSink, log: Logger, intervalMs = 1000) {
+  constructor(sink: TickSink, log: Logger, opts: { producer: (id: string) => types.Producer | undefined; intervalMs?: number }) {
     this.#sink = sink;
     this.#log = log;
-    this.#timer = setInterval(() => void this.#sample(), intervalMs);
+    this.#producer = opts.producer;
+    this.#timer = setInterval(() => void this.#sample(), opts.intervalMs ?? 1000);
     this.#timer.unref();
   }
 
@@ -44,43 +93,64 @@ export class Meter {
   }
 
   get sessions(): number {
-    return this.#watched.size;
+    return this.#sessions.size;
   }
 
-  watch(sessionId: string, transport: types.WebRtcTransport, consumers: () => types.Consumer[]): void {
-    this.#watched.set(sessionId, { transport, consumers, lastRtpBytes: 0 });
+  /** Meters `transport` under `sessionId`, beside any transport the session already has. */
+  watch(sessionId: string, transport: types.WebRtcTransport, consumers: () => readonly MeteredConsumer[]): void {
+    const entry: Watched = { transport, consumers };
+    let list = this.#sessions.get(sessionId);
+    if (!list) this.#sessions.set(sessionId, (list = []));
+    list.push(entry);
     transport.observer.once('close', () => {
-      if (this.#watched.get(sessionId)?.transport === transport) this.#watched.delete(sessionId);
+      const current = this.#sessions.get(sessionId);
+      if (!current) return;
+      const rest = current.filter((w) => w !== entry);
+      if (rest.length) this.#sessions.set(sessionId, rest);
+      else this.#sessions.delete(sessionId);
     });
   }
 
   close(): void {
     clearInterval(this.#timer);
-    this.#watched.clear();
+    this.#sessions.clear();
   }
 
   async #sample(): Promise<void> {
     const unixSecond = Math.floor(Date.now() / 1000);
-    const ticks: Tick[] = [];
-    await Promise.all(
-      [...this.#watched].map(async ([sessionId, w]) => {
-        if (w.transport.closed) return;
-        const [stat] = await w.transport.getStats().catch(() => []);
-        const rtpBytes = stat?.rtpBytesSent ?? 0;
-        const flowed = rtpBytes - w.lastRtpBytes;
-        w.lastRtpBytes = rtpBytes;
-        const connected = w.transport.dtlsState === 'connected';
-        const playing = w.consumers().some((c) => !c.closed && !c.paused && !c.producerPaused);
-        if (connected && playing && flowed >= MIN_RTP_BYTES_PER_SECOND) ticks.push({ sessionId, unixSecond });
-      }),
-    );
-    if (ticks.length === 0) return;
+    const flowing = await this.#flowingProducers();
+    const sessions = billableSessions(this.#sessions, (id) => flowing.has(id));
+    if (sessions.length === 0) return;
+    const ticks = sessions.map((sessionId) => ({ sessionId, unixSecond }));
     try {
       // A retried second is harmless downstream: tick windows hold seconds, not counts.
       await this.#sink.record(ticks);
       this.#ticks += ticks.length;
     } catch (err) {
-      this.#log.warn({ ticks: ticks.length, err: (err as Error).message }, 'ticks not recorded');
+      this.#log.warn({ ticks: ticks.length, err }, 'ticks not recorded');
     }
+  }
+
+  /** Producers metered consumers read whose received bytes rose enough since the last sample. */
+  async #flowingProducers(): Promise<Set<string>> {
+    const wanted = new Set<string>();
+    for (const list of this.#sessions.values()) {
+      for (const w of list) for (const c of w.consumers()) if (!c.closed) wanted.add(c.producerId);
+    }
+    for (const id of this.#bytes.keys()) if (!wanted.has(id)) this.#bytes.delete(id);
+    const flowing = new Set<string>();
+    await Promise.all(
+      [...wanted].map(async (id) => {
+        const producer = this.#producer(id);
+        if (!producer || producer.closed) return;
+        const stats = await producer.getStats().catch(() => undefined);
+        if (!stats) return;
+        const bytes = stats.reduce((sum, s) => sum + (s.byteCount ?? 0), 0);
+        const previous = this.#bytes.get(id);
+        this.#bytes.set(id, bytes);
+        if (previous !== undefined && bytes - previous >= MIN_RTP_BYTES_PER_SECOND) flowing.add(id);
+      }),
+    );
+    return flowing;
   }
 }

@@ -1,6 +1,8 @@
 // The typed control API that signaling calls. Every argument and result is plain JSON, so
 // the same contract serves the in-process SfuNode (embedded mode) and a remote node.
 import type { EventEmitter } from 'node:events';
+import type { ControlErrorCode, ControlEventMap } from '@vilokanam/contracts/control';
+import type { SfuLoad } from '@vilokanam/contracts/fleet';
 
 export type MediaKind = 'audio' | 'video';
 export type TransportDirection = 'send' | 'recv';
@@ -48,37 +50,14 @@ export interface PipedProducerParams {
   paused: boolean;
 }
 
-export interface StreamLoad {
-  producers: number;
-  consumers: number;
-}
+export type { SfuLoad, StreamLoad } from '@vilokanam/contracts/fleet';
 
-export interface SfuLoad {
-  workers: number;
-  routers: number;
-  transports: number;
-  producers: number;
-  consumers: number;
-  /** Sum of send bitrate over all transports, bits per second. */
-  bitrateOut: number;
-  workerDeaths: number;
-  /** Per stream this node serves, for routing viewers to edges with room. */
-  streams: Record<string, StreamLoad>;
-}
-
-export interface SfuControlEvents {
-  producerclose: [{ streamId: string; producerId: string }];
-  consumerclose: [{ streamId: string; transportId: string; consumerId: string }];
-  consumerlayers: [{ consumerId: string; spatialLayer: number | null; temporalLayer: number | null }];
-  consumerpause: [{ consumerId: string; byProducer: boolean }];
-  consumerresume: [{ consumerId: string }];
-  transportclose: [{ streamId: string; transportId: string; reason: 'dtls_failed' | 'router_closed' }];
-  /** The stream's router is gone (its worker died): every client of it must rejoin. */
-  streamclose: [{ streamId: string; reason: 'worker_died' | 'closed' }];
+/** What a node emits: the control channel's events, plus the channel's own up and down. */
+export type SfuControlEvents = ControlEventMap & {
   /** Remote nodes only: the control channel came up or dropped (every stream on it is lost). */
   nodeup: [{ nodeId: string }];
   nodedown: [{ nodeId: string }];
-}
+};
 
 export interface SfuControl extends EventEmitter<SfuControlEvents> {
   routerCapabilities(streamId: string): Promise<unknown>;
@@ -109,7 +88,7 @@ export interface SfuControl extends EventEmitter<SfuControlEvents> {
 
 /** A control-API failure caused by the caller, mapped to a 4xx / error frame upstream. */
 export class SfuError extends Error {
-  readonly code: 'not_found' | 'bad_request' | 'forbidden';
+  readonly code: Exclude<ControlErrorCode, 'internal'>;
 
   constructor(code: SfuError['code'], message: string) {
     super(message);

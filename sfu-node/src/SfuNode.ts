@@ -29,6 +29,10 @@ function asCallerError(err: unknown): unknown {
   return err;
 }
 
+/** What one transport may carry: a stream has an audio and a video producer, a few spare. */
+export const MAX_CONSUMERS_PER_TRANSPORT = 8;
+const BITRATE_CACHE_MS = 1000;
+
 /** The process around the mediasoup workers: one router per live stream. */
 export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuControl {
   readonly pool: WorkerPool;
@@ -41,13 +45,16 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
   readonly #byConsumer = new Map<string, StreamRouter>();
   readonly #byPipe = new Map<string, StreamRouter>();
   readonly meter: Meter | undefined;
+  #bitrate: { at: number; value: Promise<number> } | undefined;
 
   constructor(config: SfuNodeConfig, log: Logger, opts: { tickSink?: TickSink } = {}) {
     super();
     this.#config = config;
     this.#log = log;
     this.pool = new WorkerPool(config, log);
-    if (opts.tickSink) this.meter = new Meter(opts.tickSink, log.child({ component: 'meter' }));
+    if (opts.tickSink) {
+      this.meter = new Meter(opts.tickSink, log.child({ component: 'meter' }), { producer: (id) => this.#byProducer.get(id)?.producers.get(id) });
+    }
   }
 
   async start(): Promise<void> {
@@ -73,12 +80,21 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     const transport = await stream.createTransport(direction);
     this.#byTransport.set(transport.id, stream);
     if (opts.sessionId && direction === 'recv' && this.meter) {
-      this.meter.watch(opts.sessionId, transport, () =>
-        [...stream.consumers.values()].filter((c) => c.appData.transportId === transport.id),
-      );
+      this.meter.watch(opts.sessionId, transport, () => stream.consumersOn(transport.id));
     }
-    transport.observer.once('close', () => this.#byTransport.delete(transport.id));
+    // A transport nobody connects holds ports and worker memory: it goes after a while.
+    const reaper = setTimeout(() => {
+      if (transport.closed || transport.dtlsState === 'connected') return;
+      this.#log.info({ streamId, transportId: transport.id, dtlsState: transport.dtlsState }, 'transport never connected: closed');
+      transport.close();
+      this.emit('transportclose', { streamId, transportId: transport.id, reason: 'connect_timeout' });
+    }, this.#config.connectTimeoutMs).unref();
+    transport.observer.once('close', () => {
+      clearTimeout(reaper);
+      this.#byTransport.delete(transport.id);
+    });
     transport.on('dtlsstatechange', (state) => {
+      if (state === 'connected') clearTimeout(reaper);
       if (state === 'failed' || state === 'closed') {
         this.#log.warn({ streamId, transportId: transport.id, state }, 'transport dtls ended');
         transport.close();
@@ -169,13 +185,16 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
       throw asCallerError(err);
     }
     if (!canConsume) throw new SfuError('bad_request', 'rtpCapabilities cannot consume this producer');
+    // One copy of a producer per transport, and a bound per transport, whatever the caller asks.
+    const existing = stream.consumersOn(transportId);
+    if (existing.some((c) => c.producerId === producerId)) throw new SfuError('conflict', `producer ${producerId} is already consumed on this transport`);
+    if (existing.length >= MAX_CONSUMERS_PER_TRANSPORT) throw new SfuError('conflict', `at most ${MAX_CONSUMERS_PER_TRANSPORT} consumers per transport`);
 
     const consumer = await entry.transport.consume({ producerId, rtpCapabilities: caps, paused: true, appData: { transportId } });
     const streamId = stream.streamId;
-    stream.consumers.set(consumer.id, consumer);
+    stream.trackConsumer(consumer, transportId);
     this.#byConsumer.set(consumer.id, stream);
     consumer.observer.once('close', () => {
-      stream.consumers.delete(consumer.id);
       this.#byConsumer.delete(consumer.id);
       this.emit('consumerclose', { streamId, transportId, consumerId: consumer.id });
     });
@@ -283,32 +302,51 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     this.#log.info({ streamId: stream.streamId, producerId: producer.id, kind: producer.kind }, 'piped producer created');
   }
 
+  /**
+   * Counts are local and always current. The bitrate is estimated from one getStats per
+   * producer (its received bitrate times its consumers here), so a load report costs IPC per
+   * stream, not per viewer; reporters, metrics and placement ask often and together, so one
+   * estimate serves a second.
+   */
   async load(): Promise<SfuLoad> {
     let transports = 0;
     let producers = 0;
     let consumers = 0;
     const streams: SfuLoad['streams'] = {};
-    const stats: Promise<types.WebRtcTransportStat[]>[] = [];
     for (const stream of this.#streams.values()) {
       transports += stream.transports.size;
       producers += stream.producers.size;
       consumers += stream.consumers.size;
       streams[stream.streamId] = { producers: stream.producers.size, consumers: stream.consumers.size };
-      for (const { transport } of stream.transports.values()) {
-        stats.push(transport.getStats().catch(() => []));
-      }
     }
-    const bitrateOut = (await Promise.all(stats)).flat().reduce((sum, s) => sum + (s.sendBitrate ?? 0), 0);
     return {
       workers: this.pool.slots.length,
       routers: this.#streams.size,
       transports,
       producers,
       consumers,
-      bitrateOut,
+      bitrateOut: await this.#bitrateOut(),
       workerDeaths: this.pool.deaths,
       streams,
     };
+  }
+
+  #bitrateOut(): Promise<number> {
+    const now = performance.now();
+    if (this.#bitrate && now - this.#bitrate.at < BITRATE_CACHE_MS) return this.#bitrate.value;
+    const bitrates: Promise<number>[] = [];
+    for (const stream of this.#streams.values()) {
+      const fanout = new Map<string, number>();
+      for (const c of stream.consumers.values()) fanout.set(c.producerId, (fanout.get(c.producerId) ?? 0) + 1);
+      for (const [id, n] of fanout) {
+        const producer = stream.producers.get(id);
+        if (!producer) continue;
+        bitrates.push(producer.getStats().then((stats) => n * stats.reduce((sum, s) => sum + (s.bitrate ?? 0), 0), () => 0));
+      }
+    }
+    const value = Promise.all(bitrates).then((all) => all.reduce((a, b) => a + b, 0));
+    this.#bitrate = { at: now, value };
+    return value;
   }
 
   async #stream(streamId: string): Promise<StreamRouter> {

@@ -17,6 +17,8 @@ export class StreamRouter {
   readonly pipes = new Map<string, types.PipeTransport>();
   readonly producers = new Map<string, types.Producer>();
   readonly consumers = new Map<string, types.Consumer>();
+  /** Consumers per WebRTC transport: metering and the per-transport bound read this. */
+  readonly #consumersByTransport = new Map<string, Set<types.Consumer>>();
   readonly #config: SfuNodeConfig;
 
   private constructor(streamId: string, router: types.Router, slot: WorkerSlot, config: SfuNodeConfig) {
@@ -75,6 +77,22 @@ export class StreamRouter {
     this.pipes.set(pipe.id, pipe);
     pipe.observer.once('close', () => this.pipes.delete(pipe.id));
     return pipe;
+  }
+
+  trackConsumer(consumer: types.Consumer, transportId: string): void {
+    this.consumers.set(consumer.id, consumer);
+    let set = this.#consumersByTransport.get(transportId);
+    if (!set) this.#consumersByTransport.set(transportId, (set = new Set()));
+    set.add(consumer);
+    consumer.observer.once('close', () => {
+      this.consumers.delete(consumer.id);
+      set.delete(consumer);
+      if (set.size === 0 && this.#consumersByTransport.get(transportId) === set) this.#consumersByTransport.delete(transportId);
+    });
+  }
+
+  consumersOn(transportId: string): types.Consumer[] {
+    return [...(this.#consumersByTransport.get(transportId) ?? [])];
   }
 
   close(): void {

@@ -15,6 +15,8 @@ export interface SfuNodeConfig {
   initialOutgoingBitrate: number;
   /** Coalesces keyframe requests so joins and edges cannot storm the publisher. */
   keyFrameRequestDelayMs: number;
+  /** A WebRTC transport whose DTLS is not up after this long is closed. */
+  connectTimeoutMs: number;
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -43,6 +45,7 @@ export function sfuConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SfuNodeC
     logLevel: (env.VILO_SFU_WORKER_LOG_LEVEL as types.WorkerLogLevel | undefined) ?? 'warn',
     initialOutgoingBitrate: intEnv(env, 'VILO_SFU_INITIAL_BITRATE', 1_500_000),
     keyFrameRequestDelayMs: intEnv(env, 'VILO_SFU_KEYFRAME_DELAY_MS', 500),
+    connectTimeoutMs: intEnv(env, 'VILO_SFU_CONNECT_TIMEOUT_MS', 15_000) || 15_000,
   };
 }
 

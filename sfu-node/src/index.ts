@@ -1,15 +1,11 @@
 export { mediaCodecs, sfuConfigFromEnv, type SfuNodeConfig } from './config.ts';
 export { preferredLayersFor, type LayerChoice } from './layers.ts';
 export { registerSfuMetrics } from './metrics.ts';
-export * from './SfuControl.ts';
-export { SfuNode } from './SfuNode.ts';
+export * from './client.ts';
+export { SfuNode, MAX_CONSUMERS_PER_TRANSPORT } from './SfuNode.ts';
 export { StreamRouter } from './StreamRouter.ts';
 export { WorkerPool, type WorkerSlot } from './WorkerPool.ts';
-export { ControlAuth } from './control/ControlAuth.ts';
 export { ControlServer } from './control/ControlServer.ts';
-export { RemoteSfu } from './control/RemoteSfu.ts';
-export { LoadReporter, REPORT_CHANNEL, REPORT_KEY_PREFIX, reportChannel, reportKeyPrefix, type NodeReport } from './LoadReporter.ts';
-export * from './placement/placement.ts';
-export * from './placement/fleet.ts';
+export { LoadReporter } from './LoadReporter.ts';
 export { Meter, type Tick, type TickSink } from './Meter.ts';
 export { RedisTickSink } from './RedisTickSink.ts';

@@ -6,7 +6,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisTickSink, SfuNode, sfuConfigFromEnv } from '@vilokanam/sfu-node';
 import type { Platform } from '@vilokanam/signaling';
+import { Ledger } from '@vilokanam/settlement';
 import { TICKS_KEY_PREFIX } from '@vilokanam/settlement/ticks';
+import { AuthClient, newPair } from '../../services/signaling/src/auth/testing/AuthClient.ts';
 import { NodeViewer } from '../../services/signaling/src/testing/NodeViewer.ts';
 import { startWebPlatform } from './platform.ts';
 import { launchChromium, mediaContext } from './browser.ts';
@@ -17,6 +19,8 @@ let redis: Redis;
 let sfu: SfuNode;
 let platform: Platform;
 let browser: Browser;
+let viewer: AuthClient;
+const PRICE = 1_000n;
 
 beforeAll(async () => {
   redis = new Redis(REDIS_URL);
@@ -25,6 +29,10 @@ beforeAll(async () => {
   sfu = new SfuNode(sfuConfigFromEnv({ ...process.env, VILO_SFU_WORKERS: '1' }), log, { tickSink: new RedisTickSink(redis) });
   await sfu.start();
   platform = await startWebPlatform({}, { sfu });
+  // Only paid sessions are metered: a signed-in viewer with a balance.
+  viewer = new AuthClient(platform.url);
+  const login = await viewer.signIn(newPair('sr25519'));
+  await new Ledger(platform.db).creditDeposit({ chainId: 'metering:1', account: login.body.account.id, amount: PRICE * 100_000n });
   browser = await launchChromium();
 }, 60_000);
 
@@ -50,9 +58,9 @@ describe('metering', () => {
 
   it('ticks once per second while media flows, and not while the viewer is paused', async () => {
     studio = await (await mediaContext(browser, platform.url)).newPage();
-    streamId = await goLive(studio, 'Metered');
-    const watching = new NodeViewer(platform.url, streamId);
-    const pausing = new NodeViewer(platform.url, streamId);
+    streamId = await goLive(studio, 'Metered', 20_000, { pricePerSecond: PRICE });
+    const watching = new NodeViewer(platform.url, streamId, { cookie: viewer.cookie });
+    const pausing = new NodeViewer(platform.url, streamId, { cookie: viewer.cookie });
     await watching.start();
     await pausing.start();
 
@@ -79,17 +87,17 @@ describe('metering', () => {
   }, 60_000);
 
   it('stops ticking when the stream freezes, though the viewer stays connected', async () => {
-    const viewer = new NodeViewer(platform.url, streamId);
-    await viewer.start();
+    const frozen = new NodeViewer(platform.url, streamId, { cookie: viewer.cookie });
+    await frozen.start();
     await sleep(3000);
-    expect((await billedSeconds(viewer.sessionId!)).length).toBeGreaterThanOrEqual(2);
+    expect((await billedSeconds(frozen.sessionId!)).length).toBeGreaterThanOrEqual(2);
     // The publisher vanishes without stopping: no more media reaches the viewer.
     await studio.close();
     await sleep(2000);
-    const frozenAt = (await billedSeconds(viewer.sessionId!)).length;
+    const frozenAt = (await billedSeconds(frozen.sessionId!)).length;
     await sleep(4000);
-    expect((await billedSeconds(viewer.sessionId!)).length).toBe(frozenAt);
-    expect(viewer.stats.state).not.toBe('closed');
-    viewer.close();
+    expect((await billedSeconds(frozen.sessionId!)).length).toBe(frozenAt);
+    expect(frozen.stats.state).not.toBe('closed');
+    frozen.close();
   }, 60_000);
 });

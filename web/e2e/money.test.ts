@@ -12,6 +12,7 @@ import { chainMerkleRoot } from '@vilokanam/settlement/chain';
 import type { Platform } from '@vilokanam/signaling';
 import { launchChromium } from './browser.ts';
 import { startWebPlatform } from './platform.ts';
+import { createTestAccount } from '../../services/signaling/src/testing/accounts.ts';
 
 const DEV_WALLET_STORAGE_KEY = 'vilo.devWallet.v1';
 const hash = () => `0x${randomBytes(32).toString('hex')}`;
@@ -46,7 +47,7 @@ beforeAll(async () => {
   platform = await startWebPlatform(money);
   ledger = new Ledger(platform.db);
   book = new PayoutBook(platform.db, { computeRoot: chainMerkleRoot });
-  streamId = (await platform.store.create({ title: 'E2E jazz', category: 'Music' })).stream.id;
+  streamId = (await platform.store.create({ title: 'E2E jazz', category: 'Music', creatorId: await createTestAccount(platform.db) }))!.stream.id;
   browser = await launchChromium();
   context = await browser.newContext({ baseURL: platform.url });
   // The dev wallet's phrase, as if this browser had created it before.

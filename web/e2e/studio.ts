@@ -1,10 +1,24 @@
 // Drives the creator studio UI: create a stream and go live from the fake camera.
 import type { Page } from 'playwright-core';
 
-export async function goLive(studio: Page, title: string, timeoutMs = 20_000): Promise<string> {
+/** Streams belong to an account: a signed-out studio signs in with the page's dev wallet first. */
+export async function signInToStudio(studio: Page): Promise<void> {
   await studio.goto('/studio');
+  const form = studio.getByTestId('title-input');
+  const prompt = studio.getByTestId('signin-prompt');
+  await form.or(prompt).first().waitFor({ timeout: 20_000 });
+  if (await form.isVisible()) return;
+  await prompt.getByRole('link', { name: 'Sign in' }).click();
+  await studio.getByTestId('signin-dev-wallet').click();
+  await studio.waitForURL((url) => url.pathname === '/studio', { timeout: 20_000 });
+  await form.waitFor({ timeout: 20_000 });
+}
+
+export async function goLive(studio: Page, title: string, timeoutMs = 20_000, opts: { pricePerSecond?: bigint } = {}): Promise<string> {
+  await signInToStudio(studio);
   await studio.getByTestId('title-input').fill(title);
   await studio.getByTestId('category-input').fill('Testing');
+  if (opts.pricePerSecond) await studio.getByTestId('price-input').fill(opts.pricePerSecond.toString());
   await studio.getByTestId('create-stream').click();
   await studio.getByTestId('go-live').click();
   await pollUntil(() => studio.getByTestId('studio-state').textContent(), (s) => s === 'live', timeoutMs, 'studio to be live');

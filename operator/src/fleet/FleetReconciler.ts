@@ -4,7 +4,7 @@
 // one at a time. A pod hosting an origin is never drained: its publisher cannot move.
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod, type V1PodTemplate } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { planFleet, type FleetMember, type FleetPolicy } from '../sfu.ts';
+import { planFleet, type FleetMember, type FleetPolicy } from '@vilokanam/sfu-node/client';
 import type { EventRecorder, EventType } from '../kube/EventRecorder.ts';
 import { isStatus } from '../kube/errors.ts';
 import type { WorkResult } from '../kube/WorkQueue.ts';

@@ -4,7 +4,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reportKeyPrefix, type NodeReport } from '../sfu.ts';
+import { reportKeyPrefix, type NodeReport } from '@vilokanam/sfu-node/client';
 import { RoutingIndex } from '../reconcile/RoutingIndex.ts';
 import { DRAINING_ANNOTATION, FleetState } from './FleetState.ts';
 import { NodeReports } from './NodeReports.ts';

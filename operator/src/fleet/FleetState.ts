@@ -2,7 +2,7 @@
 // load each node reports to Redis. A pod is a usable node only when Kubernetes says it is
 // Ready *and* it is reporting; draining is the operator's own mark on the pod.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { FleetMember, NodeReport, NodeState, StreamLoad } from '../sfu.ts';
+import type { FleetMember, NodeReport, NodeState, StreamLoad } from '@vilokanam/sfu-node/client';
 import type { NodeRef } from '../api/livestream.ts';
 import type { RoutingIndex } from '../reconcile/RoutingIndex.ts';
 import type { NodeReports } from './NodeReports.ts';

@@ -2,7 +2,8 @@
 // reports. The operator uses them to open a stream's router where it placed it and to close it
 // when the stream or an edge goes.
 import type { Logger } from 'pino';
-import { RemoteSfu, type ControlAuth } from '../sfu.ts';
+import type { UntrustedInput } from '@vilokanam/contracts/untrusted';
+import { RemoteSfu, type ControlAuth } from '@vilokanam/sfu-node/client';
 
 export class NodeControls {
   readonly #auth: ControlAuth;
@@ -10,19 +11,21 @@ export class NodeControls {
   readonly #caller: string;
   readonly #controls = new Map<string, RemoteSfu>();
   readonly #timeoutMs: number;
+  readonly #untrusted: UntrustedInput | undefined;
 
-  constructor(auth: ControlAuth, log: Logger, opts: { caller?: string; timeoutMs?: number } = {}) {
+  constructor(auth: ControlAuth, log: Logger, opts: { caller?: string; timeoutMs?: number; untrusted?: UntrustedInput } = {}) {
     this.#auth = auth;
     this.#log = log;
     this.#caller = opts.caller ?? 'operator';
     this.#timeoutMs = opts.timeoutMs ?? 5_000;
+    this.#untrusted = opts.untrusted;
   }
 
   for(nodeId: string, controlUrl: string): RemoteSfu {
     const existing = this.#controls.get(nodeId);
     if (existing && existing.url === controlUrl.replace(/^http/, 'ws').replace(/\/$/, '')) return existing;
     existing?.close();
-    const control = new RemoteSfu({ nodeId, url: controlUrl, auth: this.#auth, caller: this.#caller, log: this.#log });
+    const control = new RemoteSfu({ nodeId, url: controlUrl, auth: this.#auth, caller: this.#caller, log: this.#log, ...(this.#untrusted ? { untrusted: this.#untrusted } : {}) });
     control.once('nodedown', () => {
       if (this.#controls.get(nodeId) === control) this.#controls.delete(nodeId);
     });

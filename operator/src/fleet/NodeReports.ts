@@ -4,7 +4,8 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { reportChannel, reportKeyPrefix, type NodeReport } from '../sfu.ts';
+import { NodeReport, reportChannel, reportKeyPrefix } from '@vilokanam/contracts/fleet';
+import { UntrustedInput } from '@vilokanam/contracts/untrusted';
 
 export interface NodeReportsEvents {
   /** A report arrived; `previous` is the one it replaces, if any. */
@@ -22,12 +23,14 @@ export class NodeReports extends EventEmitter<NodeReportsEvents> {
   readonly #reports = new Map<string, NodeReport>();
   readonly #channel: string;
   readonly #prefix: string;
+  readonly #untrusted: UntrustedInput;
   #timer: NodeJS.Timeout | undefined;
   #onMessage = (channel: string, json: string) => {
     if (channel === this.#channel) this.#accept(json);
   };
 
-  constructor(opts: { redis: Redis; subscriber: Redis; log: Logger; staleMs?: number; pollMs?: number; fleet?: string }) {
+  /** Anything that reaches Redis can publish here: reports failing NodeReport go to `untrusted`. */
+  constructor(opts: { redis: Redis; subscriber: Redis; log: Logger; staleMs?: number; pollMs?: number; fleet?: string; untrusted?: UntrustedInput }) {
     super();
     // Pub/sub channels span every database of a Redis server; the fleet name keeps fleets apart.
     this.#channel = reportChannel(opts.fleet);
@@ -37,6 +40,7 @@ export class NodeReports extends EventEmitter<NodeReportsEvents> {
     this.#log = opts.log.child({ component: 'node-reports' });
     this.#staleMs = opts.staleMs ?? 6_000;
     this.#pollMs = opts.pollMs ?? 5_000;
+    this.#untrusted = opts.untrusted ?? new UntrustedInput({ count: () => undefined, warn: (obj, msg) => this.#log.warn(obj, msg) });
   }
 
   async start(): Promise<void> {
@@ -88,14 +92,8 @@ export class NodeReports extends EventEmitter<NodeReportsEvents> {
   }
 
   #accept(json: string): NodeReport | undefined {
-    let report: NodeReport;
-    try {
-      report = JSON.parse(json) as NodeReport;
-    } catch {
-      this.#log.warn('unparseable load report');
-      return undefined;
-    }
-    if (typeof report?.nodeId !== 'string' || typeof report.at !== 'number') return undefined;
+    const report = this.#untrusted.parseJson('load-report', NodeReport, json);
+    if (!report) return undefined;
     const previous = this.#reports.get(report.nodeId);
     // Pub/sub and the poll can deliver out of order; keep the newest.
     if (previous && previous.at > report.at) return previous;

@@ -9,7 +9,7 @@ import {
   viewersFromConsumers,
   type EdgePolicy,
   type NodeState,
-} from '../sfu.ts';
+} from '@vilokanam/sfu-node/client';
 import type { EdgeStatus } from '../api/livestream.ts';
 import { FleetState, type FleetNode } from '../fleet/FleetState.ts';
 

@@ -1,7 +1,7 @@
 // Where the stream's origin lives. A placed origin stays put for as long as its pod exists: a
 // publisher cannot move without reconnecting, so a node that is merely unready (a missed load
 // report, a failing probe) keeps its streams. Only a pod that is gone is replaced.
-import { placeOrigin, type NodeState } from '../sfu.ts';
+import { placeOrigin, type NodeState } from '@vilokanam/sfu-node/client';
 import type { NodeRef } from '../api/livestream.ts';
 import type { FleetNode } from '../fleet/FleetState.ts';
 

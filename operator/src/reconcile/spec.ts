@@ -2,7 +2,7 @@
 // this parses the stored object (which may predate a schema change) and checks the rules a
 // structural schema cannot state without CEL, which a 1.20 apiserver does not have.
 import { LiveStreamSpec, type LiveStreamSpecInput } from '../api/livestream.ts';
-import type { EdgePolicy } from '../sfu.ts';
+import type { EdgePolicy } from '@vilokanam/sfu-node/client';
 
 export type ValidSpec = ReturnType<typeof LiveStreamSpec.parse>;
 

@@ -42,6 +42,8 @@ export interface SettledWindowResult {
   platformAmount: bigint;
   /** Null when nothing was billed. */
   txnId: string | null;
+  /** The viewer's spendable balance right after this window was billed. */
+  balanceAfter: bigint;
 }
 
 /** The window was settled before; nothing changed. */
@@ -206,6 +208,7 @@ export class Ledger {
         creatorAmount: split.creator,
         platformAmount: split.platform,
         txnId: null,
+        balanceAfter: balance - amount,
       };
       results[i] = r;
       rows.push(r);

@@ -122,7 +122,7 @@ describe.each(engines)('SettlementWorker on $name with a MemoryTickStore', (engi
     store.on('overdraft', (m) => seen.push(m));
     for (let s = PAST; s < PAST + 20; s++) await store.recordTick(sid, s);
     await worker.runOnce();
-    expect(seen).toEqual([{ v: 1, sessionId: sid, viewer: 'bob', stream: 'st1', window: PAST / W + 1, unbilledSeconds: 8 }]);
+    expect(seen).toEqual([{ v: 1, sessionId: sid, viewer: 'bob', stream: 'st1', window: PAST / W + 1, unbilledSeconds: 8, reason: 'overdrawn' }]);
     expect(await ledger.balance(viewerAccount('bob'))).toBe(5n);
   });
 

@@ -137,8 +137,32 @@ describe.each(engines)('SettlementWorker on $name with Redis', (engine) => {
     await new Promise((r) => setTimeout(r, 100));
     expect(messages.map((m) => m.sessionId).sort()).toEqual([poor, rich].sort());
     const base3 = Math.floor(base / W);
-    expect(messages.find((m) => m.sessionId === poor)).toEqual({ v: 1, sessionId: poor, viewer: 'alice', stream: 'st9', window: base3 + 1, unbilledSeconds: 15 });
+    expect(messages.find((m) => m.sessionId === poor)).toEqual({ v: 1, sessionId: poor, viewer: 'alice', stream: 'st9', window: base3 + 1, unbilledSeconds: 15, reason: 'overdrawn' });
     expect(messages.find((m) => m.sessionId === rich)).toMatchObject({ viewer: 'bob', window: base3, unbilledSeconds: 30 });
+  });
+
+  it('stops every session of a viewer whose balance falls below the reserve, while each second is still paid', async () => {
+    const { redis, ledger, worker, session } = await setup({ reserveSeconds: 20 });
+    const events: OverdraftEvent[] = [];
+    worker.on('overdraft', (e) => events.push(e));
+    // Alice: two sessions at 10 + 5 per second, so her reserve is 20 × 15 = 300.
+    await ledger.creditDeposit({ chainId: 'r1', account: 'alice', amount: 600n });
+    await ledger.creditDeposit({ chainId: 'r2', account: 'bob', amount: 10_000n });
+    const a1 = await session('alice', 'carol', 10n);
+    const a2 = await session('alice', 'carol', 5n, 'st2');
+    const b = await session('bob', 'carol', 10n);
+    const base = PAST - (PAST % W);
+    // One window: alice pays 10 × 10 + 10 × 5 = 150 and keeps 450, above 300.
+    for (let s = base; s < base + 10; s++) await recordTicks(redis, [a1, a2, b].map((sessionId) => ({ sessionId, unixSecond: s })), W);
+    await worker.runOnce();
+    expect(events).toEqual([]);
+    // Two more: the first leaves her exactly 300, the next 150, below the reserve.
+    for (let s = base + 10; s < base + 30; s++) await recordTicks(redis, [a1, a2, b].map((sessionId) => ({ sessionId, unixSecond: s })), W);
+    const sum = await worker.runOnce();
+    expect(sum.overdrawn).toBe(0);
+    expect(await ledger.balance(viewerAccount('alice'))).toBe(150n);
+    expect(events.map((e) => e.sessionId).sort()).toEqual([a1, a2].sort());
+    expect(events.every((e) => e.reason === 'low_balance' && e.unbilledSeconds === 0 && e.viewer === 'alice')).toBe(true);
   });
 
   it('keeps exact totals for 200 sessions on many streams, random ticks with duplicates', async () => {

@@ -21,6 +21,12 @@ export interface SettlementWorkerOptions {
   batchSize?: number;
   /** Unix milliseconds. */
   now?: () => number;
+  /**
+   * Seconds of every session's price a viewer must keep after a batch, or their sessions stop
+   * (`low_balance`). Cover window + grace + interval, and no watched second goes unbilled.
+   * 0: stop only on a real overdraft.
+   */
+  reserveSeconds?: number;
   /** Runs after a batch is committed and before the tick source is cleaned: the crash window tests aim at. */
   beforeCleanup?: (results: readonly SettleResult[]) => Promise<void> | void;
 }
@@ -83,6 +89,7 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
   readonly #batchSize: number;
   readonly #now: () => number;
   readonly #beforeCleanup: SettlementWorkerOptions['beforeCleanup'];
+  readonly #reserveSeconds: number;
   /** Session hashes are immutable once written (the price is fixed at join), so they cache safely. */
   readonly #meta = new Map<string, ViewerSession>();
   #timer: NodeJS.Timeout | undefined;
@@ -103,6 +110,7 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
     this.#batchSize = opts.batchSize ?? 2000;
     this.#now = opts.now ?? Date.now;
     this.#beforeCleanup = opts.beforeCleanup;
+    this.#reserveSeconds = opts.reserveSeconds ?? 0;
   }
 
   start(): void {
@@ -220,7 +228,6 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
     const results = b.usages.length ? await this.#ledger.settleWindows(b.usages) : [];
     await this.#beforeCleanup?.(results);
 
-    const overdrawn = new Map<string, OverdraftEvent>();
     let settled = 0;
     let duplicates = 0;
     let ticks = 0;
@@ -233,19 +240,13 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
       settled++;
       ticks += r.seconds;
       billed += r.billedSeconds;
-      if (r.status === 'overdrawn') {
-        // One report per session per batch: its first short window, and every unbilled second.
-        const prev = overdrawn.get(r.sessionId);
-        const unbilled = r.seconds - r.billedSeconds + (prev?.unbilledSeconds ?? 0);
-        const window = Math.min(r.window, prev?.window ?? Infinity);
-        overdrawn.set(r.sessionId, { sessionId: r.sessionId, viewer: r.viewer, stream: r.stream, window, unbilledSeconds: unbilled });
-      }
     }
+    const overdrawn = this.#stops(results, b.usages);
     // Tell the media side before cleaning up: a crash in between only repeats the cleanup.
     if (overdrawn.size) {
       await this.#source.publishOverdrafts([...overdrawn.values()].map((ev) => ({ v: 1, ...ev }) satisfies OverdraftMessage));
       for (const ev of overdrawn.values()) {
-        this.#log.warn(ev, 'viewer overdrawn');
+        this.#log.info(ev, ev.reason === 'low_balance' ? 'viewer balance low: sessions stopped' : 'viewer overdrawn');
         this.emit('overdraft', ev);
       }
     }
@@ -276,6 +277,41 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
       m.overdrafts.inc(overdrawn.size);
       end?.();
     }
+  }
+
+  /**
+   * Sessions whose media must stop: one report per session per batch. An overdrawn window
+   * names its first short window and every unbilled second. With a reserve, a viewer whose
+   * balance after this batch would not cover `reserveSeconds` of all their sessions is
+   * stopped too (`low_balance`): the seconds already watched but not yet settled are then
+   * still covered, so every watched second is billed.
+   */
+  #stops(results: readonly SettleResult[], usages: readonly WindowUsage[]): Map<string, OverdraftEvent> {
+    const stops = new Map<string, OverdraftEvent>();
+    const viewers = new Map<string, { balance: bigint; price: Map<string, bigint>; sessions: Map<string, OverdraftEvent> }>();
+    results.forEach((r, i) => {
+      if (r.status === 'duplicate') return;
+      if (r.status === 'overdrawn') {
+        const prev = stops.get(r.sessionId);
+        const unbilled = r.seconds - r.billedSeconds + (prev?.unbilledSeconds ?? 0);
+        const window = Math.min(r.window, prev?.window ?? Infinity);
+        stops.set(r.sessionId, { sessionId: r.sessionId, viewer: r.viewer, stream: r.stream, window, unbilledSeconds: unbilled, reason: 'overdrawn' });
+      }
+      let v = viewers.get(r.viewer);
+      if (!v) viewers.set(r.viewer, (v = { balance: r.balanceAfter, price: new Map(), sessions: new Map() }));
+      // The ledger bills a viewer's windows in order, so the lowest balance is the latest.
+      if (r.balanceAfter < v.balance) v.balance = r.balanceAfter;
+      v.price.set(r.sessionId, usages[i]!.pricePerSecond);
+      v.sessions.set(r.sessionId, { sessionId: r.sessionId, viewer: r.viewer, stream: r.stream, window: r.window, unbilledSeconds: 0, reason: 'low_balance' });
+    });
+    if (this.#reserveSeconds === 0) return stops;
+    for (const v of viewers.values()) {
+      let perSecond = 0n;
+      for (const p of v.price.values()) perSecond += p;
+      if (perSecond === 0n || v.balance >= perSecond * BigInt(this.#reserveSeconds)) continue;
+      for (const [sessionId, ev] of v.sessions) if (!stops.has(sessionId)) stops.set(sessionId, ev);
+    }
+    return stops;
   }
 
   /**

@@ -11,6 +11,12 @@ const Env = z.object({
   VILO_SETTLEMENT_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
   VILO_SETTLEMENT_INTERVAL_MS: z.coerce.number().int().min(10).max(600_000).default(2000),
   VILO_SETTLEMENT_BATCH_SIZE: z.coerce.number().int().min(1).max(50_000).default(2000),
+  /**
+   * Seconds of watching a viewer's balance must cover: signaling checks it before a paid
+   * session starts, and the worker stops an account's sessions once what is left falls below
+   * it. Default: window + grace + interval, rounded up, plus 2 s of propagation.
+   */
+  VILO_MIN_PREPAID_SECONDS: z.coerce.number().int().min(0).max(86_400).optional(),
   VILO_SETTLEMENT_METRICS_HOST: z.string().default('127.0.0.1'),
   /** 0 picks a free port; unset disables the metrics server. */
   VILO_SETTLEMENT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -44,6 +50,8 @@ export interface SettlementConfig {
   graceSeconds: number;
   intervalMs: number;
   batchSize: number;
+  /** See VILO_MIN_PREPAID_SECONDS. */
+  reserveSeconds: number;
   metrics: { host: string; port: number } | undefined;
   logLevel: z.infer<typeof Env>['VILO_LOG_LEVEL'];
   /** How often creators are paid, whichever chain the payouts go to (a configured one, or a dev chain). */
@@ -81,6 +89,7 @@ export function settlementConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S
     graceSeconds: e.VILO_SETTLEMENT_GRACE_SECONDS,
     intervalMs: e.VILO_SETTLEMENT_INTERVAL_MS,
     batchSize: e.VILO_SETTLEMENT_BATCH_SIZE,
+    reserveSeconds: e.VILO_MIN_PREPAID_SECONDS ?? settlementLagSeconds(e.VILO_SETTLEMENT_WINDOW_SECONDS, e.VILO_SETTLEMENT_GRACE_SECONDS, e.VILO_SETTLEMENT_INTERVAL_MS),
     metrics: e.VILO_SETTLEMENT_METRICS_PORT === undefined ? undefined : { host: e.VILO_SETTLEMENT_METRICS_HOST, port: e.VILO_SETTLEMENT_METRICS_PORT },
     logLevel: e.VILO_LOG_LEVEL,
     payoutIntervalMs,
@@ -98,4 +107,22 @@ export function settlementConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S
         }
       : undefined,
   };
+}
+
+/**
+ * The longest a watched second can wait before it is settled and its session stopped: a
+ * whole window, its grace, one worker interval, and 2 s for ticks and stop messages to travel.
+ */
+export function settlementLagSeconds(windowSeconds: number, graceSeconds: number, intervalMs: number): number {
+  return windowSeconds + graceSeconds + Math.ceil(intervalMs / 1000) + 2;
+}
+
+const ReserveEnv = Env.pick({ VILO_SETTLEMENT_WINDOW_SECONDS: true, VILO_SETTLEMENT_GRACE_SECONDS: true, VILO_SETTLEMENT_INTERVAL_MS: true, VILO_MIN_PREPAID_SECONDS: true });
+
+/** VILO_MIN_PREPAID_SECONDS as settlement reads it, for services that share its environment. */
+export function reserveSecondsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const parsed = ReserveEnv.safeParse(env);
+  if (!parsed.success) throw new Error(`invalid configuration: ${z.prettifyError(parsed.error)}`);
+  const e = parsed.data;
+  return e.VILO_MIN_PREPAID_SECONDS ?? settlementLagSeconds(e.VILO_SETTLEMENT_WINDOW_SECONDS, e.VILO_SETTLEMENT_GRACE_SECONDS, e.VILO_SETTLEMENT_INTERVAL_MS);
 }

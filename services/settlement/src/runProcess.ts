@@ -32,6 +32,7 @@ export async function runSettlementProcess(hooks: ProcessHooks = {}): Promise<Se
       graceSeconds: config.graceSeconds,
       intervalMs: config.intervalMs,
       batchSize: config.batchSize,
+      reserveSeconds: config.reserveSeconds,
       ...hooks.worker,
     },
     chain: config.chain && { ...config.chain, ...(hooks.chain ? { hooks: hooks.chain } : {}) },

@@ -139,5 +139,11 @@ export const OverdraftMessage = z.object({
   window: z.number().int(),
   /** Seconds watched but not billed, for lack of balance, in the windows this report covers. */
   unbilledSeconds: z.number().int(),
+  /**
+   * `overdrawn`: a window could not be paid in full. `low_balance`: every window was paid, but
+   * what is left would not cover the seconds still on their way to settlement, so the
+   * account's sessions stop now, while their last seconds can still be billed.
+   */
+  reason: z.enum(['overdrawn', 'low_balance']).optional(),
 });
 export type OverdraftMessage = z.infer<typeof OverdraftMessage>;

@@ -8,10 +8,13 @@ import { startPlatform, type Platform } from './Platform.ts';
 import { waitFor } from '../../../sfu-node/src/testing/rtp.ts';
 import { TokenIssuer } from './TokenIssuer.ts';
 import { WsTestClient } from './testing/WsTestClient.ts';
+import { AuthClient, newPair } from './auth/testing/AuthClient.ts';
 
 const secret = randomBytes(24).toString('hex');
 let platform: Platform;
 let sfu: SfuNode;
+/** Streams have owners: this signed-in creator makes them. */
+let creator: AuthClient;
 
 beforeAll(async () => {
   const log = pino({ level: 'silent' });
@@ -22,20 +25,28 @@ beforeAll(async () => {
     VILO_DATA_DIR: 'memory://',
     VILO_TOKEN_SECRET: secret,
     VILO_PUBLISHER_GRACE_MS: '300',
+    // One creator makes every stream here; the limit has its own attack test.
+    VILO_MAX_STREAMS_PER_ACCOUNT: '100',
   });
   platform = await startPlatform(config, { sfu, log });
+  creator = new AuthClient(platform.url);
+  expect((await creator.signIn(newPair('sr25519'))).status).toBe(200);
 });
 afterAll(async () => {
   await platform?.close();
   sfu?.close();
 });
 
-async function api(path: string, init: { method?: string; body?: unknown; key?: string } = {}) {
+async function api(path: string, init: { method?: string; body?: unknown; key?: string; anonymous?: boolean } = {}) {
+  const method = init.method ?? (init.body ? 'POST' : 'GET');
+  // Creating a stream needs the creator's sign-in; everything else here is anonymous.
+  const cookie = path === '/streams' && method === 'POST' && !init.anonymous ? creator.cookie : undefined;
   const res = await fetch(`${platform.url}/api/v1${path}`, {
-    method: init.method ?? (init.body ? 'POST' : 'GET'),
+    method,
     headers: {
       ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
       ...(init.key ? { authorization: `Bearer ${init.key}` } : {}),
+      ...(cookie ? { cookie } : {}),
     },
     body: typeof init.body === 'string' ? init.body : init.body === undefined ? undefined : JSON.stringify(init.body),
   });

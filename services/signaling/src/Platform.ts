@@ -12,6 +12,7 @@ import { RedisViewerBilling } from './billing/RedisViewerBilling.ts';
 import type { ViewerBilling } from './billing/ViewerBilling.ts';
 import { devFaucetRoutes } from './settlement/devFaucetRouter.ts';
 import { EmbeddedSettlement } from './settlement/EmbeddedSettlement.ts';
+import { UntrustedInput } from '@vilokanam/contracts/untrusted';
 import { ControlAuth, SfuNode, registerSfuMetrics, sfuConfigFromEnv } from '@vilokanam/sfu-node';
 import type { SignalingConfig } from './config.ts';
 import type { Account, AccountStore } from './auth/AccountStore.ts';
@@ -24,6 +25,8 @@ import { OperatorRoutes } from './fleet/OperatorRoutes.ts';
 import { RedisFleet } from './fleet/RedisFleet.ts';
 import { StreamRoutes } from './fleet/StreamRoutes.ts';
 import { createApp } from './http/app.ts';
+import { clientAddressResolver } from './http/clientAddress.ts';
+import { AccountSessions } from './ws/AccountSessions.ts';
 import { createLogger } from './log.ts';
 import { SignalingMetrics } from './metrics.ts';
 import { StreamStore } from './StreamStore.ts';
@@ -86,10 +89,11 @@ export async function startPlatform(
   } else {
     // Commands, fleet reports, overdrafts: subscribers each need a connection.
     redis.push(new Redis(config.redisUrl!), new Redis(config.redisUrl!), new Redis(config.redisUrl!));
-    const remote = new RedisFleet({ redis: redis[0]!, subscriber: redis[1]!, auth: new ControlAuth(config.sfuControlSecret!), log, fleet: config.fleet });
+    const untrusted = new UntrustedInput({ count: (source) => metrics.malformed.inc({ source }), warn: (obj, msg) => log.warn(obj, msg) });
+    const remote = new RedisFleet({ redis: redis[0]!, subscriber: redis[1]!, auth: new ControlAuth(config.sfuControlSecret!), log, fleet: config.fleet, untrusted });
     await remote.start();
     fleet = remote;
-    const redisBilling = new RedisViewerBilling({ redis: redis[0]!, subscriber: redis[2]!, log });
+    const redisBilling = new RedisViewerBilling({ redis: redis[0]!, subscriber: redis[2]!, log, untrusted });
     await redisBilling.start();
     billing = redisBilling;
   }
@@ -149,13 +153,27 @@ export async function startPlatform(
     : config.money;
   const ledger = new Ledger(db);
   const pricing = { ...config.pricing, balanceOf: (id: string) => ledger.balance(viewerAccount(id)) };
-  const app = createApp({ db, fleet, log, metrics, store, hub, tokens, auth, webDir, pricing, money, extraRoutes: [devFaucetRoutes(settlement)] });
+  const clientAddress = clientAddressResolver(config.limits.trustedProxies);
+  const accounts = new AccountSessions();
+  const app = createApp({
+    db, fleet, log, metrics, store, hub, tokens, auth, webDir, pricing, money, clientAddress, accounts,
+    trustProxy: config.limits.trustedProxies.length > 0,
+    streamsPerAccount: config.limits.streamsPerAccount,
+    extraRoutes: [devFaucetRoutes(settlement)],
+  });
 
   const server: Server = createServer(app.callback());
   billing.on('overdraft', (msg) => {
-    if (hub.overdraft(msg.sessionId)) log.info({ streamId: msg.stream, window: msg.window }, 'viewer overdrawn: media stopped');
+    const stopped = hub.overdraft(msg);
+    if (stopped) log.info({ streamId: msg.stream, window: msg.window, sessions: stopped }, 'viewer overdrawn: media stopped');
   });
-  const signaling = new SignalingServer(server, { fleet, routes, hub, store, tokens, billing, log, metrics, allowedOrigins: config.allowedOrigins });
+  const signaling = new SignalingServer(server, {
+    fleet, routes, hub, store, tokens, billing, log, metrics, pricing, clientAddress,
+    accounts,
+    limits: config.limits,
+    socketsPerIp: config.limits.socketsPerIp,
+    allowedOrigins: config.allowedOrigins,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);

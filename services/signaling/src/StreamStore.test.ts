@@ -2,6 +2,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, type Database } from './db/Database.ts';
 import { StreamStore, toView } from './StreamStore.ts';
+import { createTestAccount } from './testing/accounts.ts';
 import { engines } from './testing/databases.ts';
 
 describe.each(engines)('StreamStore on $name', (engine) => {
@@ -10,14 +11,17 @@ describe.each(engines)('StreamStore on $name', (engine) => {
     await handle?.drop();
     handle = undefined;
   });
+  let creatorId = '';
   const open = async () => {
     handle = await engine.open();
+    creatorId = await createTestAccount(handle.db);
     return { db: handle.db, store: new StreamStore(handle.db) };
   };
+  const create = async (store: StreamStore, title: string, category = 'Games') => (await store.create({ title, category, creatorId }))!;
 
   it('creates a stream, storing only the hash of its key', async () => {
     const { db, store } = await open();
-    const { stream, streamKey } = await store.create({ title: 'Night jazz', category: 'Music' });
+    const { stream, streamKey } = await create(store, 'Night jazz', 'Music');
     expect(stream).toMatchObject({ title: 'Night jazz', category: 'Music', status: 'created', startedAt: null });
     const rows = await db.query<{ h: string }>("SELECT encode(stream_key_hash, 'escape') AS h FROM streams");
     expect(rows).toHaveLength(1);
@@ -29,8 +33,8 @@ describe.each(engines)('StreamStore on $name', (engine) => {
 
   it('moves through live and ended, and lists by status', async () => {
     const { store } = await open();
-    const a = (await store.create({ title: 'A', category: 'Games' })).stream;
-    const b = (await store.create({ title: 'B', category: 'Games' })).stream;
+    const a = (await create(store, 'A')).stream;
+    const b = (await create(store, 'B')).stream;
     const live = await store.markLive(a.id);
     expect(live?.status).toBe('live');
     expect(live?.startedAt).toBeInstanceOf(Date);
@@ -45,7 +49,7 @@ describe.each(engines)('StreamStore on $name', (engine) => {
 
   it('ends streams left live by a crashed process', async () => {
     const { store } = await open();
-    const a = (await store.create({ title: 'A', category: 'Games' })).stream;
+    const a = (await create(store, 'A')).stream;
     await store.markLive(a.id);
     expect(await store.endAllLive()).toBe(1);
     expect((await store.get(a.id))?.status).toBe('ended');
@@ -53,7 +57,17 @@ describe.each(engines)('StreamStore on $name', (engine) => {
 
   it('enforces the schema in the database too', async () => {
     const { store } = await open();
-    await expect(store.create({ title: '', category: 'Games' })).rejects.toThrow(/check constraint/i);
+    await expect(create(store, '')).rejects.toThrow(/check constraint/i);
+  });
+
+  it('bounds the streams a creator holds open, even when creates race', async () => {
+    const { store } = await open();
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.create({ title: `S${i}`, category: 'Games', creatorId, maxOpen: 3 })));
+    expect(results.filter((r) => r !== undefined)).toHaveLength(3);
+    expect(await store.openCount(creatorId)).toBe(3);
+    const first = results.find((r) => r !== undefined)!.stream;
+    await store.markEnded(first.id);
+    expect(await store.create({ title: 'again', category: 'Games', creatorId, maxOpen: 3 })).toBeDefined();
   });
 
   it('applies each migration once', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from './db/Database.ts';
+import type { Database, Queryable } from './db/Database.ts';
 import type { StreamView } from './protocol.ts';
 import { generateStreamKey, hashStreamKey, streamKeyMatches } from './streamKey.ts';
 
@@ -62,15 +62,30 @@ export class StreamStore {
     this.#db = db;
   }
 
-  /** Returns the stream key once; only its hash is stored. */
-  async create(input: { title: string; category: string; creatorId?: string; pricePerSecond?: bigint }): Promise<{ stream: StreamRecord; streamKey: string }> {
+  /**
+   * Returns the stream key once; only its hash is stored. With `maxOpen`, refuses (undefined)
+   * when the creator already has that many streams not ended; the creator's account row is
+   * locked meanwhile, so concurrent creates are counted one after another.
+   */
+  async create(input: { title: string; category: string; creatorId: string; pricePerSecond?: bigint; maxOpen?: number }): Promise<{ stream: StreamRecord; streamKey: string } | undefined> {
     const streamKey = generateStreamKey();
-    const rows = await this.#db.query<StreamRow>(
-      `INSERT INTO streams (id, title, category, stream_key_hash, creator_id, price_per_second)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-      [randomUUID(), input.title, input.category, hashStreamKey(streamKey), input.creatorId ?? null, (input.pricePerSecond ?? 0n).toString()],
-    );
-    return { stream: toRecord(rows[0]!), streamKey };
+    return this.#db.transaction(async (tx) => {
+      if (input.maxOpen !== undefined) {
+        await tx.query('SELECT id FROM user_accounts WHERE id = $1 FOR UPDATE', [input.creatorId]);
+        if ((await openCount(tx, input.creatorId)) >= input.maxOpen) return undefined;
+      }
+      const rows = await tx.query<StreamRow>(
+        `INSERT INTO streams (id, title, category, stream_key_hash, creator_id, price_per_second)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+        [randomUUID(), input.title, input.category, hashStreamKey(streamKey), input.creatorId, (input.pricePerSecond ?? 0n).toString()],
+      );
+      return { stream: toRecord(rows[0]!), streamKey };
+    });
+  }
+
+  /** Streams of this creator that are created or live. */
+  async openCount(creatorId: string): Promise<number> {
+    return openCount(this.#db, creatorId);
   }
 
   async get(id: string): Promise<StreamRecord | undefined> {
@@ -122,6 +137,11 @@ export class StreamStore {
     );
     return rows.length;
   }
+}
+
+async function openCount(q: Queryable, creatorId: string): Promise<number> {
+  const rows = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM streams WHERE creator_id = $1 AND status <> 'ended'`, [creatorId]);
+  return rows[0]?.n ?? 0;
 }
 
 export function toView(s: StreamRecord, viewers: number): StreamView {

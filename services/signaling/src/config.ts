@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { settlementConfigFromEnv, type SettlementConfig } from '@vilokanam/settlement';
+import { clientAddressResolver } from './http/clientAddress.ts';
+import { reserveSecondsFromEnv, settlementConfigFromEnv, type SettlementConfig } from '@vilokanam/settlement';
 
 // Every environment variable the service reads is declared here; README documents them.
 const Env = z.object({
@@ -16,8 +17,13 @@ const Env = z.object({
   VILO_SFU_MODE: z.enum(['embedded', 'fleet', 'kubernetes']).default('embedded'),
   VILO_NAMESPACE: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'VILO_NAMESPACE: a Kubernetes namespace name').default('default'),
   VILO_MAX_PRICE_PER_SECOND: z.string().regex(/^[1-9][0-9]{0,38}$/, 'VILO_MAX_PRICE_PER_SECOND: planck, digits only').default('10000000000'),
-  VILO_MIN_PREPAID_SECONDS: z.coerce.number().int().min(0).max(86_400).default(10),
   VILO_ALLOWED_ORIGINS: z.string().default(''),
+  /** Proxies whose X-Forwarded-For is believed: addresses, CIDRs, or loopback / linklocal / uniquelocal. */
+  VILO_TRUSTED_PROXIES: z.string().default(''),
+  VILO_MAX_SOCKETS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
+  VILO_MAX_SESSIONS_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(8),
+  VILO_MAX_STREAMS_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(5),
+  VILO_JOIN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
   /** Embedded mode: run a chopsticks dev chain and settle against it (npm start sets it). */
   VILO_DEVCHAIN: z.enum(['0', '1', 'true', 'false']).default('0'),
   VILO_ROUTE_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
@@ -38,6 +44,18 @@ const Env = z.object({
   /** Payout links: a URL with {txHash}, {blockHash} or {blockNumber}. */
   VILO_EXPLORER_URL: z.string().url().optional(),
 });
+
+export interface Limits {
+  /** Proxies whose X-Forwarded-For names the real client; empty trusts none. */
+  trustedProxies: string[];
+  socketsPerIp: number;
+  /** Joined sessions (tabs) one signed-in account may hold. */
+  sessionsPerAccount: number;
+  /** Streams one account may have created and not ended. */
+  streamsPerAccount: number;
+  /** A socket that has not joined a stream by then is closed. */
+  joinTimeoutMs: number;
+}
 
 export interface SignalingConfig {
   host: string;
@@ -69,6 +87,8 @@ export interface SignalingConfig {
   settlement: (SettlementConfig & { devChain: boolean }) | undefined;
   /** Origins besides the server's own whose pages may open the signaling socket. */
   allowedOrigins: string[];
+  /** What one client may hold at once (docs/threat-model.md). */
+  limits: Limits;
   /** Highest price per second a creator may set, and the balance (in seconds) a viewer needs to start. */
   pricing: { maxPricePerSecond: bigint; minPrepaidSeconds: number };
   /** Which fleet's load reports to follow when several share one Redis. */
@@ -92,6 +112,7 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
     throw new Error(`invalid configuration: ${detail}`);
   }
   const e = parsed.data;
+  clientAddressResolver(list(e.VILO_TRUSTED_PROXIES));
   if (e.VILO_SFU_MODE !== 'embedded' && (!e.VILO_REDIS_URL || !e.VILO_SFU_CONTROL_SECRET)) {
     throw new Error(`invalid configuration: VILO_SFU_MODE=${e.VILO_SFU_MODE} needs VILO_REDIS_URL and VILO_SFU_CONTROL_SECRET`);
   }
@@ -114,8 +135,16 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
       ...settlementConfigFromEnv(env),
       devChain: e.VILO_DEVCHAIN === '1' || e.VILO_DEVCHAIN === 'true',
     },
-    allowedOrigins: e.VILO_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o.length > 0),
-    pricing: { maxPricePerSecond: BigInt(e.VILO_MAX_PRICE_PER_SECOND), minPrepaidSeconds: e.VILO_MIN_PREPAID_SECONDS },
+    allowedOrigins: list(e.VILO_ALLOWED_ORIGINS),
+    limits: {
+      trustedProxies: list(e.VILO_TRUSTED_PROXIES),
+      socketsPerIp: e.VILO_MAX_SOCKETS_PER_IP,
+      sessionsPerAccount: e.VILO_MAX_SESSIONS_PER_ACCOUNT,
+      streamsPerAccount: e.VILO_MAX_STREAMS_PER_ACCOUNT,
+      joinTimeoutMs: e.VILO_JOIN_TIMEOUT_MS,
+    },
+    // The same figure the settlement worker keeps in reserve: the two must agree.
+    pricing: { maxPricePerSecond: BigInt(e.VILO_MAX_PRICE_PER_SECOND), minPrepaidSeconds: reserveSecondsFromEnv(env) },
     fleet: e.VILO_FLEET,
     redisUrl: e.VILO_REDIS_URL,
     sfuControlSecret: e.VILO_SFU_CONTROL_SECRET,
@@ -130,8 +159,12 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
     money: {
       // Empty counts as unset, as a chart's blank value would be.
       escrowAddress: e.VILO_ESCROW_ADDRESS || undefined,
-      adminAccounts: e.VILO_ADMIN_ACCOUNTS.split(',').map((a) => a.trim()).filter((a) => a.length > 0),
+      adminAccounts: list(e.VILO_ADMIN_ACCOUNTS),
       ...(e.VILO_EXPLORER_URL ? { explorerUrl: e.VILO_EXPLORER_URL } : {}),
     },
   };
+}
+
+function list(csv: string): string[] {
+  return csv.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
 }

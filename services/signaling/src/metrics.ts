@@ -23,6 +23,12 @@ export class SignalingMetrics {
     labelNames: ['type', 'outcome'],
     registers: [this.registry],
   });
+  readonly malformed = new Counter({
+    name: 'vilo_malformed_messages_total',
+    help: 'Messages from Redis, nodes or sockets refused as malformed, by source',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
   readonly liveStreams = new Gauge({ name: 'vilo_live_streams', help: 'Streams with a publisher joined', registers: [this.registry] });
 
   constructor() {

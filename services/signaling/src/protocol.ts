@@ -34,6 +34,11 @@ export const RequestSchemas = {
 } as const;
 
 export type RequestType = keyof typeof RequestSchemas;
+
+/** Own keys only: `constructor`, `toString` or `__proto__` are as unknown as any other name. */
+export function isRequestType(type: string): type is RequestType {
+  return Object.hasOwn(RequestSchemas, type);
+}
 export type RequestData<T extends RequestType> = z.infer<(typeof RequestSchemas)[T]>;
 
 export const RequestFrame = z.object({
@@ -130,6 +135,9 @@ export const CloseCode = {
   mediaNodeLost: 4001,
   /** Another studio tab took over publishing: do not fight it. */
   replacedByNewPublisher: 4002,
+  /** The socket did not join a stream in time. */
+  joinTimeout: 4003,
+
 } as const;
 
 /** Stream as the REST API returns it. Never carries the stream key or its hash. */

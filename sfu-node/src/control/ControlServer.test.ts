@@ -53,7 +53,8 @@ describe('ControlServer', () => {
   it('answers bad calls with error replies and keeps the channel', async () => {
     const { ws } = await rawSocket(await auth.connectToken('test'));
     expect((await call(ws!, '{oops')).error.code).toBe('bad_request');
-    expect((await call(ws!, { id: 1, method: 'format', params: [] })).error).toEqual({ code: 'bad_request', message: 'unknown method format' });
+    expect((await call(ws!, { id: 1, method: 'format', params: [] })).error).toEqual({ code: 'bad_request', message: 'unknown method' });
+    expect((await call(ws!, { id: 5, method: 'constructor', params: [] })).error).toEqual({ code: 'bad_request', message: 'unknown method' });
     expect((await call(ws!, { id: 2, method: 'createTransport', params: ['s1', 'sideways'] })).error.code).toBe('bad_request');
     expect((await call(ws!, { id: 3, method: 'connectTransport', params: ['nope', {}] })).error.code).toBe('not_found');
     const ok = await call(ws!, { id: 4, method: 'routerCapabilities', params: ['s1'] });

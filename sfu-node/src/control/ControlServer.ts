@@ -1,24 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
+import { ControlEvents, ControlMethods, ControlRequest, isControlMethod, type ControlMethod, type ControlReply } from '@vilokanam/contracts/control';
+import { UntrustedInput } from '@vilokanam/contracts/untrusted';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import { registerSfuMetrics } from '../metrics.ts';
 import { SfuError, type SfuControlEvents } from '../SfuControl.ts';
 import type { SfuNode } from '../SfuNode.ts';
 import type { ControlAuth } from './ControlAuth.ts';
-import { ControlMethods, ControlRequest, type ControlMethod, type ControlReply } from './methods.ts';
 
-const EVENTS: (keyof SfuControlEvents)[] = [
-  'producerclose',
-  'consumerclose',
-  'consumerlayers',
-  'consumerpause',
-  'consumerresume',
-  'transportclose',
-  'streamclose',
-];
+const EVENTS = Object.keys(ControlEvents) as (keyof typeof ControlEvents & keyof SfuControlEvents)[];
 
 /**
  * The sfu-node's network face: an authenticated WebSocket carrying SfuControl calls and
@@ -31,12 +24,20 @@ export class ControlServer {
   readonly #http: Server;
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
   readonly #registry = new Registry();
+  readonly #untrusted: UntrustedInput;
 
   constructor(node: SfuNode, auth: ControlAuth, log: Logger) {
     this.#node = node;
     this.#auth = auth;
     this.#log = log;
     registerSfuMetrics(node, this.#registry);
+    const malformed = new Counter({
+      name: 'vilo_sfu_malformed_messages_total',
+      help: 'Control frames refused as malformed, by source',
+      labelNames: ['source'],
+      registers: [this.#registry],
+    });
+    this.#untrusted = new UntrustedInput({ count: (source) => malformed.inc({ source }), warn: (obj, msg) => log.warn(obj, msg) });
     this.#http = createServer((req, res) => void this.#onHttp(req, res));
     this.#http.on('upgrade', (req, socket, head) => {
       void (async () => {
@@ -85,17 +86,20 @@ export class ControlServer {
   }
 
   async #onMessage(ws: WebSocket, raw: string, log: Logger): Promise<void> {
-    let id: number | null = null;
+    const request = this.#untrusted.parseJson('control', ControlRequest, raw);
     let reply: ControlReply;
-    try {
-      const request = ControlRequest.parse(JSON.parse(raw));
-      id = request.id;
-      if (!(request.method in ControlMethods)) throw new SfuError('bad_request', `unknown method ${request.method}`);
-      const method = request.method as ControlMethod;
-      const args = ControlMethods[method].parse(request.params) as unknown[];
-      reply = { id, ok: true, data: (await this.#call(method, args)) ?? null };
-    } catch (err) {
-      reply = { id, ok: false, error: this.#toError(err, log) };
+    if (!request) {
+      reply = { id: null, ok: false, error: { code: 'bad_request', message: 'malformed control frame' } };
+    } else if (!isControlMethod(request.method)) {
+      this.#untrusted.reject('control', 'unknown method');
+      reply = { id: request.id, ok: false, error: { code: 'bad_request', message: 'unknown method' } };
+    } else {
+      try {
+        const args = ControlMethods[request.method].parse(request.params) as unknown[];
+        reply = { id: request.id, ok: true, data: (await this.#call(request.method, args)) ?? null };
+      } catch (err) {
+        reply = { id: request.id, ok: false, error: this.#toError(err, log) };
+      }
     }
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
   }
@@ -113,10 +117,9 @@ export class ControlServer {
     return fn.apply(this.#node, args);
   }
 
-  #toError(err: unknown, log: Logger): { code: string; message: string } {
+  #toError(err: unknown, log: Logger): Extract<ControlReply, { ok: false }>['error'] {
     if (err instanceof SfuError) return { code: err.code, message: err.message };
-    if (err instanceof z.ZodError) return { code: 'bad_request', message: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
-    if (err instanceof SyntaxError) return { code: 'bad_request', message: 'frame is not valid JSON' };
+    if (err instanceof z.ZodError) return { code: 'bad_request', message: z.prettifyError(err) };
     log.error({ err }, 'control call failed');
     return { code: 'internal', message: err instanceof Error ? err.message : 'internal error' };
   }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
+import { z } from 'zod';
 import {
   SfuError,
   type ConsumerParams,
@@ -15,8 +16,9 @@ import {
   type TransportDirection,
   type TransportParams,
 } from '../SfuControl.ts';
+import { ControlEventFrame, ControlReply, parseControlEvent, type ControlMethod } from '@vilokanam/contracts/control';
+import { UntrustedInput } from '@vilokanam/contracts/untrusted';
 import type { ControlAuth } from './ControlAuth.ts';
-import type { ControlMethod, ControlReply } from './methods.ts';
 
 const CALL_TIMEOUT_MS = 10_000;
 
@@ -32,14 +34,17 @@ export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuCont
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   #closed = false;
   #opening: Promise<WebSocket> | undefined;
+  readonly #untrusted: UntrustedInput;
 
-  constructor(opts: { nodeId: string; url: string; auth: ControlAuth; caller: string; log: Logger }) {
+  /** `untrusted` counts what a node sends that fails its schema; by default it is only logged. */
+  constructor(opts: { nodeId: string; url: string; auth: ControlAuth; caller: string; log: Logger; untrusted?: UntrustedInput }) {
     super();
     this.nodeId = opts.nodeId;
     this.url = opts.url.replace(/^http/, 'ws').replace(/\/$/, '');
     this.#auth = opts.auth;
     this.#caller = opts.caller;
     this.#log = opts.log.child({ node: opts.nodeId });
+    this.#untrusted = opts.untrusted ?? new UntrustedInput({ count: () => undefined, warn: (obj, msg) => this.#log.warn(obj, msg) });
   }
 
   get connected(): boolean {
@@ -165,9 +170,12 @@ export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuCont
   }
 
   #onMessage(raw: string): void {
-    const frame = JSON.parse(raw) as ControlReply | { event: keyof SfuControlEvents; data: never };
+    const frame = this.#untrusted.parseJson('node', z.union([ControlReply, ControlEventFrame]), raw);
+    if (!frame) return;
     if ('event' in frame) {
-      (this.emit as (e: string, d: unknown) => boolean)(frame.event, frame.data);
+      const event = parseControlEvent(frame);
+      if (!event) return this.#untrusted.reject('node', `unknown or malformed event`);
+      (this.emit as (e: string, d: unknown) => boolean)(event.event, event.data);
       return;
     }
     if (frame.id === null) return;
@@ -180,9 +188,7 @@ export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuCont
   }
 }
 
-function toError(error: { code: string; message: string }): Error {
-  if (error.code === 'not_found' || error.code === 'bad_request' || error.code === 'forbidden') {
-    return new SfuError(error.code, error.message);
-  }
-  return new Error(error.message);
+function toError(error: Extract<ControlReply, { ok: false }>['error']): Error {
+  if (error.code === 'internal') return new Error(error.message);
+  return new SfuError(error.code, error.message);
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { UntrustedInput } from '@vilokanam/contracts/untrusted';
 import { OVERDRAFT_CHANNEL, OverdraftMessage, closeViewerSession, openViewerSession, type ViewerSession } from '@vilokanam/settlement/ticks';
 import type { ViewerBilling, ViewerBillingEvents } from './ViewerBilling.ts';
 
@@ -8,21 +9,20 @@ import type { ViewerBilling, ViewerBillingEvents } from './ViewerBilling.ts';
 export class RedisViewerBilling extends EventEmitter<ViewerBillingEvents> implements ViewerBilling {
   readonly #redis: Redis;
   readonly #sub: Redis;
-  readonly #log: Logger;
+  readonly #untrusted: UntrustedInput;
 
-  constructor(opts: { redis: Redis; subscriber: Redis; log: Logger }) {
+  constructor(opts: { redis: Redis; subscriber: Redis; log: Logger; untrusted: UntrustedInput }) {
     super();
     this.#redis = opts.redis;
     this.#sub = opts.subscriber;
-    this.#log = opts.log.child({ component: 'billing' });
+    this.#untrusted = opts.untrusted;
   }
 
   async start(): Promise<void> {
     this.#sub.on('message', (channel: string, json: string) => {
       if (channel !== OVERDRAFT_CHANNEL) return;
-      const msg = OverdraftMessage.safeParse(safeJson(json));
-      if (msg.success) this.emit('overdraft', msg.data);
-      else this.#log.warn({ err: msg.error.message }, 'unreadable overdraft message');
+      const msg = this.#untrusted.parseJson('overdraft', OverdraftMessage, json);
+      if (msg) this.emit('overdraft', msg);
     });
     await this.#sub.subscribe(OVERDRAFT_CHANNEL);
   }
@@ -37,13 +37,5 @@ export class RedisViewerBilling extends EventEmitter<ViewerBillingEvents> implem
 
   async stop(): Promise<void> {
     await this.#sub.unsubscribe(OVERDRAFT_CHANNEL).catch(() => undefined);
-  }
-}
-
-function safeJson(json: string): unknown {
-  try {
-    return JSON.parse(json);
-  } catch {
-    return undefined;
   }
 }

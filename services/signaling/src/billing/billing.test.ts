@@ -69,9 +69,10 @@ describe('a paid stream', () => {
     streamId = created.body.stream.id;
     streamKey = created.body.streamKey;
     expect((await creator.call(`/streams/${streamId}/start`, { body: {}, headers: { authorization: `Bearer ${streamKey}` } })).status).toBe(200);
-    // A free stream stays open to anyone, and says so.
-    const free = await anonymous.call('/streams', { body: { title: 'Free', category: 'Music' } });
-    expect(free.body.stream).toMatchObject({ pricePerSecond: '0', creator: null });
+    // A free stream has an owner too; only the price differs.
+    expect((await anonymous.call('/streams', { body: { title: 'Free', category: 'Music' } })).status).toBe(401);
+    const free = await creator.call('/streams', { body: { title: 'Free', category: 'Music' } });
+    expect(free.body.stream).toMatchObject({ pricePerSecond: '0', creator: (await creator.me()).body.account.address });
   });
 
   it('lets only a signed-in viewer with enough balance, who saw the current price, watch', async () => {

@@ -1,15 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import {
-  RemoteSfu,
-  reportChannel,
-  reportKeyPrefix,
-  type ControlAuth,
-  type NodeReport,
-  type NodeState,
-  type SfuControl,
-} from '@vilokanam/sfu-node';
+import { NodeReport } from '@vilokanam/contracts/fleet';
+import { UntrustedInput } from '@vilokanam/contracts/untrusted';
+import { RemoteSfu, reportChannel, reportKeyPrefix, type ControlAuth, type NodeState, type SfuControl } from '@vilokanam/sfu-node/client';
 import type { Fleet, FleetEvents } from './Fleet.ts';
 
 interface Member {
@@ -31,9 +25,11 @@ export class RedisFleet extends EventEmitter<FleetEvents> implements Fleet {
   readonly #channel: string;
   readonly #keyPrefix: string;
   readonly #members = new Map<string, Member>();
+  readonly #untrusted: UntrustedInput;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(opts: { redis: Redis; subscriber: Redis; auth: ControlAuth; log: Logger; staleMs?: number; fleet?: string }) {
+  /** Anything that reaches Redis can publish on the report channel: `untrusted` counts what fails NodeReport. */
+  constructor(opts: { redis: Redis; subscriber: Redis; auth: ControlAuth; log: Logger; untrusted: UntrustedInput; staleMs?: number; fleet?: string }) {
     super();
     this.#redis = opts.redis;
     this.#sub = opts.subscriber;
@@ -42,18 +38,19 @@ export class RedisFleet extends EventEmitter<FleetEvents> implements Fleet {
     this.#staleMs = opts.staleMs ?? 6000;
     this.#channel = reportChannel(opts.fleet);
     this.#keyPrefix = reportKeyPrefix(opts.fleet);
+    this.#untrusted = opts.untrusted;
   }
 
   async start(): Promise<void> {
     this.#sub.on('message', (channel: string, json: string) => {
-      if (channel === this.#channel) void this.#upsert(JSON.parse(json) as NodeReport);
+      if (channel === this.#channel) this.#accept(json);
     });
     await this.#sub.subscribe(this.#channel);
     // SCAN, not KEYS: the shared Redis also holds every viewer's tick windows.
     const keys: string[] = [];
     for await (const batch of this.#redis.scanStream({ match: `${this.#keyPrefix}*`, count: 500 })) keys.push(...(batch as string[]));
     const reports = keys.length ? await this.#redis.mget(keys) : [];
-    await Promise.all(reports.filter((r): r is string => r !== null).map((r) => this.#upsert(JSON.parse(r) as NodeReport)));
+    for (const r of reports) if (r !== null) this.#accept(r);
     this.#timer = setInterval(() => this.#expire(), 1000);
     this.#timer.unref();
   }
@@ -93,6 +90,11 @@ export class RedisFleet extends EventEmitter<FleetEvents> implements Fleet {
     await this.#sub.unsubscribe(this.#channel).catch(() => undefined);
   }
 
+  #accept(json: string): void {
+    const report = this.#untrusted.parseJson('load-report', NodeReport, json);
+    if (report) void this.#upsert(report);
+  }
+
   async #upsert(report: NodeReport): Promise<void> {
     const existing = this.#members.get(report.nodeId);
     if (existing && existing.control.url === report.controlUrl.replace(/^http/, 'ws')) {
@@ -100,7 +102,7 @@ export class RedisFleet extends EventEmitter<FleetEvents> implements Fleet {
       return;
     }
     if (existing) this.#drop(report.nodeId, 'control url changed');
-    const control = new RemoteSfu({ nodeId: report.nodeId, url: report.controlUrl, auth: this.#auth, caller: 'signaling', log: this.#log });
+    const control = new RemoteSfu({ nodeId: report.nodeId, url: report.controlUrl, auth: this.#auth, caller: 'signaling', log: this.#log, untrusted: this.#untrusted });
     const member = { report, control };
     this.#members.set(report.nodeId, member);
     control.once('nodedown', () => {

@@ -7,6 +7,7 @@ import Koa from 'koa';
 import serve from 'koa-static';
 import type { Logger } from 'pino';
 import type { Auth } from '../auth/Auth.ts';
+import type { ClientAddress } from './clientAddress.ts';
 import { authRoutes } from '../auth/authRouter.ts';
 import { sessionMiddleware } from '../auth/middleware.ts';
 import type { Database } from '../db/Database.ts';
@@ -24,6 +25,10 @@ export interface AppDeps extends StreamsDeps {
   metrics: SignalingMetrics;
   webDir: string | undefined;
   money: MoneyConfig;
+  /** The real client address of a request (VILO_TRUSTED_PROXIES decides whom to believe). */
+  clientAddress: ClientAddress;
+  /** Believe X-Forwarded-Proto and -Host: only when proxies are configured. */
+  trustProxy: boolean;
   /** API routes mounted before sign-in's (e.g. the dev chain faucet). */
   extraRoutes?: Koa.Middleware[];
 }
@@ -31,7 +36,7 @@ export interface AppDeps extends StreamsDeps {
 /** A small core; everything is middleware, in the order a request meets it. */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
-  app.proxy = true;
+  app.proxy = deps.trustProxy;
   // Koa reports body-stream failures here; a tab closed mid-download is routine, not an error.
   app.on('error', (err: NodeJS.ErrnoException) => {
     const aborted = err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || err.code === 'EPIPE';
@@ -39,6 +44,11 @@ export function createApp(deps: AppDeps): Koa {
     else deps.log.error({ err }, 'response stream failed');
   });
   app.use(deps.metrics.httpMiddleware());
+  // ctx.ip is what rate limits key on: the socket's peer unless a trusted proxy says otherwise.
+  app.use(async (ctx, next) => {
+    ctx.request.ip = deps.clientAddress(ctx.req);
+    await next();
+  });
   app.use(requestLog(deps.log));
   app.use(errorMiddleware(deps.log));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '32kb' }));

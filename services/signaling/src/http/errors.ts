@@ -16,7 +16,7 @@ export class HttpError extends Error {
   }
 }
 
-const SFU_STATUS = { not_found: 404, bad_request: 400, forbidden: 403 } as const;
+const SFU_STATUS = { not_found: 404, bad_request: 400, forbidden: 403, conflict: 409 } as const;
 
 /** Every failure leaves as `{ error: { code, message } }`; only 5xx are logged with stacks. */
 export function errorMiddleware(log: Logger): Middleware {

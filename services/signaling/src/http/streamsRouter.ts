@@ -5,6 +5,7 @@ import type { StreamHub } from '../ws/StreamHub.ts';
 import type { StreamStore } from '../StreamStore.ts';
 import { toView } from '../StreamStore.ts';
 import type { TokenIssuer } from '../TokenIssuer.ts';
+import type { AccountSessions } from '../ws/AccountSessions.ts';
 import { HttpError } from './errors.ts';
 
 const Planck = z.string().regex(/^(0|[1-9][0-9]{0,38})$/, 'planck as a decimal string of digits');
@@ -23,6 +24,8 @@ const StreamId = z.uuid({ message: 'stream id must be a UUID' });
 
 export interface StreamsDeps {
   store: StreamStore;
+  /** Streams one account may have created and not ended. */
+  streamsPerAccount: number;
   hub: StreamHub;
   tokens: TokenIssuer;
   pricing: {
@@ -32,9 +35,11 @@ export interface StreamsDeps {
     /** The viewer's spendable balance in planck. */
     balanceOf(accountId: string): Promise<bigint>;
   };
+  /** Sessions the account holds now: a new one must be covered on top of them. */
+  accounts: AccountSessions;
 }
 
-export function streamsRouter({ store, hub, tokens, pricing }: StreamsDeps): Router {
+export function streamsRouter({ store, hub, tokens, pricing, streamsPerAccount, accounts }: StreamsDeps): Router {
   const router = new Router({ prefix: '/api/v1/streams' });
 
   const load = async (ctx: Context) => {
@@ -52,12 +57,15 @@ export function streamsRouter({ store, hub, tokens, pricing }: StreamsDeps): Rou
   };
 
   router.post('/', async (ctx) => {
-    const input = CreateStream.parse(ctx.request.body ?? {});
+    // Every stream has an owner: it is what bounds how many one person can hold open.
     const account = ctx.state.account;
+    if (!account) throw new HttpError(401, 'unauthorized', 'sign in to create a stream');
+    const input = CreateStream.parse(ctx.request.body ?? {});
     const price = BigInt(input.pricePerSecond ?? '0');
     if (price > pricing.maxPricePerSecond) throw new HttpError(400, 'bad_request', `pricePerSecond: at most ${pricing.maxPricePerSecond} planck`);
-    if (price > 0n && !account) throw new HttpError(401, 'unauthorized', 'sign in to create a paid stream: earnings need an account');
-    const { stream, streamKey } = await store.create({ title: input.title, category: input.category, creatorId: account?.id, pricePerSecond: price });
+    const created = await store.create({ title: input.title, category: input.category, creatorId: account.id, pricePerSecond: price, maxOpen: streamsPerAccount });
+    if (!created) throw tooManyStreams(streamsPerAccount);
+    const { stream, streamKey } = created;
     ctx.status = 201;
     ctx.body = { stream: toView(stream, 0), streamKey };
   });
@@ -76,6 +84,10 @@ export function streamsRouter({ store, hub, tokens, pricing }: StreamsDeps): Rou
   router.post('/:id/start', async (ctx) => {
     const stream = await load(ctx);
     await requireKey(ctx, stream.id);
+    // Restarting an ended stream reopens it: it counts against its creator's open streams again.
+    if (stream.status === 'ended' && stream.creatorId && (await store.openCount(stream.creatorId)) >= streamsPerAccount) {
+      throw tooManyStreams(streamsPerAccount);
+    }
     await hub.streamStarting(stream);
     const live = (await store.markLive(stream.id))!;
     hub.streamStarted(live.id);
@@ -99,13 +111,14 @@ export function streamsRouter({ store, hub, tokens, pricing }: StreamsDeps): Rou
       ctx.body = { token, expiresAt: expiresAt.toISOString() };
       return;
     }
-    if (stream.status === 'ended') throw new HttpError(409, 'stream_not_live', 'the stream has ended');
+    if (stream.status !== 'live') throw new HttpError(409, 'stream_not_live', stream.status === 'ended' ? 'the stream has ended' : 'the stream is not live yet');
     const price = stream.pricePerSecond;
     if (shown !== undefined && BigInt(shown) !== price) throw new HttpError(409, 'conflict', `the price is now ${price} planck per second`);
     const account = ctx.state.account;
     if (price > 0n) {
       if (!account) throw new HttpError(401, 'unauthorized', 'sign in to watch a paid stream');
-      const needed = price * BigInt(pricing.minPrepaidSeconds);
+      // The same rule the join applies: the balance covers this session and those already open.
+      const needed = (accounts.pricePerSecond(account.id) + price) * BigInt(Math.max(1, pricing.minPrepaidSeconds));
       if ((await pricing.balanceOf(account.id)) < needed) {
         throw new HttpError(402, 'payment_required', `top up first: watching needs at least ${needed} planck (${pricing.minPrepaidSeconds} s)`);
       }
@@ -115,4 +128,8 @@ export function streamsRouter({ store, hub, tokens, pricing }: StreamsDeps): Rou
   });
 
   return router;
+}
+
+function tooManyStreams(max: number): HttpError {
+  return new HttpError(429, 'rate_limited', `at most ${max} streams may be open at once: end one first`);
 }

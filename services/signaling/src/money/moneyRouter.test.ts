@@ -99,7 +99,7 @@ describe.each(engines)('money API on $name', (engine) => {
     }
 
     // Seeded through settlement's own API, as the worker and the payout job would.
-    stream1 = (await new StreamStore(db).create({ title: 'Night jazz', category: 'Music' })).stream.id;
+    stream1 = (await new StreamStore(db).create({ title: 'Night jazz', category: 'Music', creatorId: idOf(pairs.creator) }))!.stream.id;
     const ledger = new Ledger(db);
     const book = new PayoutBook(db, { computeRoot: chainMerkleRoot });
     const [viewer, other, creator] = [idOf(pairs.viewer), idOf(pairs.other), idOf(pairs.creator)];

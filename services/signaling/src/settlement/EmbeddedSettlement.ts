@@ -59,7 +59,13 @@ export class EmbeddedSettlement {
       databaseUrl: config.databaseUrl,
       ticks: o.ticks,
       log,
-      worker: { windowSeconds: config.windowSeconds, graceSeconds: config.graceSeconds, intervalMs: config.intervalMs, batchSize: config.batchSize },
+      worker: {
+        windowSeconds: config.windowSeconds,
+        graceSeconds: config.graceSeconds,
+        intervalMs: config.intervalMs,
+        batchSize: config.batchSize,
+        reserveSeconds: config.reserveSeconds,
+      },
       chain: chainOptions && { ...chainOptions, allowDevSigner: chain !== undefined },
     });
     try {

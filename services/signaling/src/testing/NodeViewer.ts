@@ -2,13 +2,8 @@
 // signaling protocol over a WebSocket, then ICE, DTLS and SRTP through werift's pure
 // TypeScript stack. It counts packets and frames and reads resolutions from VP8
 // keyframes instead of decoding, so dozens fit on one core.
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { RemoteSdp } from 'mediasoup-client/handlers/sdp/RemoteSdp';
-import { extractDtlsParameters } from 'mediasoup-client/handlers/sdp/commonUtils';
-import sdpTransform from 'sdp-transform';
-import { RTCPeerConnection } from 'werift';
-import { parseVp8 } from './vp8.ts';
+import { WeriftReceiver, weriftCapabilities } from './WeriftReceiver.ts';
 import { WsTestClient } from './WsTestClient.ts';
 
 export interface NodeViewerStats {
@@ -32,23 +27,25 @@ export interface NodeViewerEvents {
   lost: [{ at: number; code: number }];
 }
 
-const KEEP_HEADER_EXTENSIONS = new Set(['urn:ietf:params:rtp-hdrext:sdes:mid', 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time']);
-
 export class NodeViewer extends EventEmitter<NodeViewerEvents> {
   readonly stats: NodeViewerStats = { state: 'connecting', packets: 0, bytes: 0, frames: 0, keyframes: 0, width: 0, height: 0, joins: 0, lastFrameAt: 0 };
   readonly #baseUrl: string;
   readonly #streamId: string;
   #ws: WsTestClient | undefined;
-  #pc: RTCPeerConnection | undefined;
+  #receiver: WeriftReceiver | undefined;
   #videoConsumerId: string | undefined;
   #consumerIds: string[] = [];
   #sessionId: string | undefined;
   #closed = false;
 
-  constructor(baseUrl: string, streamId: string) {
+  readonly #cookie: string | undefined;
+
+  /** `cookie`: a signed-in viewer's session cookie, which a paid stream's token needs. */
+  constructor(baseUrl: string, streamId: string, opts: { cookie?: string } = {}) {
     super();
     this.#baseUrl = baseUrl;
     this.#streamId = streamId;
+    this.#cookie = opts.cookie;
   }
 
   /** Joins and resolves once the first frame arrives. */
@@ -88,16 +85,15 @@ export class NodeViewer extends EventEmitter<NodeViewerEvents> {
     this.#closed = true;
     this.stats.state = 'closed';
     this.#ws?.close();
-    void this.#pc?.close();
+    this.#receiver?.close();
   }
 
   async #session(): Promise<void> {
     const startedAt = performance.now();
-    let firstFrame = true;
     try {
       const res = await fetch(`${this.#baseUrl}/api/v1/streams/${this.#streamId}/tokens`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(this.#cookie ? { cookie: this.#cookie } : {}) },
         body: JSON.stringify({ role: 'viewer' }),
       });
       if (res.status === 409) {
@@ -111,11 +107,7 @@ export class NodeViewer extends EventEmitter<NodeViewerEvents> {
       const joined = await this.#ok(ws, 'join', { token });
       this.#sessionId = joined.sessionId;
       const transport = await this.#ok(ws, 'createTransport', { direction: 'recv' });
-      const caps = joined.routerRtpCapabilities;
-      const rtpCapabilities = {
-        codecs: caps.codecs.filter((c: any) => ['audio/opus', 'video/VP8', 'video/rtx'].includes(c.mimeType)),
-        headerExtensions: caps.headerExtensions.filter((h: any) => KEEP_HEADER_EXTENSIONS.has(h.uri)),
-      };
+      const rtpCapabilities = weriftCapabilities(joined.routerRtpCapabilities);
       // After an origin loss, viewers can rejoin before the studio has re-published.
       const producers = [...(joined.producers as { producerId: string; kind: string }[])];
       const deadline = Date.now() + 15_000;
@@ -127,50 +119,15 @@ export class NodeViewer extends EventEmitter<NodeViewerEvents> {
       for (const p of producers) {
         consumers.push(await this.#ok(ws, 'consume', { transportId: transport.id, producerId: p.producerId, rtpCapabilities }));
       }
-      const remoteSdp = new RemoteSdp({
-        iceParameters: transport.iceParameters,
-        iceCandidates: transport.iceCandidates,
-        dtlsParameters: transport.dtlsParameters,
+      const receiver = await WeriftReceiver.connect(ws, transport, consumers, this.stats);
+      this.#receiver = receiver;
+      receiver.hashFrames = () => this.listenerCount('frame') > 0;
+      receiver.on('frame', (frame) => this.emit('frame', frame));
+      receiver.once('first', ({ at }) => {
+        this.stats.state = 'live';
+        this.stats.joins++;
+        this.emit('live', { at, joinMs: at - startedAt });
       });
-      consumers.forEach((c, i) => remoteSdp.receive({ mid: String(i), kind: c.kind, offerRtpParameters: c.rtpParameters, streamId: 'vilo', trackId: c.id }));
-
-      const pc = new RTCPeerConnection({});
-      this.#pc = pc;
-      pc.onTrack.subscribe((track) => {
-        const video = track.kind === 'video';
-        track.onReceiveRtp.subscribe((rtp) => {
-          this.stats.packets++;
-          this.stats.bytes += rtp.payload.length;
-          if (!video) return;
-          const vp8 = parseVp8(rtp.payload);
-          if (vp8?.keyframe && vp8.width && vp8.height) {
-            this.stats.keyframes++;
-            this.stats.width = vp8.width;
-            this.stats.height = vp8.height;
-          }
-          // The marker bit ends a frame.
-          if (rtp.header.marker) {
-            const at = performance.now();
-            this.stats.frames++;
-            this.stats.lastFrameAt = at;
-            if (this.listenerCount('frame') > 0) {
-              const id = createHash('sha1').update(rtp.payload.subarray(vp8?.offset ?? 0)).digest('base64');
-              this.emit('frame', { at, keyframe: vp8?.keyframe ?? false, id });
-            }
-            if (firstFrame) {
-              firstFrame = false;
-              this.stats.state = 'live';
-              this.stats.joins++;
-              this.emit('live', { at, joinMs: at - startedAt });
-            }
-          }
-        });
-      });
-      await pc.setRemoteDescription({ type: 'offer', sdp: remoteSdp.getSdp() });
-      const answer = await pc.createAnswer();
-      await pc.setLocalDescription(answer);
-      const dtlsParameters = extractDtlsParameters({ sdpObject: sdpTransform.parse(pc.localDescription!.sdp) });
-      await this.#ok(ws, 'connectTransport', { transportId: transport.id, dtlsParameters: { ...dtlsParameters, role: 'client' } });
       this.#consumerIds = consumers.map((c) => c.id);
       for (const c of consumers) {
         if (c.kind === 'video') this.#videoConsumerId = c.id;
@@ -185,8 +142,8 @@ export class NodeViewer extends EventEmitter<NodeViewerEvents> {
 
   #onLost(ws: WsTestClient, code: number): void {
     if (this.#closed || this.#ws !== ws) return;
-    void this.#pc?.close();
-    this.#pc = undefined;
+    this.#receiver?.close();
+    this.#receiver = undefined;
     this.#videoConsumerId = undefined;
     this.stats.state = 'reconnecting';
     this.emit('lost', { at: performance.now(), code });

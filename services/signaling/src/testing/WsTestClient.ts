@@ -51,8 +51,8 @@ export class WsTestClient {
     });
   }
 
-  async waitForEvent<K extends keyof NotificationMap>(event: K, match: (d: NotificationMap[K]) => boolean = () => true): Promise<NotificationMap[K]> {
-    const deadline = Date.now() + 5000;
+  async waitForEvent<K extends keyof NotificationMap>(event: K, match: (d: NotificationMap[K]) => boolean = () => true, timeoutMs = 5000): Promise<NotificationMap[K]> {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const hit = this.events.find((e) => e.event === event && match(e.data));
       if (hit) return hit.data;

@@ -8,9 +8,11 @@ import type { Fleet } from '../fleet/Fleet.ts';
 import type { StreamRoutes } from '../fleet/StreamRoutes.ts';
 import type { SignalingMetrics } from '../metrics.ts';
 import {
+  CloseCode,
   PROTOCOL_VERSION,
   RequestFrame,
   RequestSchemas,
+  isRequestType,
   type ErrorCode,
   type NotificationMap,
   type RequestData,
@@ -19,8 +21,9 @@ import {
   type ResponseMap,
   type Role,
 } from '../protocol.ts';
-import type { StreamStore } from '../StreamStore.ts';
-import { TokenError, type TokenIssuer } from '../TokenIssuer.ts';
+import type { StreamRecord, StreamStore } from '../StreamStore.ts';
+import { TokenError, type MediaGrant, type TokenIssuer } from '../TokenIssuer.ts';
+import type { AccountSessions } from './AccountSessions.ts';
 import type { HubMember, StreamHub } from './StreamHub.ts';
 import { TokenBucket } from './TokenBucket.ts';
 
@@ -40,30 +43,60 @@ export interface SessionDeps {
   store: StreamStore;
   tokens: TokenIssuer;
   billing: ViewerBilling;
+  accounts: AccountSessions;
   log: Logger;
   metrics: SignalingMetrics;
+  limits: { sessionsPerAccount: number; joinTimeoutMs: number };
+  pricing: {
+    /** A paid session starts only if the account's balance covers this many seconds of all its sessions. */
+    minPrepaidSeconds: number;
+    balanceOf(accountId: string): Promise<bigint>;
+  };
 }
 
 export const TOP_UP_URL = '/wallet';
 
-const MAX_TRANSPORTS = 4;
+/** What one tab may make the node allocate (docs/threat-model.md). */
+export const SESSION_LIMITS = {
+  /** One WebRTC transport carries everything a tab sends or receives; ICE restarts keep it alive. */
+  transports: 1,
+  /** A studio publishes audio and video; two spare for a screen share and its audio. */
+  producers: 4,
+  /** One consumer per producer of the stream. */
+  consumers: 4,
+  /** Requests waiting behind the one in progress; the token bucket keeps a client far below it. */
+  queued: 32,
+} as const;
 
 type Handlers = { [T in RequestType]: (data: RequestData<T>) => Promise<ResponseMap[T]> };
+type Parsed = { id: number; type: RequestType; data: unknown };
 
-/** One browser tab: its grant, and every media object it created, freed when it goes. */
+/**
+ * One browser tab: its grant, and every media object it created, freed when it goes.
+ *
+ * Requests run one at a time, in the order they arrived: each handler checks and then acts
+ * on this session's state with nothing of its own running in between, so a burst of
+ * parallel frames ends in exactly the state one frame would leave.
+ */
 export class Session implements HubMember {
   readonly id = randomUUID();
   #streamId: string | undefined;
   #role: Role | undefined;
   #nodeId: string | undefined;
   #sfu: SfuControl | undefined;
+  /** The signed-in account the join's token names, counted in AccountSessions. */
+  #account: string | undefined;
   readonly #socket: WebSocket;
   readonly #deps: SessionDeps;
   readonly #log: Logger;
   readonly #transports = new Set<string>();
   readonly #producers = new Set<string>();
-  readonly #consumers = new Set<string>();
+  /** Consumer id → the producer it carries. */
+  readonly #consumers = new Map<string, string>();
   readonly #bucket = new TokenBucket(60, 30);
+  readonly #joinTimer: NodeJS.Timeout;
+  #queue: Promise<void> = Promise.resolve();
+  #queued = 0;
   #closed = false;
   /** A paid session's record is open in billing and must be closed when the tab goes. */
   #billed = false;
@@ -73,9 +106,13 @@ export class Session implements HubMember {
     this.#socket = socket;
     this.#deps = deps;
     this.#log = deps.log.child({ session: this.id });
-    socket.on('message', (raw, isBinary) => void this.#onMessage(raw.toString(), isBinary));
+    socket.on('message', (raw, isBinary) => this.#onMessage(raw.toString(), isBinary));
     socket.on('close', () => this.#onClose());
     socket.on('error', (err) => this.#log.warn({ err }, 'socket error'));
+    // A socket that never joins holds nothing but memory; it still does not stay forever.
+    this.#joinTimer = setTimeout(() => {
+      if (!this.#streamId) socket.close(CloseCode.joinTimeout, 'join a stream first');
+    }, deps.limits.joinTimeoutMs).unref();
   }
 
   get role(): Role | undefined {
@@ -84,6 +121,10 @@ export class Session implements HubMember {
 
   get nodeId(): string | undefined {
     return this.#nodeId;
+  }
+
+  get account(): string | undefined {
+    return this.#account;
   }
 
   /** The node this tab joined; only reachable after join. */
@@ -100,56 +141,86 @@ export class Session implements HubMember {
     this.#socket.close(code, reason);
   }
 
-  /** Settlement could not bill this session: its media stops here, at the serving node. */
-  overdraft(): void {
-    if (this.#overdrawn || this.#closed) return;
+  /** The node closed a consumer: the producer it carried may be consumed again. */
+  dropConsumer(consumerId: string): void {
+    this.#consumers.delete(consumerId);
+  }
+
+  /**
+   * Settlement stopped this session's account: its media stops here, at the serving node.
+   * `low_balance`: every second so far is paid, but the rest would not cover the next ones.
+   */
+  overdraft(reason: 'overdrawn' | 'low_balance' = 'overdrawn'): void {
+    if (this.#overdrawn || this.#closed || !this.#billed) return;
     this.#overdrawn = true;
-    for (const id of this.#consumers) {
-      this.#sfu?.pauseConsumer(id).catch((err: unknown) => this.#log.warn({ consumerId: id, err: (err as Error).message }, 'pause failed'));
+    for (const id of this.#consumers.keys()) {
+      this.#sfu?.pauseConsumer(id).catch((err: unknown) => this.#log.warn({ consumerId: id, err }, 'pause failed'));
     }
-    this.#log.info({ streamId: this.#streamId }, 'overdrawn: media stopped');
-    this.notify('overdraft', { message: 'Your balance ran out, so the stream is paused. Top up to keep watching.', topUpUrl: TOP_UP_URL });
+    this.#log.info({ streamId: this.#streamId, reason }, 'account stopped: media paused');
+    const message = reason === 'low_balance'
+      ? 'Your balance is too low to keep watching, so the stream is paused. Top up to continue.'
+      : 'Your balance ran out, so the stream is paused. Top up to keep watching.';
+    this.notify('overdraft', { message, topUpUrl: TOP_UP_URL });
   }
 
   #refuseIfOverdrawn(): void {
     if (this.#overdrawn) throw new WsError('payment_required', 'your balance ran out: top up to keep watching');
   }
 
-  async #onMessage(raw: string, isBinary: boolean): Promise<void> {
-    let id: number | null = null;
-    let type = 'invalid';
+  #onMessage(raw: string, isBinary: boolean): void {
+    let parsed: Parsed;
     try {
-      if (isBinary) throw new WsError('bad_request', 'binary frames are not accepted');
-      let json: unknown;
-      try {
-        json = JSON.parse(raw);
-      } catch {
-        throw new WsError('bad_request', 'frame is not valid JSON');
-      }
-      const maybeV = (json as { v?: unknown })?.v;
-      if (maybeV !== PROTOCOL_VERSION) {
-        id = typeof (json as { id?: unknown })?.id === 'number' ? (json as { id: number }).id : null;
-        throw new WsError('unsupported_version', `protocol version ${PROTOCOL_VERSION} required`);
-      }
-      const frame = RequestFrame.parse(json);
-      id = frame.id;
-      if (!(frame.type in RequestSchemas)) throw new WsError('unknown_type', `unknown request type "${frame.type}"`);
-      type = frame.type;
-      if (!this.#bucket.take()) throw new WsError('rate_limited', 'too many requests');
-      const data = await this.#dispatch(frame.type as RequestType, frame.data);
-      this.#deps.metrics.requests.inc({ type, outcome: 'ok' });
-      this.#send({ v: PROTOCOL_VERSION, id: frame.id, ok: true, data });
+      parsed = this.#parse(raw, isBinary);
     } catch (err) {
-      const error = this.#toError(err);
-      this.#deps.metrics.requests.inc({ type, outcome: error.code });
-      this.#send({ v: PROTOCOL_VERSION, id, ok: false, error });
+      const id = err instanceof FrameError ? err.id : null;
+      return this.#reply('invalid', id, this.#toError(err instanceof FrameError ? err.cause : err));
+    }
+    if (this.#queued >= SESSION_LIMITS.queued) {
+      return this.#reply(parsed.type, parsed.id, { code: 'rate_limited', message: 'too many requests in flight' });
+    }
+    this.#queued++;
+    this.#queue = this.#queue.then(() => this.#handle(parsed)).finally(() => void this.#queued--);
+  }
+
+  /** Everything about a frame that needs no state: shape, version, type, rate, body schema. */
+  #parse(raw: string, isBinary: boolean): Parsed {
+    if (isBinary) throw new WsError('bad_request', 'binary frames are not accepted');
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      throw new WsError(this.#bucket.take() ? 'bad_request' : 'rate_limited', 'frame is not valid JSON');
+    }
+    const id = typeof (json as { id?: unknown })?.id === 'number' ? (json as { id: number }).id : null;
+    // Every frame costs a token, well-formed or not.
+    if (!this.#bucket.take()) throw new FrameError(id, new WsError('rate_limited', 'too many requests'));
+    if ((json as { v?: unknown })?.v !== PROTOCOL_VERSION) {
+      throw new FrameError(id, new WsError('unsupported_version', `protocol version ${PROTOCOL_VERSION} required`));
+    }
+    const frame = RequestFrame.safeParse(json);
+    if (!frame.success) throw new FrameError(id, frame.error);
+    const { type } = frame.data;
+    // Own keys only: `constructor` or `__proto__` is as unknown as any other name.
+    if (!isRequestType(type)) throw new FrameError(frame.data.id, new WsError('unknown_type', 'unknown request type'));
+    const data = (RequestSchemas[type] as z.ZodType).safeParse(frame.data.data ?? {});
+    if (!data.success) throw new FrameError(frame.data.id, data.error);
+    return { id: frame.data.id, type, data: data.data };
+  }
+
+  async #handle({ id, type, data }: Parsed): Promise<void> {
+    try {
+      if (type !== 'join' && !this.#streamId) throw new WsError('forbidden', 'join a stream first');
+      const result = await (this.#handlers[type] as (d: unknown) => Promise<unknown>)(data);
+      this.#deps.metrics.requests.inc({ type, outcome: 'ok' });
+      this.#send({ v: PROTOCOL_VERSION, id, ok: true, data: result });
+    } catch (err) {
+      this.#reply(type, id, this.#toError(err));
     }
   }
 
-  #dispatch<T extends RequestType>(type: T, raw: unknown): Promise<ResponseMap[T]> {
-    const data = (RequestSchemas[type] as z.ZodType).parse(raw ?? {}) as RequestData<T>;
-    if (type !== 'join' && !this.#streamId) throw new WsError('forbidden', 'join a stream first');
-    return (this.#handlers[type] as (d: RequestData<T>) => Promise<ResponseMap[T]>)(data);
+  #reply(type: string, id: number | null, error: { code: ErrorCode; message: string }): void {
+    this.#deps.metrics.requests.inc({ type, outcome: error.code });
+    this.#send({ v: PROTOCOL_VERSION, id, ok: false, error });
   }
 
   readonly #handlers: Handlers = {
@@ -158,48 +229,22 @@ export class Session implements HubMember {
       const grant = await this.#deps.tokens.verify(token);
       const stream = await this.#deps.store.get(grant.streamId);
       if (!stream) throw new WsError('not_found', 'stream not found');
-      if (stream.status === 'ended') throw new WsError('stream_not_live', 'the stream has ended');
-      if (grant.role === 'publisher' && stream.status !== 'live') {
-        throw new WsError('stream_not_live', 'start the stream before publishing');
-      }
+      if (stream.status !== 'live') throw new WsError('stream_not_live', stream.status === 'ended' ? 'the stream has ended' : 'the stream is not live yet');
       const price = grant.role === 'viewer' ? (grant.pricePerSecond ?? stream.pricePerSecond) : 0n;
-      if (price > 0n) {
-        // The price in the token is the one the viewer was shown; the session keeps it.
-        if (!grant.account) throw new WsError('unauthorized', 'sign in to watch a paid stream');
-        if (!stream.creatorId) throw new WsError('internal', 'paid stream without a creator');
-        await this.#deps.billing.open({ sessionId: this.id, viewer: grant.account, creator: stream.creatorId, stream: stream.id, pricePerSecond: price, joinedAt: Date.now() });
-        this.#billed = true;
+      try {
+        await this.#admit(grant, stream, price);
+        return await this.#enter(grant.role, stream, price);
+      } catch (err) {
+        this.#releaseAdmission();
+        throw err;
       }
-      // Publishers always go to the origin; viewers wherever placement finds room.
-      const nodeId = await this.#placement(grant.role, stream.id);
-      const sfu = this.#deps.fleet.control(nodeId);
-      if (!sfu) throw new WsError('internal', 'media node went away');
-      const routerRtpCapabilities = await sfu.routerCapabilities(stream.id);
-      const producers = grant.role === 'viewer' ? await sfu.producers(stream.id) : [];
-      if (this.#closed) throw new WsError('conflict', 'socket closed during join');
-      this.#streamId = stream.id;
-      this.#role = grant.role;
-      this.#nodeId = nodeId;
-      this.#sfu = sfu;
-      this.#deps.hub.join(this, stream.id);
-      if (grant.role === 'viewer') this.#deps.routes.viewerJoined(stream.id, nodeId);
-      this.#log.info({ streamId: stream.id, role: grant.role, nodeId }, 'joined');
-      return {
-        role: grant.role,
-        streamId: stream.id,
-        sessionId: this.id,
-        pricePerSecond: price.toString(),
-        routerRtpCapabilities,
-        producers,
-        viewers: this.#deps.hub.viewerCount(stream.id),
-      };
     },
     createTransport: async ({ direction }) => {
       const wanted = this.#role === 'publisher' ? 'send' : 'recv';
       if (direction !== wanted) throw new WsError('forbidden', `a ${this.#role} may only create ${wanted} transports`);
-      if (this.#transports.size >= MAX_TRANSPORTS) throw new WsError('conflict', 'too many transports');
-      // A viewer's transport is metered under this session's id.
-      const params = await this.#node.createTransport(this.#streamId!, direction, this.#role === 'viewer' ? { sessionId: this.id } : {});
+      if (this.#transports.size >= SESSION_LIMITS.transports) throw new WsError('conflict', 'this session already has its transport');
+      // Only a paid session's transport is metered: free viewing leaves no ticks behind.
+      const params = await this.#node.createTransport(this.#streamId!, direction, this.#billed ? { sessionId: this.id } : {});
       if (this.#closed) {
         this.#node.closeTransport(params.id);
         throw new WsError('conflict', 'socket closed');
@@ -220,6 +265,7 @@ export class Session implements HubMember {
     produce: async ({ transportId, kind, rtpParameters, appData }) => {
       if (this.#role !== 'publisher') throw new WsError('forbidden', 'only the publisher may produce');
       this.#own(this.#transports, transportId, 'transport');
+      if (this.#producers.size >= SESSION_LIMITS.producers) throw new WsError('conflict', `at most ${SESSION_LIMITS.producers} producers`);
       const { id } = await this.#node.produce(transportId, kind, rtpParameters, appData);
       this.#producers.add(id);
       // Viewers hear of it per node, as it becomes consumable there (edges after piping).
@@ -235,8 +281,10 @@ export class Session implements HubMember {
     consume: async ({ transportId, producerId, rtpCapabilities }) => {
       this.#own(this.#transports, transportId, 'transport');
       this.#refuseIfOverdrawn();
+      if ([...this.#consumers.values()].includes(producerId)) throw new WsError('conflict', `producer ${producerId} is already consumed`);
+      if (this.#consumers.size >= SESSION_LIMITS.consumers) throw new WsError('conflict', `at most ${SESSION_LIMITS.consumers} consumers`);
       const params = await this.#node.consume(transportId, producerId, rtpCapabilities);
-      this.#consumers.add(params.id);
+      this.#consumers.set(params.id, producerId);
       this.#deps.hub.ownConsumer(params.id, this);
       return params;
     },
@@ -259,6 +307,66 @@ export class Session implements HubMember {
     stats: async () => ({ transports: this.#transports.size, producers: this.#producers.size, consumers: this.#consumers.size }),
   };
 
+  /**
+   * Counts the tab against its account, and for a paid stream checks that the account's
+   * balance covers every session it now holds and opens the billing record at the price the
+   * token fixed. Whatever is taken here is given back by #releaseAdmission.
+   */
+  async #admit(grant: MediaGrant, stream: StreamRecord, price: bigint): Promise<void> {
+    const { accounts, limits, pricing } = this.#deps;
+    const account = grant.account;
+    if (price > 0n && !account) throw new WsError('unauthorized', 'sign in to watch a paid stream');
+    if (price > 0n && !stream.creatorId) throw new WsError('internal', 'paid stream without a creator');
+    if (!account) return;
+    if (!accounts.reserve(account, this.id, price, limits.sessionsPerAccount)) {
+      throw new WsError('rate_limited', `one account may hold at most ${limits.sessionsPerAccount} sessions at once`);
+    }
+    this.#account = account;
+    if (price === 0n) return;
+    const needed = accounts.pricePerSecond(account) * BigInt(Math.max(1, pricing.minPrepaidSeconds));
+    if ((await pricing.balanceOf(account)) < needed) {
+      throw new WsError('payment_required', `top up first: your sessions need at least ${needed} planck (${pricing.minPrepaidSeconds} s each)`);
+    }
+    await this.#deps.billing.open({ sessionId: this.id, viewer: account, creator: stream.creatorId!, stream: stream.id, pricePerSecond: price, joinedAt: Date.now() });
+    this.#billed = true;
+  }
+
+  /** Places the tab on its node and makes it a member of the stream. */
+  async #enter(role: Role, stream: StreamRecord, price: bigint): Promise<ResponseMap['join']> {
+    // Publishers always go to the origin; viewers wherever placement finds room.
+    const nodeId = await this.#placement(role, stream.id);
+    const sfu = this.#deps.fleet.control(nodeId);
+    if (!sfu) throw new WsError('internal', 'media node went away');
+    const [routerRtpCapabilities, producers] = await Promise.all([sfu.routerCapabilities(stream.id), role === 'viewer' ? sfu.producers(stream.id) : []]);
+    if (this.#closed) throw new WsError('conflict', 'socket closed during join');
+    this.#streamId = stream.id;
+    this.#role = role;
+    this.#nodeId = nodeId;
+    this.#sfu = sfu;
+    clearTimeout(this.#joinTimer);
+    this.#deps.hub.join(this, stream.id);
+    if (role === 'viewer') this.#deps.routes.viewerJoined(stream.id, nodeId);
+    this.#log.info({ streamId: stream.id, role, nodeId, billed: this.#billed }, 'joined');
+    return {
+      role,
+      streamId: stream.id,
+      sessionId: this.id,
+      pricePerSecond: price.toString(),
+      routerRtpCapabilities,
+      producers,
+      viewers: this.#deps.hub.viewerCount(stream.id),
+    };
+  }
+
+  /** Idempotent: the account's count and the billing record, if this session holds them. */
+  #releaseAdmission(): void {
+    if (this.#account) this.#deps.accounts.release(this.#account, this.id);
+    if (this.#billed) {
+      this.#billed = false;
+      this.#deps.billing.close(this.id).catch((err: unknown) => this.#log.error({ err }, 'billing session not closed'));
+    }
+  }
+
   async #placement(role: Role, streamId: string): Promise<string> {
     try {
       return role === 'publisher' ? await this.#deps.routes.origin(streamId) : await this.#deps.routes.viewerNode(streamId);
@@ -269,17 +377,15 @@ export class Session implements HubMember {
     }
   }
 
-  #own(set: Set<string>, id: string, what: string): void {
-    if (!set.has(id)) throw new WsError('not_found', `${what} ${id} not found in this session`);
+  #own(ids: { has(id: string): boolean }, id: string, what: string): void {
+    if (!ids.has(id)) throw new WsError('not_found', `${what} ${id} not found in this session`);
   }
 
   #toError(err: unknown): { code: ErrorCode; message: string } {
     if (err instanceof WsError) return { code: err.code, message: err.message };
     if (err instanceof SfuError) return { code: err.code, message: err.message };
     if (err instanceof TokenError) return { code: 'unauthorized', message: err.message };
-    if (err instanceof z.ZodError) {
-      return { code: 'bad_request', message: err.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`).join('; ') };
-    }
+    if (err instanceof z.ZodError) return { code: 'bad_request', message: z.prettifyError(err) };
     this.#log.error({ err }, 'request failed');
     return { code: 'internal', message: 'internal error' };
   }
@@ -290,16 +396,27 @@ export class Session implements HubMember {
 
   #onClose(): void {
     this.#closed = true;
+    clearTimeout(this.#joinTimer);
     // Closing a transport closes its producers and consumers with it.
     for (const id of this.#transports) this.#sfu?.closeTransport(id);
     this.#transports.clear();
-    if (this.#billed) {
-      this.#deps.billing.close(this.id).catch((err: unknown) => this.#log.error({ err: (err as Error).message }, 'billing session not closed'));
-    }
+    this.#releaseAdmission();
     if (this.#streamId) {
       this.#deps.hub.leave(this, this.#streamId);
       if (this.#role === 'viewer' && this.#nodeId) this.#deps.routes.viewerLeft(this.#streamId, this.#nodeId);
     }
     this.#log.info({ streamId: this.#streamId, role: this.#role }, 'left');
+  }
+}
+
+/** A frame refused before it reached a handler, with the id to answer it under. */
+class FrameError extends Error {
+  readonly id: number | null;
+  override readonly cause: unknown;
+
+  constructor(id: number | null, cause: unknown) {
+    super('frame refused');
+    this.id = id;
+    this.cause = cause;
   }
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { ClientAddress } from '../http/clientAddress.ts';
 import { Session, type SessionDeps } from './Session.ts';
 
 export const WS_PATH = '/api/v1/ws';
@@ -15,10 +16,16 @@ export class SignalingServer {
   readonly #deps: SessionDeps;
 
   readonly #allowedOrigins: Set<string>;
+  readonly #clientAddress: ClientAddress;
+  readonly #socketsPerIp: number;
+  /** Open sockets per client address. */
+  readonly #perIp = new Map<string, number>();
 
-  constructor(server: Server, deps: SessionDeps & { allowedOrigins?: readonly string[] }) {
+  constructor(server: Server, deps: SessionDeps & { allowedOrigins?: readonly string[]; clientAddress: ClientAddress; socketsPerIp: number }) {
     this.#deps = deps;
     this.#allowedOrigins = new Set(deps.allowedOrigins ?? []);
+    this.#clientAddress = deps.clientAddress;
+    this.#socketsPerIp = deps.socketsPerIp;
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       if (path !== WS_PATH) {
@@ -29,7 +36,26 @@ export class SignalingServer {
         socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"code":"forbidden","message":"origin not allowed"}}');
         return;
       }
-      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws));
+      const ip = this.#clientAddress(req);
+      if ((this.#perIp.get(ip) ?? 0) >= this.#socketsPerIp) {
+        socket.end(`HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nRetry-After: 5\r\nConnection: close\r\n\r\n{"error":{"code":"rate_limited","message":"too many sockets from this address"}}`);
+        return;
+      }
+      // Counted before the handshake completes, so a burst of upgrades cannot slip past the cap.
+      this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
+      let counted = true;
+      const uncount = () => {
+        if (!counted) return;
+        counted = false;
+        const n = (this.#perIp.get(ip) ?? 1) - 1;
+        if (n > 0) this.#perIp.set(ip, n);
+        else this.#perIp.delete(ip);
+      };
+      socket.once('close', uncount);
+      this.#wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.once('close', uncount);
+        this.#accept(ws);
+      });
     });
     // A tab that vanished without a close frame would otherwise keep its transports.
     this.#heartbeat = setInterval(() => {

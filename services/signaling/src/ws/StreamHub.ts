@@ -13,9 +13,13 @@ export interface HubMember {
   readonly role: Role | undefined;
   /** The media node this tab's transports live on. */
   readonly nodeId: string | undefined;
+  /** The signed-in account the tab joined as, if any. */
+  readonly account: string | undefined;
   notify<K extends keyof NotificationMap>(event: K, data: NotificationMap[K]): void;
-  /** Billing stopped this tab: its media must stop. */
-  overdraft(): void;
+  /** Billing stopped this tab's account: its media must stop. */
+  overdraft(reason?: 'overdrawn' | 'low_balance'): void;
+  /** The node closed one of the tab's consumers. */
+  dropConsumer(consumerId: string): void;
   /** Closes the socket; the client reconnects unless the code says otherwise. */
   disconnect(code: number, reason: string): void;
 }
@@ -102,17 +106,29 @@ export class StreamHub {
     this.#publishers.delete(streamId);
     this.#metrics.liveStreams.set(this.#publishers.size);
     // Give a dropped studio time to come back before telling viewers the stream is over.
+    this.#armGrace(streamId);
+  }
+
+  #armGrace(streamId: string): void {
+    clearTimeout(this.#graceTimers.get(streamId));
     this.#graceTimers.set(
       streamId,
       setTimeout(() => void this.#endAfterGrace(streamId), this.#graceMs).unref(),
     );
   }
 
-  /** A viewer session settlement could not bill (it may be on another signaling process). */
-  overdraft(sessionId: string): boolean {
-    const member = this.#byId.get(sessionId);
-    member?.overdraft();
-    return member !== undefined;
+  /**
+   * Settlement stopped an account (it may have sessions on other signaling processes, which
+   * hear the same message): every session of it here stops, not only the one reported.
+   * Returns how many were stopped.
+   */
+  overdraft(msg: { sessionId: string; viewer: string; reason?: 'overdrawn' | 'low_balance' | undefined }): number {
+    const stopped = new Set<HubMember>();
+    const reported = this.#byId.get(msg.sessionId);
+    if (reported) stopped.add(reported);
+    for (const member of this.#byId.values()) if (member.account === msg.viewer) stopped.add(member);
+    for (const member of stopped) member.overdraft(msg.reason ?? 'overdrawn');
+    return stopped.size;
   }
 
   ownTransport(transportId: string, member: HubMember): void {
@@ -150,8 +166,10 @@ export class StreamHub {
     }
   }
 
+  /** A started stream nobody publishes to ends after the same grace as one whose publisher left. */
   streamStarted(streamId: string): void {
     this.broadcast(streamId, 'streamLive', {});
+    if (!this.#publishers.has(streamId)) this.#armGrace(streamId);
   }
 
   streamEnded(streamId: string, reason: NotificationMap['streamEnded']['reason']): void {
@@ -192,7 +210,9 @@ export class StreamHub {
       this.#routes.producerClosed(streamId, nodeId, producerId);
     });
     sfu.on('consumerclose', ({ consumerId }) => {
-      this.#consumerOwner.get(consumerId)?.notify('consumerClosed', { consumerId });
+      const owner = this.#consumerOwner.get(consumerId);
+      owner?.dropConsumer(consumerId);
+      owner?.notify('consumerClosed', { consumerId });
       this.#consumerOwner.delete(consumerId);
     });
     sfu.on('consumerlayers', (e) => this.#consumerOwner.get(e.consumerId)?.notify('consumerLayers', e));

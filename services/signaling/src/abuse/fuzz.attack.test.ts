@@ -1,0 +1,190 @@
+// A fuzzer against the real platform: generated and mutated WebSocket frames of every request
+// type (valid, malformed, and named after Object.prototype's members) on sockets that have
+// joined as publisher or viewer or not at all, and generated methods, paths, query strings,
+// headers and bodies against every REST route. Every reply must be an ok frame, an error
+// frame or a JSON 4xx; nothing may log an error or crash; and afterwards the ledger still
+// balances and an ordinary viewer still plays. The run is bounded in count and time.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLedger } from '@vilokanam/settlement';
+import { NodeViewer } from '../testing/NodeViewer.ts';
+import type { Reply, WsTestClient } from '../testing/WsTestClient.ts';
+import { RequestSchemas } from '../protocol.ts';
+import { AbuseHarness, type Account, type LiveStream } from './AbuseHarness.ts';
+
+const SEED = Number(process.env.VILO_FUZZ_SEED ?? 20261206);
+const FRAMES = Number(process.env.VILO_FUZZ_FRAMES ?? 1500);
+const REQUESTS = Number(process.env.VILO_FUZZ_REQUESTS ?? 1500);
+/** Sockets per state: each has its own rate-limit bucket, so frames spread over them get through. */
+const SOCKETS_PER_KIND = 3;
+const ERROR_CODES = new Set(['bad_request', 'unsupported_version', 'unknown_type', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'stream_not_live', 'rate_limited', 'payment_required', 'unavailable']);
+const TYPES = Object.keys(RequestSchemas);
+const PROTO_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'];
+
+let h: AbuseHarness;
+let creator: Account;
+let viewer: Account;
+let paid: LiveStream;
+let free: LiveStream;
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+beforeAll(async () => {
+  h = await AbuseHarness.start({ VILO_MAX_SOCKETS_PER_IP: '200', VILO_MAX_STREAMS_PER_ACCOUNT: '20' });
+  creator = await h.account();
+  viewer = await h.account(1_000_000n);
+  paid = await h.liveStream(creator, 100n);
+  free = await h.liveStream(creator);
+  process.on('unhandledRejection', onUnhandled);
+}, 60_000);
+
+afterAll(async () => {
+  process.off('unhandledRejection', onUnhandled);
+  await h?.close();
+});
+
+/** Something shaped like each request's data, mutated: right keys with wrong values, and noise. */
+const data = fc.oneof(
+  fc.constant(undefined),
+  fc.jsonValue(),
+  fc.dictionary(fc.constantFrom('token', 'direction', 'transportId', 'producerId', 'consumerId', 'kind', 'layer', 'rtpParameters', 'dtlsParameters', 'rtpCapabilities', 'appData', '__proto__', 'constructor'), fc.jsonValue(), { maxKeys: 5 }),
+  fc.record({ direction: fc.constantFrom('send', 'recv', 'both', '') }),
+  fc.record({ transportId: fc.oneof(fc.uuid(), fc.string()), producerId: fc.oneof(fc.uuid(), fc.string()), rtpCapabilities: fc.jsonValue() }),
+  fc.record({ consumerId: fc.string(), layer: fc.oneof(fc.constantFrom('auto', 0, 1, 2, 3, -1), fc.double()) }),
+  fc.record({ token: fc.oneof(fc.string({ maxLength: 5000 }), fc.base64String()) }),
+);
+
+const frame = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ v: fc.constant(1), id: fc.nat(), type: fc.constantFrom(...TYPES, ...PROTO_NAMES), data }) },
+  { weight: 1, arbitrary: fc.record({ v: fc.jsonValue(), id: fc.oneof(fc.nat(), fc.string(), fc.double()), type: fc.oneof(fc.string(), fc.constantFrom(...PROTO_NAMES)), data }, { requiredKeys: [] }) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
+  { weight: 1, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
+);
+
+type Kind = 'anonymous' | 'viewer' | 'publisher';
+
+/** Sockets in each state an attacker can reach; one that closes (a reaped transport) is rebuilt. */
+class Sockets {
+  readonly #open = new Map<string, WsTestClient>();
+
+  async get(kind: Kind, index: number): Promise<WsTestClient> {
+    const existing = this.#open.get(`${kind}:${index}`);
+    if (existing && existing.socket.readyState === existing.socket.OPEN) return existing;
+    const ws = await h.socket();
+    if (kind === 'viewer') expect((await ws.request('join', { token: await h.viewerToken(viewer, paid.id) })).ok).toBe(true);
+    if (kind === 'publisher') {
+      const token = (await creator.client.call(`/streams/${free.id}/tokens`, { body: { role: 'publisher' }, headers: { authorization: `Bearer ${free.key}` } })).body.token;
+      expect((await ws.request('join', { token })).ok).toBe(true);
+    }
+    this.#open.set(`${kind}:${index}`, ws);
+    return ws;
+  }
+}
+
+/** The id the server answers under: the frame's numeric id as it arrives on the wire, else null. */
+function replyId(f: unknown): number | null {
+  let wire: unknown;
+  try {
+    wire = JSON.parse(typeof f === 'string' ? f : JSON.stringify(f));
+  } catch {
+    return null;
+  }
+  const id = (wire as { id?: unknown } | null)?.id;
+  return typeof id === 'number' ? id : null;
+}
+
+function checkReply(reply: Reply): void {
+  if (reply.ok) return;
+  expect(ERROR_CODES, `unexpected error ${JSON.stringify(reply.error)}`).toContain(reply.error?.code);
+  expect(typeof reply.error?.message).toBe('string');
+}
+
+describe('the WebSocket', () => {
+  it('answers every generated frame with an ok or error frame', async () => {
+    const sockets = new Sockets();
+    let sent = 0;
+    await fc.assert(
+      fc.asyncProperty(frame, fc.constantFrom<Kind>('anonymous', 'viewer', 'publisher'), fc.nat(SOCKETS_PER_KIND - 1), async (f, kind, index) => {
+        const ws = await sockets.get(kind, index);
+        const reply = await ws.raw(f, replyId(f));
+        checkReply(reply);
+        // Stay under the per-socket rate limit (a burst of 60, then 30 a second), so most frames reach the handlers.
+        if (++sent % 150 === 0) await new Promise((r) => setTimeout(r, 1000));
+      }),
+      { seed: SEED, numRuns: FRAMES, interruptAfterTimeLimit: 120_000, endOnFailure: true },
+    );
+  }, 180_000);
+
+  it('closes a socket that sends an oversized frame, and nothing else', async () => {
+    const ws = await h.socket();
+    ws.socket.send('x'.repeat(70 * 1024));
+    expect((await ws.closed).code).toBe(1009);
+  });
+});
+
+const ROUTES = [
+  '/api/v1/streams',
+  '/api/v1/streams/:id',
+  '/api/v1/streams/:id/start',
+  '/api/v1/streams/:id/stop',
+  '/api/v1/streams/:id/tokens',
+  '/api/v1/auth/challenge',
+  '/api/v1/auth/login',
+  '/api/v1/auth/logout',
+  '/api/v1/me',
+  '/api/v1/me/wallet',
+  '/api/v1/me/earnings',
+  '/api/v1/me/proofs',
+  '/api/v1/admin/reconciler',
+  '/api/v1/dev/faucet',
+  '/api/v1/nowhere',
+];
+
+const request = fc.record({
+  method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
+  route: fc.constantFrom(...ROUTES),
+  id: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }).map(encodeURIComponent), fc.constant('%00'), fc.constant('..%2f..')),
+  query: fc.dictionary(fc.constantFrom('status', 'limit', 'session', 'stream', 'from', 'to', 'format', '__proto__', 'x'), fc.string({ maxLength: 30 }), { maxKeys: 3 }),
+  signedIn: fc.boolean(),
+  contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', ''),
+  authorization: fc.option(fc.oneof(fc.string({ maxLength: 80 }).map((s) => `Bearer ${s}`), fc.string({ maxLength: 80 }))),
+  forwardedFor: fc.option(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 40 }))),
+  body: fc.option(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 300 }), fc.constant('{"title":"t","category":"c","pricePerSecond":"1"}'))),
+});
+
+describe('the REST API', () => {
+  it('answers every generated request with a success or a JSON 4xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        const path = r.route.replace(':id', r.id) + (Object.keys(r.query).length ? `?${new URLSearchParams(r.query)}` : '');
+        const headers: Record<string, string> = {};
+        if (r.contentType) headers['content-type'] = r.contentType;
+        if (r.authorization !== null) headers.authorization = r.authorization.replace(/[\r\n]/g, '');
+        if (r.forwardedFor !== null) headers['x-forwarded-for'] = r.forwardedFor.replace(/[^\x20-\x7e]/g, '');
+        if (r.signedIn && creator.client.cookie) headers.cookie = creator.client.cookie;
+        const hasBody = r.body !== null && r.method !== 'GET' && r.method !== 'HEAD';
+        const res = await fetch(`${h.url}${path}`, { method: r.method, headers, body: hasBody ? r.body! : undefined });
+        const text = await res.text();
+        expect(res.status, `${r.method} ${path} → ${res.status} ${text.slice(0, 200)}`).toBeLessThan(500);
+        if (res.status >= 400 && r.method !== 'HEAD') {
+          const body = JSON.parse(text);
+          expect(typeof body.error.code).toBe('string');
+          expect(typeof body.error.message).toBe('string');
+        }
+      }),
+      { seed: SEED, numRuns: REQUESTS, interruptAfterTimeLimit: 90_000, endOnFailure: true },
+    );
+  }, 120_000);
+});
+
+describe('after the fuzzing', () => {
+  it('logged no error, left the ledger balanced, and still plays to an ordinary viewer', async () => {
+    expect(unhandled).toEqual([]);
+    expect(h.logs.errors()).toEqual([]);
+    expect(await auditLedger(h.platform.db)).toEqual([]);
+    const honest = new NodeViewer(h.url, free.id);
+    await honest.start();
+    expect(honest.stats.frames).toBeGreaterThan(0);
+    honest.close();
+  }, 60_000);
+});

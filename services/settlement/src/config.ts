@@ -1,5 +1,6 @@
 import { signerConfigFromEnv, type SignerConfig } from '@vilokanam/chain';
 import { z } from 'zod';
+import type { SettlementWorkerOptions } from './SettlementWorker.ts';
 
 // Every environment variable the settlement service reads is declared here.
 const Env = z.object({
@@ -125,4 +126,15 @@ export function reserveSecondsFromEnv(env: NodeJS.ProcessEnv = process.env): num
   if (!parsed.success) throw new Error(`invalid configuration: ${z.prettifyError(parsed.error)}`);
   const e = parsed.data;
   return e.VILO_MIN_PREPAID_SECONDS ?? settlementLagSeconds(e.VILO_SETTLEMENT_WINDOW_SECONDS, e.VILO_SETTLEMENT_GRACE_SECONDS, e.VILO_SETTLEMENT_INTERVAL_MS);
+}
+
+/** The worker's settings from the service's configuration, wherever the worker runs. */
+export function workerSettings(config: SettlementConfig): Pick<SettlementWorkerOptions, 'windowSeconds' | 'graceSeconds' | 'intervalMs' | 'batchSize' | 'reserveSeconds'> {
+  return {
+    windowSeconds: config.windowSeconds,
+    graceSeconds: config.graceSeconds,
+    intervalMs: config.intervalMs,
+    batchSize: config.batchSize,
+    reserveSeconds: config.reserveSeconds,
+  };
 }

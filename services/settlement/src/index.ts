@@ -1,5 +1,5 @@
 export { auditLedger, entriesTotal } from './audit.ts';
-export { reserveSecondsFromEnv, settlementConfigFromEnv, settlementLagSeconds, type SettlementChainConfig, type SettlementConfig } from './config.ts';
+export { reserveSecondsFromEnv, settlementConfigFromEnv, settlementLagSeconds, workerSettings, type SettlementChainConfig, type SettlementConfig } from './config.ts';
 export { migrate, openDatabase, type Database, type DatabaseOptions, type Queryable } from './db/Database.ts';
 export {
   Ledger,

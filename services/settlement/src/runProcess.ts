@@ -3,7 +3,7 @@
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { settlementConfigFromEnv } from './config.ts';
+import { settlementConfigFromEnv, workerSettings } from './config.ts';
 import { openDatabase } from './db/Database.ts';
 import { RedisTickSource } from './RedisTickSource.ts';
 import { SettlementMetrics } from './SettlementMetrics.ts';
@@ -27,14 +27,7 @@ export async function runSettlementProcess(hooks: ProcessHooks = {}): Promise<Se
     ticks: new RedisTickSource(redis),
     log,
     metrics,
-    worker: {
-      windowSeconds: config.windowSeconds,
-      graceSeconds: config.graceSeconds,
-      intervalMs: config.intervalMs,
-      batchSize: config.batchSize,
-      reserveSeconds: config.reserveSeconds,
-      ...hooks.worker,
-    },
+    worker: { ...workerSettings(config), ...hooks.worker },
     chain: config.chain && { ...config.chain, ...(hooks.chain ? { hooks: hooks.chain } : {}) },
   });
 

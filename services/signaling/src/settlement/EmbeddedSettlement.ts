@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { buildDepositExtrinsic, devSigner, DevChain, type KeyringPair } from '@vilokanam/chain';
-import { MemoryTickStore, SettlementService, type SettlementChainOptions, type SettlementConfig } from '@vilokanam/settlement';
+import { MemoryTickStore, SettlementService, workerSettings, type SettlementChainOptions, type SettlementConfig } from '@vilokanam/settlement';
 import type { Database } from '../db/Database.ts';
 
 /** The dev chain's escrow and faucet: well-known dev keys, never used off a dev chain. */
@@ -59,13 +59,7 @@ export class EmbeddedSettlement {
       databaseUrl: config.databaseUrl,
       ticks: o.ticks,
       log,
-      worker: {
-        windowSeconds: config.windowSeconds,
-        graceSeconds: config.graceSeconds,
-        intervalMs: config.intervalMs,
-        batchSize: config.batchSize,
-        reserveSeconds: config.reserveSeconds,
-      },
+      worker: workerSettings(config),
       chain: chainOptions && { ...chainOptions, allowDevSigner: chain !== undefined },
     });
     try {

@@ -3,20 +3,12 @@
 // TypeScript stack. It counts packets and frames and reads resolutions from VP8
 // keyframes instead of decoding, so dozens fit on one core.
 import { EventEmitter } from 'node:events';
-import { WeriftReceiver, weriftCapabilities } from './WeriftReceiver.ts';
+import { WeriftReceiver, weriftCapabilities, type ReceiverStats } from './WeriftReceiver.ts';
 import { WsTestClient } from './WsTestClient.ts';
 
-export interface NodeViewerStats {
+export interface NodeViewerStats extends ReceiverStats {
   state: 'connecting' | 'live' | 'reconnecting' | 'ended' | 'closed';
-  packets: number;
-  bytes: number;
-  frames: number;
-  keyframes: number;
-  width: number;
-  height: number;
   joins: number;
-  /** performance.now() of the last complete frame. */
-  lastFrameAt: number;
 }
 
 export interface NodeViewerEvents {

@@ -17,15 +17,8 @@ import os from 'node:os';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import pino from 'pino';
-import {
-  auditLedger,
-  Ledger,
-  openDatabase,
-  openViewerSession,
-  recordTicks,
-  SettlementWorker,
-  TICK_INDEX_KEY,
-} from '@vilokanam/settlement';
+import { openViewerSession, recordTicks, TICK_INDEX_KEY } from '@vilokanam/contracts/ticks';
+import { auditLedger, Ledger, openDatabase, SettlementWorker } from '@vilokanam/settlement';
 
 const SESSIONS = Number(process.env.SESSIONS ?? 2000);
 const SECONDS = Number(process.env.SECONDS ?? 600);

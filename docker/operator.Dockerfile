@@ -24,6 +24,8 @@ COPY --from=deps /app/sfu-node/node_modules sfu-node/node_modules
 COPY package.json ./
 COPY sfu-node/package.json sfu-node/
 COPY operator/package.json operator/
+COPY services/contracts/package.json services/contracts/
+COPY --chown=10001:10001 services/contracts/src services/contracts/src
 COPY --chown=10001:10001 sfu-node/src sfu-node/src
 COPY --chown=10001:10001 operator/src operator/src
 ENV NODE_ENV=production

@@ -26,6 +26,7 @@ COPY services/settlement/package.json services/settlement/
 COPY web/package.json web/
 COPY chain/package.json chain/
 COPY operator/package.json operator/
+COPY services/contracts/package.json services/contracts/
 RUN MEDIASOUP_WORKER_BIN=/usr/local/bin/mediasoup-worker \
     npm ci --omit=dev --workspace sfu-node --no-audit --no-fund --loglevel=error \
  && mkdir -p sfu-node/node_modules
@@ -43,6 +44,8 @@ COPY --from=deps /app/node_modules node_modules
 COPY --from=deps /app/sfu-node/node_modules sfu-node/node_modules
 COPY package.json ./
 COPY sfu-node/package.json sfu-node/
+COPY services/contracts/package.json services/contracts/
+COPY --chown=10001:10001 services/contracts/src services/contracts/src
 COPY --chown=10001:10001 sfu-node/src sfu-node/src
 ENV NODE_ENV=production MEDIASOUP_WORKER_BIN=/usr/local/bin/mediasoup-worker
 USER 10001:10001

@@ -10,13 +10,13 @@ COPY services/settlement/package.json services/settlement/
 COPY web/package.json web/
 COPY chain/package.json chain/
 COPY operator/package.json operator/
+COPY services/contracts/package.json services/contracts/
 
 # The SvelteKit build needs the web workspace's dev dependencies (vite, svelte).
 FROM manifests AS web
 RUN MEDIASOUP_WORKER_BIN=/nonexistent \
-    npm ci --workspace web --workspace services/signaling --workspace sfu-node --no-audit --no-fund --loglevel=error
-COPY sfu-node/src sfu-node/src
-COPY services/signaling/src services/signaling/src
+    npm ci --workspace web --workspace services/contracts --no-audit --no-fund --loglevel=error
+COPY services/contracts/src services/contracts/src
 COPY web/ web/
 RUN cd web && npx svelte-kit sync && npx vite build --logLevel warn
 
@@ -35,6 +35,8 @@ COPY sfu-node/package.json sfu-node/
 COPY services/signaling/package.json services/signaling/
 COPY services/settlement/package.json services/settlement/
 COPY operator/package.json operator/
+COPY services/contracts/package.json services/contracts/
+COPY --chown=10001:10001 services/contracts/src services/contracts/src
 COPY --chown=10001:10001 sfu-node/src sfu-node/src
 COPY --chown=10001:10001 services/signaling/src services/signaling/src
 COPY services/signaling/migrations services/signaling/migrations

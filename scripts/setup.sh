@@ -20,7 +20,7 @@ if [ ! -f "web/node_modules/\$app/tsconfig.json" ]; then
   (cd web && npx svelte-kit sync >/dev/null)
 fi
 
-web_hash="$(find web/src web/static web/vite.config.ts web/package.json services/signaling/src/protocol.ts \
+web_hash="$(find web/src web/static web/vite.config.ts web/package.json services/contracts/src \
   -type f -not -name '*.test.ts' 2>/dev/null | sort | xargs cat | sha256sum | cut -c1-16)"
 if [ "$(cat web/build/.vilo-src 2>/dev/null)" != "$web_hash" ]; then
   log "building the web app"

@@ -4,6 +4,7 @@ import { FinalizedChain, type ChainBlock } from './FinalizedChain.ts';
 import { accountBytes, Hex32, ProofStepJson, SettledWindowJson, verifyProof, windowFromJson } from './merkle.ts';
 import { parsePayoutMemo, remarkHash, remarksIn } from './memo.ts';
 import { accountIs, eventsOf, extrinsicOutcome } from './outcome.ts';
+import { zodMessage } from '@vilokanam/contracts/errors';
 
 /** What a viewer or creator is handed to check one settled window. */
 export const ProofFile = z.object({
@@ -45,7 +46,7 @@ export interface VerifyOptions {
 export async function verifyInclusion(input: unknown, api?: ApiPromise, opts: VerifyOptions = {}): Promise<InclusionReport> {
   const parsed = ProofFile.safeParse(input);
   if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const detail = zodMessage(parsed.error, { root: '(root)' });
     return { ok: false, proofValid: false, onChain: null, message: `invalid proof file: ${detail}` };
   }
   const p = parsed.data;

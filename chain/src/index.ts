@@ -27,6 +27,7 @@ export {
 } from './memo.ts';
 export {
   EMPTY_ROOT,
+  MerkleTree,
   compareLeaves,
   encodeLeaf,
   leafHash,

@@ -5,6 +5,7 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { zodMessage } from '@vilokanam/contracts/errors';
 
 /** The public Substrate development phrase; every //Alice-style key derives from it. */
 const DEV_PHRASE = 'bottom drive obey lake curtain smoke basket hold race lonely fit walk';
@@ -62,7 +63,7 @@ export function signerConfigFromEnv(env: NodeJS.ProcessEnv = process.env, log?: 
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
     // Issue messages name the variable, never its value.
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const detail = zodMessage(parsed.error);
     throw new Error(`invalid signer configuration: ${detail}`);
   }
   const e = parsed.data;

@@ -3,6 +3,7 @@ import { encodeAddress, decodeAddress } from '@polkadot/util-crypto';
 import { describe, expect, it } from 'vitest';
 import {
   EMPTY_ROOT,
+  MerkleTree,
   encodeLeaf,
   leafHash,
   merkleProof,
@@ -139,5 +140,19 @@ describe('merkle', () => {
     expect(merkleRoot(back)).toEqual(merkleRoot(leaves));
     // Pinned so an accidental encoding change shows up as a failing test, not a silent fork.
     expect(u8aToHex(leafHash({ sessionId: 's', window: 1, viewer: account(1), creator: account(2), amount: 3n }))).toMatchInlineSnapshot(`"0xb5d82ed2ba83dcd0503e07bae1bd6780cc1d7bfe3a6c8715b94cc029b997b1aa"`);
+  });
+  it('builds the same tree asynchronously, yielding between slices of a large batch', async () => {
+    const leaves = windows(4500);
+    const sync = MerkleTree.of(leaves);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const built = await MerkleTree.build(leaves);
+    clearInterval(timer);
+    expect(u8aToHex(built.root)).toBe(u8aToHex(sync.root));
+    expect(built.proof(4321)).toEqual(merkleProof(leaves, 4321));
+    expect(verifyProof(leaves[4321]!, built.proof(4321), built.root)).toBe(true);
+    // Other work ran while it hashed.
+    expect(ticks).toBeGreaterThan(0);
+    expect(u8aToHex((await MerkleTree.build([])).root)).toBe(u8aToHex(EMPTY_ROOT));
   });
 });

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { u8aToHex, hexToU8a, isHex, u8aEq } from '@polkadot/util';
 import { blake2AsU8a, decodeAddress } from '@polkadot/util-crypto';
 import { z } from 'zod';
@@ -119,42 +120,85 @@ function assertCanonical(leaves: readonly SettledWindow[]): void {
   }
 }
 
-/** All levels, leaves first. */
-function levels(leaves: readonly SettledWindow[]): Uint8Array[][] {
+/** Hashes between yields when a tree is built asynchronously. */
+const HASHES_PER_SLICE = 2000;
+
+/** All levels, leaves first; yields every HASHES_PER_SLICE hashes so a caller may let others run. */
+function* levelsOf(leaves: readonly SettledWindow[]): Generator<void, Uint8Array[][]> {
   assertCanonical(leaves);
-  const out: Uint8Array[][] = [leaves.map(leafHash)];
+  const first: Uint8Array[] = [];
+  for (const leaf of leaves) {
+    first.push(leafHash(leaf));
+    if (first.length % HASHES_PER_SLICE === 0) yield;
+  }
+  const out: Uint8Array[][] = [first];
   while (out[out.length - 1]!.length > 1) {
     const cur = out[out.length - 1]!;
     const next: Uint8Array[] = [];
+    // An odd last node is carried up unchanged.
     for (let i = 0; i < cur.length; i += 2) {
       next.push(i + 1 < cur.length ? nodeHash(cur[i]!, cur[i + 1]!) : cur[i]!);
+      if (next.length % HASHES_PER_SLICE === 0) yield;
     }
     out.push(next);
   }
   return out;
 }
 
+/** A payout batch's tree with every level kept, so each proof is a walk up rather than a rebuild. */
+export class MerkleTree {
+  readonly levels: readonly Uint8Array[][];
+
+  private constructor(levels: Uint8Array[][]) {
+    this.levels = levels;
+  }
+
+  /** Leaves in canonical order (sortLeaves); throws otherwise. */
+  static of(leaves: readonly SettledWindow[]): MerkleTree {
+    const steps = levelsOf(leaves);
+    let step = steps.next();
+    while (!step.done) step = steps.next();
+    return new MerkleTree(step.value);
+  }
+
+  /** The same tree, yielding to the event loop between slices: a big batch must not stall a server. */
+  static async build(leaves: readonly SettledWindow[]): Promise<MerkleTree> {
+    const steps = levelsOf(leaves);
+    let step = steps.next();
+    while (!step.done) {
+      await setImmediate();
+      step = steps.next();
+    }
+    return new MerkleTree(step.value);
+  }
+
+  get root(): Uint8Array {
+    const top = this.levels[this.levels.length - 1]!;
+    return top.length === 0 ? EMPTY_ROOT : top[0]!;
+  }
+
+  proof(index: number): ProofStep[] {
+    const leaves = this.levels[0]!.length;
+    if (!Number.isInteger(index) || index < 0 || index >= leaves) throw new Error('index out of range');
+    const proof: ProofStep[] = [];
+    let i = index;
+    for (let l = 0; l < this.levels.length - 1; l++) {
+      const level = this.levels[l]!;
+      const sibling = i % 2 === 0 ? i + 1 : i - 1;
+      // A carried-up last node has no sibling at this level.
+      if (sibling < level.length) proof.push({ side: i % 2 === 0 ? 'right' : 'left', hash: u8aToHex(level[sibling]!) });
+      i = Math.floor(i / 2);
+    }
+    return proof;
+  }
+}
+
 export function merkleRoot(leaves: readonly SettledWindow[]): Uint8Array {
-  if (leaves.length === 0) return EMPTY_ROOT;
-  const all = levels(leaves);
-  return all[all.length - 1]![0]!;
+  return MerkleTree.of(leaves).root;
 }
 
 export function merkleProof(leaves: readonly SettledWindow[], index: number): ProofStep[] {
-  if (!Number.isInteger(index) || index < 0 || index >= leaves.length) throw new Error('index out of range');
-  const all = levels(leaves);
-  const proof: ProofStep[] = [];
-  let i = index;
-  for (let l = 0; l < all.length - 1; l++) {
-    const level = all[l]!;
-    const sibling = i % 2 === 0 ? i + 1 : i - 1;
-    // A carried-up last node has no sibling at this level.
-    if (sibling < level.length) {
-      proof.push({ side: i % 2 === 0 ? 'right' : 'left', hash: u8aToHex(level[sibling]!) });
-    }
-    i = Math.floor(i / 2);
-  }
-  return proof;
+  return MerkleTree.of(leaves).proof(index);
 }
 
 export function verifyProof(leaf: SettledWindow, proof: readonly ProofStep[], root: Uint8Array | string): boolean {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { zodMessage } from '@vilokanam/contracts/errors';
 
 const ms = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
@@ -69,7 +70,7 @@ const SA_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 export function operatorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
-    throw new Error(`invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(`invalid configuration: ${zodMessage(parsed.error)}`);
   }
   const e = parsed.data;
   if (e.VILO_FLEET_MIN_NODES > e.VILO_FLEET_MAX_NODES) throw new Error('invalid configuration: VILO_FLEET_MIN_NODES exceeds VILO_FLEET_MAX_NODES');

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { recordTicks } from '@vilokanam/settlement/ticks';
+import { recordTicks } from '@vilokanam/contracts/ticks';
 import type { Tick, TickSink } from './Meter.ts';
 
 /** Ticks into settlement's Redis windows, all of a node's viewers in one MULTI per second. */

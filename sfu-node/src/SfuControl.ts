@@ -2,6 +2,7 @@
 // the same contract serves the in-process SfuNode (embedded mode) and a remote node.
 import type { EventEmitter } from 'node:events';
 import type { ControlErrorCode, ControlEventMap } from '@vilokanam/contracts/control';
+import { VilokanamError } from '@vilokanam/contracts/errors';
 import type { SfuLoad } from '@vilokanam/contracts/fleet';
 
 export type MediaKind = 'audio' | 'video';
@@ -87,12 +88,4 @@ export interface SfuControl extends EventEmitter<SfuControlEvents> {
 }
 
 /** A control-API failure caused by the caller, mapped to a 4xx / error frame upstream. */
-export class SfuError extends Error {
-  readonly code: Exclude<ControlErrorCode, 'internal'>;
-
-  constructor(code: SfuError['code'], message: string) {
-    super(message);
-    this.name = 'SfuError';
-    this.code = code;
-  }
-}
+export class SfuError extends VilokanamError<Exclude<ControlErrorCode, 'internal'>> {}

@@ -3,6 +3,7 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import type { SfuNodeConfig } from './config.ts';
+import { backoffDelay } from '@vilokanam/contracts/backoff';
 
 export interface WorkerSlot {
   index: number;
@@ -16,7 +17,9 @@ export interface WorkerPoolEvents {
   workerdied: [{ index: number; pid: number; error: Error; replaced: boolean }];
 }
 
-const RESPAWN_BACKOFF_MS = [0, 250, 1000, 5000];
+/** Respawns tried after a worker dies: the first at once, then backing off from 250 ms. */
+const RESPAWN_ATTEMPTS = 4;
+const RESPAWN_BACKOFF = { initialMs: 250, maxMs: 5000 };
 
 export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   readonly #config: SfuNodeConfig;
@@ -79,8 +82,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const pid = slot.worker.pid;
     this.#log.error({ worker: slot.index, pid, err: error }, 'mediasoup worker died');
     let replaced = false;
-    for (const delay of RESPAWN_BACKOFF_MS) {
+    for (let attempt = 0; attempt < RESPAWN_ATTEMPTS; attempt++) {
       if (this.#closed) break;
+      const delay = attempt === 0 ? 0 : backoffDelay(attempt - 1, RESPAWN_BACKOFF);
       if (delay) await new Promise((r) => setTimeout(r, delay));
       try {
         this.#slots[slot.index] = await this.#spawn(slot.index);

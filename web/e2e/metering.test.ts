@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisTickSink, SfuNode, sfuConfigFromEnv } from '@vilokanam/sfu-node';
 import type { Platform } from '@vilokanam/signaling';
 import { Ledger } from '@vilokanam/settlement';
-import { TICKS_KEY_PREFIX } from '@vilokanam/settlement/ticks';
+import { TICKS_KEY_PREFIX } from '@vilokanam/contracts/ticks';
 import { AuthClient, newPair } from '../../services/signaling/src/auth/testing/AuthClient.ts';
 import { NodeViewer } from '../../services/signaling/src/testing/NodeViewer.ts';
 import { startWebPlatform } from './platform.ts';

@@ -5,7 +5,7 @@ import { CoreV1Api, CustomObjectsApi, type CoreV1Event, type V1Pod } from '@kube
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportKeyPrefix, type NodeReport } from '@vilokanam/sfu-node';
 import { liveStream, type LiveStream } from '../api/livestream.ts';
-import { routeKey, StreamRoute } from '../api/route.ts';
+import { routeKey, StreamRoute } from '@vilokanam/contracts/routes';
 import { isStatus, kubeMessage } from '../kube/errors.ts';
 import type { Operator } from '../Operator.ts';
 import { Audience } from './Audience.ts';

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { backoffDelay } from '@vilokanam/contracts/backoff';
 
 export interface InformerEvents<T> {
   add: [T];
@@ -114,7 +115,7 @@ export class Informer<T extends KubeObject> extends EventEmitter<InformerEvents<
     if (this.#stopped) return;
     const error = err instanceof Error ? err : new Error(String((err as { message?: unknown })?.message ?? err));
     this.#failures++;
-    const delay = Math.min(this.#maxBackoffMs, 250 * 2 ** Math.min(this.#failures - 1, 10));
+    const delay = backoffDelay(this.#failures - 1, { initialMs: 250, maxMs: this.#maxBackoffMs });
     const status = (err as { statusCode?: number; code?: number })?.statusCode ?? (err as { code?: number })?.code;
     this.#log.warn({ err: error.message, status, retryInMs: delay }, 'list/watch failed; restarting');
     this.emit('error', error);

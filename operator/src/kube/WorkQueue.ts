@@ -2,6 +2,7 @@
 // by two workers at the same time (a key added while in flight runs again afterwards), and a
 // failing key comes back with per-key exponential backoff.
 import { EventEmitter } from 'node:events';
+import { backoffDelay } from '@vilokanam/contracts/backoff';
 
 export interface WorkResult {
   /** Handle the key again after this long even if nothing changes (polling a slow outcome). */
@@ -78,7 +79,7 @@ export class WorkQueue extends EventEmitter<WorkQueueEvents> {
   retryDelay(key: string): number {
     const n = (this.#failures.get(key) ?? 0) + 1;
     this.#failures.set(key, n);
-    return Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** Math.min(n - 1, 30));
+    return backoffDelay(n - 1, { initialMs: this.#baseDelayMs, maxMs: this.#maxDelayMs });
   }
 
   failures(key: string): number {

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { API_VERSION, KIND, viewerDemand, type LiveStream, type LiveStreamStatus } from '../api/livestream.ts';
 import type { LiveStreamClient } from '../api/LiveStreamClient.ts';
-import type { StreamRoute } from '../api/route.ts';
+import type { StreamRoute } from '@vilokanam/contracts/routes';
 import { FleetState, type FleetNode } from '../fleet/FleetState.ts';
 import type { NodeControls } from '../fleet/NodeControls.ts';
 import type { EventRecorder, EventType } from '../kube/EventRecorder.ts';

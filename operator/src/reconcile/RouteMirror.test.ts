@@ -2,7 +2,7 @@
 // garbage collection that respects other namespaces.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRouteMessage, ROUTE_CHANNEL, routeKey, StreamRoute } from '../api/route.ts';
+import { parseRouteMessage, ROUTE_CHANNEL, routeKey, StreamRoute } from '@vilokanam/contracts/routes';
 import { RouteMirror } from './RouteMirror.ts';
 
 const url = 'redis://127.0.0.1:6379/11';

@@ -2,7 +2,7 @@
 // expiry: the operator deletes it when the stream is released) and announces every change on
 // vilo:routes. Writes are skipped when the route is unchanged since this process last wrote it.
 import type { Redis } from 'ioredis';
-import { ROUTE_CHANNEL, ROUTE_KEY_PREFIX, routeKey, type RouteTombstone, type StreamRoute } from '../api/route.ts';
+import { ROUTE_CHANNEL, ROUTE_KEY_PREFIX, routeKey, type RouteTombstone, type StreamRoute } from '@vilokanam/contracts/routes';
 
 export class RouteMirror {
   readonly #redis: Redis;

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlAuth } from '@vilokanam/sfu-node';
 import { SfuProcess } from '../../../sfu-node/src/testing/SfuProcess.ts';
-import { routeKey } from '../api/route.ts';
+import { routeKey } from '@vilokanam/contracts/routes';
 import { NodeControls } from '../fleet/NodeControls.ts';
 import { holders, releaseStream } from './finalizer.ts';
 import { fleetNode, fleetOf } from './fixtures.ts';

@@ -3,6 +3,7 @@
 // structural schema cannot state without CEL, which a 1.20 apiserver does not have.
 import { LiveStreamSpec, type LiveStreamSpecInput } from '../api/livestream.ts';
 import type { EdgePolicy } from '@vilokanam/sfu-node/client';
+import { zodMessage } from '@vilokanam/contracts/errors';
 
 export type ValidSpec = ReturnType<typeof LiveStreamSpec.parse>;
 
@@ -11,7 +12,7 @@ export type SpecResult = { ok: true; spec: ValidSpec } | { ok: false; message: s
 export function validateSpec(raw: LiveStreamSpecInput | undefined): SpecResult {
   const parsed = LiveStreamSpec.safeParse(raw ?? {});
   if (!parsed.success) {
-    const message = parsed.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; ');
+    const message = zodMessage(parsed.error, { prefix: 'spec.', root: 'spec' });
     return { ok: false, message };
   }
   const spec = parsed.data;

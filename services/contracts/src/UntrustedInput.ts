@@ -3,6 +3,7 @@
 // logged with the reason, and later ones are summed into at most one line per interval, so a
 // flood of garbage can neither crash a process nor fill its logs.
 import type { z } from 'zod';
+import { zodMessage } from './errors.ts';
 
 export interface UntrustedInputOptions {
   /** Counts one malformed message from `source` (a prom-client counter's inc). */
@@ -46,7 +47,7 @@ export class UntrustedInput {
   parse<T>(source: string, schema: z.ZodType<T>, value: unknown): T | undefined {
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data;
-    this.reject(source, parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; '));
+    this.reject(source, zodMessage(parsed.error, { root: 'message', max: 3 }));
     return undefined;
   }
 

@@ -7,7 +7,7 @@ import { MemoryTickStore } from './MemoryTickStore.ts';
 import { SettlementWorker, type SettlementWorkerOptions } from './SettlementWorker.ts';
 import { engines } from './testing/databases.ts';
 import { useDatabase } from './testing/ledgerHooks.ts';
-import type { OverdraftMessage } from './ticks.ts';
+import type { OverdraftMessage } from '@vilokanam/contracts/ticks';
 
 const W = 10;
 const quiet = pino({ level: 'silent' });

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { DEFAULT_WINDOW_SECONDS, parseViewerSession, viewerSessionHash, windowMember, windowOf, type OverdraftMessage, type ViewerSession } from './ticks.ts';
+import { DEFAULT_WINDOW_SECONDS, parseViewerSession, viewerSessionHash, windowMember, windowOf, type OverdraftMessage, type ViewerSession } from '@vilokanam/contracts/ticks';
 import type { IndexedWindow, TickReads, TickSource } from './TickSource.ts';
 
 export interface MemoryTickStoreEvents {

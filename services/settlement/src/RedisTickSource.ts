@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ORPHAN_INDEX_KEY, OVERDRAFT_CHANNEL, parseViewerSession, sessionKey, TICK_INDEX_KEY, ticksKey, type OverdraftMessage } from './ticks.ts';
+import { ORPHAN_INDEX_KEY, OVERDRAFT_CHANNEL, parseViewerSession, sessionKey, TICK_INDEX_KEY, ticksKey, type OverdraftMessage } from '@vilokanam/contracts/ticks';
 import type { IndexedWindow, TickReads, TickSource } from './TickSource.ts';
 
 const SCAN_COUNT = 2000;

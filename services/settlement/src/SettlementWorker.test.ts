@@ -21,7 +21,7 @@ import {
   recordTicks,
   ticksKey,
   windowMember,
-} from './ticks.ts';
+} from '@vilokanam/contracts/ticks';
 
 const W = 10;
 const quiet = pino({ level: 'silent' });

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Ledger, SettleResult, WindowUsage } from './Ledger.ts';
 import { RedisTickSource } from './RedisTickSource.ts';
 import type { SettlementMetrics } from './SettlementMetrics.ts';
-import { DEFAULT_GRACE_SECONDS, DEFAULT_WINDOW_SECONDS, parseWindowMember, windowClosesAt, type OverdraftMessage, type ViewerSession } from './ticks.ts';
+import { DEFAULT_GRACE_SECONDS, DEFAULT_WINDOW_SECONDS, parseWindowMember, windowClosesAt, type OverdraftMessage, type ViewerSession } from '@vilokanam/contracts/ticks';
 import type { IndexedWindow, TickSource } from './TickSource.ts';
 
 export interface SettlementWorkerOptions {

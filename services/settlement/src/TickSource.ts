@@ -1,4 +1,4 @@
-import type { OverdraftMessage, ViewerSession } from './ticks.ts';
+import type { OverdraftMessage, ViewerSession } from '@vilokanam/contracts/ticks';
 
 /** One indexed window: `member` is its index entry, `<sessionId>:<window>`. */
 export interface IndexedWindow {

@@ -1,6 +1,7 @@
 import { signerConfigFromEnv, type SignerConfig } from '@vilokanam/chain';
 import { z } from 'zod';
 import type { SettlementWorkerOptions } from './SettlementWorker.ts';
+import { zodMessage } from '@vilokanam/contracts/errors';
 
 // Every environment variable the settlement service reads is declared here.
 const Env = z.object({
@@ -77,7 +78,7 @@ export interface SettlementChainConfig {
 export function settlementConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SettlementConfig {
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const detail = zodMessage(parsed.error);
     throw new Error(`invalid configuration: ${detail}`);
   }
   const e = parsed.data;
@@ -123,7 +124,7 @@ const ReserveEnv = Env.pick({ VILO_SETTLEMENT_WINDOW_SECONDS: true, VILO_SETTLEM
 /** VILO_MIN_PREPAID_SECONDS as settlement reads it, for services that share its environment. */
 export function reserveSecondsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const parsed = ReserveEnv.safeParse(env);
-  if (!parsed.success) throw new Error(`invalid configuration: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new Error(`invalid configuration: ${zodMessage(parsed.error)}`);
   const e = parsed.data;
   return e.VILO_MIN_PREPAID_SECONDS ?? settlementLagSeconds(e.VILO_SETTLEMENT_WINDOW_SECONDS, e.VILO_SETTLEMENT_GRACE_SECONDS, e.VILO_SETTLEMENT_INTERVAL_MS);
 }

@@ -14,7 +14,7 @@ import { viewerAccount } from './ledgerSql.ts';
 import { createPostgresDatabase } from './testing/databases.ts';
 import { rng } from './testing/fixtures.ts';
 import { openTestRedis, TEST_REDIS_URL } from './testing/redis.ts';
-import { openViewerSession, recordTicks, TICK_INDEX_KEY } from './ticks.ts';
+import { openViewerSession, recordTicks, TICK_INDEX_KEY } from '@vilokanam/contracts/ticks';
 
 const W = 10;
 const SESSIONS = 300;

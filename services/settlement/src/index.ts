@@ -34,4 +34,3 @@ export { SettlementService, type SettlementChainOptions, type SettlementServiceO
 export { SUBMITTER_LOCK_KEY, SubmitterLock } from './SubmitterLock.ts';
 export type { IndexedWindow, TickReads, TickSource } from './TickSource.ts';
 export { SettlementWorker, type OverdraftEvent, type PassSummary, type SettlementWorkerEvents, type SettlementWorkerOptions } from './SettlementWorker.ts';
-export * from './ticks.ts';

@@ -18,7 +18,7 @@ import { viewerAccount } from './ledgerSql.ts';
 import { Reconciler } from './Reconciler.ts';
 import { depositOnChain, freeBalance, quietLog, randomAddress, ROC, startEscrowChain, type EscrowChain } from './testing/chain.ts';
 import { createPostgresDatabase } from './testing/databases.ts';
-import { openViewerSession, recordTicks, TICK_INDEX_KEY } from './ticks.ts';
+import { openViewerSession, recordTicks, TICK_INDEX_KEY } from '@vilokanam/contracts/ticks';
 
 const W = 10;
 const PRICE = 10n ** 9n;

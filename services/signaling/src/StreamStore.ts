@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from './db/Database.ts';
-import type { StreamView } from './protocol.ts';
+import type { StreamView } from '@vilokanam/contracts/signaling';
 import { generateStreamKey, hashStreamKey, streamKeyMatches } from './streamKey.ts';
 
 export type StreamStatus = StreamView['status'];

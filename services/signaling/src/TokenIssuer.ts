@@ -1,5 +1,6 @@
 import { SignJWT, jwtVerify, errors } from 'jose';
-import type { Role } from './protocol.ts';
+import { VilokanamError } from '@vilokanam/contracts/errors';
+import type { Role } from '@vilokanam/contracts/signaling';
 
 export interface MediaGrant {
   streamId: string;
@@ -13,12 +14,11 @@ export interface MediaGrant {
 const ISSUER = 'vilokanam';
 const AUDIENCE = 'vilokanam:media';
 
-export class TokenError extends Error {
+export class TokenError extends VilokanamError<'unauthorized'> {
   readonly expired: boolean;
 
   constructor(message: string, expired: boolean) {
-    super(message);
-    this.name = 'TokenError';
+    super('unauthorized', message);
     this.expired = expired;
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { clientAddressResolver } from './http/clientAddress.ts';
 import { reserveSecondsFromEnv, settlementConfigFromEnv, type SettlementConfig } from '@vilokanam/settlement';
+import { zodMessage } from '@vilokanam/contracts/errors';
 
 // Every environment variable the service reads is declared here; README documents them.
 const Env = z.object({
@@ -108,7 +109,7 @@ export interface SignalingConfig {
 export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SignalingConfig {
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const detail = zodMessage(parsed.error);
     throw new Error(`invalid configuration: ${detail}`);
   }
   const e = parsed.data;

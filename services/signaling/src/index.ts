@@ -1,4 +1,3 @@
 export { signalingConfigFromEnv, type SignalingConfig } from './config.ts';
 export { createLogger } from './log.ts';
 export { startPlatform, type Platform } from './Platform.ts';
-export * from './protocol.ts';

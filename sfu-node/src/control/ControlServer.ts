@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { ControlEvents, ControlMethods, ControlRequest, isControlMethod, type ControlMethod, type ControlReply } from '@vilokanam/contracts/control';
+import { zodMessage } from '@vilokanam/contracts/errors';
 import { UntrustedInput } from '@vilokanam/contracts/untrusted';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
@@ -119,7 +120,7 @@ export class ControlServer {
 
   #toError(err: unknown, log: Logger): Extract<ControlReply, { ok: false }>['error'] {
     if (err instanceof SfuError) return { code: err.code, message: err.message };
-    if (err instanceof z.ZodError) return { code: 'bad_request', message: z.prettifyError(err) };
+    if (err instanceof z.ZodError) return { code: 'bad_request', message: zodMessage(err, { root: 'params' }) };
     log.error({ err }, 'control call failed');
     return { code: 'internal', message: err instanceof Error ? err.message : 'internal error' };
   }

@@ -8,7 +8,7 @@ import { errorMessage, isFatal, isNotLive } from './errors.ts';
 import { createDevice, loadDevice, transportOptions, watchTransport, wireConnect } from './mediasoup.ts';
 import { Observable } from './observable.ts';
 import { RetryLoop } from './RetryLoop.ts';
-import { CloseCode } from '@vilokanam/signaling/protocol';
+import { CloseCode } from '@vilokanam/contracts/signaling';
 import type { SignalingClient } from './SignalingClient.ts';
 
 type Kind = 'audio' | 'video';

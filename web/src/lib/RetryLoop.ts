@@ -1,7 +1,7 @@
 // Owns the "which connection attempt is current" question for Publisher and Viewer.
 // Every attempt gets a generation number; async work from an abandoned attempt checks
 // it and bows out, which is what keeps late callbacks from a dead socket harmless.
-import { Backoff, type BackoffOptions } from './backoff.ts';
+import { Backoff, type BackoffOptions } from '@vilokanam/contracts/backoff';
 
 export class RetryLoop {
   #generation = 0;

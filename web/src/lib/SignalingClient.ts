@@ -7,20 +7,13 @@ import type {
   RequestData,
   RequestType,
   ResponseMap,
-} from '@vilokanam/signaling/protocol';
+} from '@vilokanam/contracts/signaling';
+import { VilokanamError } from '@vilokanam/contracts/errors';
 import { encodeRequest, parseServerFrame } from './frames.ts';
 
 export type SignalingErrorCode = ErrorCode | 'timeout' | 'closed' | 'connect_failed';
 
-export class SignalingError extends Error {
-  readonly code: SignalingErrorCode;
-
-  constructor(code: SignalingErrorCode, message: string) {
-    super(message);
-    this.name = 'SignalingError';
-    this.code = code;
-  }
-}
+export class SignalingError extends VilokanamError<SignalingErrorCode> {}
 
 export interface CloseInfo {
   code: number;

@@ -1,7 +1,7 @@
 // Plays one stream: joins as a viewer, consumes every producer into a MediaStream and
 // keeps doing so across drops (fresh token per attempt) until the stream ends.
 import type { Consumer, RtpParameters, Transport } from 'mediasoup-client/types';
-import type { LayerChoice } from '@vilokanam/signaling/protocol';
+import type { LayerChoice } from '@vilokanam/contracts/signaling';
 import type { Device } from 'mediasoup-client';
 import { getStream } from './api.ts';
 import { openSession } from './connect.ts';

@@ -1,19 +1,17 @@
 // Typed REST helpers for /api/v1. Every failure becomes an ApiError carrying the
 // server's message (what the user should read) and code (what the code branches on).
-import type { AccountResponse, AccountView, ChallengeResponse, LoginRequest } from '@vilokanam/signaling/auth/protocol';
-import type { Role, StreamView } from '@vilokanam/signaling/protocol';
+import { VilokanamError } from '@vilokanam/contracts/errors';
+import type { AccountResponse, AccountView, ChallengeResponse, LoginRequest } from '@vilokanam/contracts/auth';
+import type { Role, StreamView } from '@vilokanam/contracts/signaling';
 
 const BASE = '/api/v1';
 
-export class ApiError extends Error {
+export class ApiError extends VilokanamError {
   readonly status: number;
-  readonly code: string;
 
   constructor(status: number, code: string, message: string) {
-    super(message);
-    this.name = 'ApiError';
+    super(code, message);
     this.status = status;
-    this.code = code;
   }
 }
 

@@ -1,6 +1,6 @@
 // The first steps of every (re)connect, run side by side: fetching a fresh token and
 // opening the socket are independent, and together they are most of the pre-join wait.
-import type { Role } from '@vilokanam/signaling/protocol';
+import type { Role } from '@vilokanam/contracts/signaling';
 import { createToken } from './api.ts';
 import { SignalingClient, defaultSignalingUrl } from './SignalingClient.ts';
 

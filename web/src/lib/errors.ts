@@ -1,7 +1,7 @@
 // One place that decides which failures are worth retrying. Auth and "no such thing"
 // errors will not fix themselves, so reconnect loops stop on them instead of spinning.
 import { ApiError } from './api.ts';
-import { SignalingError } from './SignalingClient.ts';
+import { VilokanamError } from '@vilokanam/contracts/errors';
 
 const FATAL_CODES = new Set(['unauthorized', 'forbidden', 'not_found', 'bad_request', 'unsupported_version', 'payment_required']);
 const FATAL_STATUSES = new Set([400, 401, 402, 403, 404]);
@@ -18,7 +18,7 @@ export function remedyFor(error: unknown, here: string = globalThis.location?.pa
 const NOT_LIVE_CODES = new Set(['stream_not_live', 'conflict']);
 
 export function errorCode(error: unknown): string | null {
-  if (error instanceof ApiError || error instanceof SignalingError) return error.code;
+  if (error instanceof VilokanamError) return error.code;
   return null;
 }
 

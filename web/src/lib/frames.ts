@@ -7,7 +7,7 @@ import {
   type NotificationMap,
   type RequestData,
   type RequestType,
-} from '@vilokanam/signaling/protocol';
+} from '@vilokanam/contracts/signaling';
 
 export type ServerFrame =
   | { kind: 'response'; id: number; ok: true; data: unknown }

@@ -10,7 +10,7 @@ import type {
   Transport,
   TransportOptions,
 } from 'mediasoup-client/types';
-import type { ResponseMap } from '@vilokanam/signaling/protocol';
+import type { ResponseMap } from '@vilokanam/contracts/signaling';
 import type { SignalingClient } from './SignalingClient.ts';
 
 /**

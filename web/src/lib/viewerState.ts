@@ -1,6 +1,6 @@
 // The viewer's observable state and the words the watch page shows for it. Kept free
 // of WebRTC so the mapping can be unit-tested.
-import type { LayerChoice } from '@vilokanam/signaling/protocol';
+import type { LayerChoice } from '@vilokanam/contracts/signaling';
 
 export type ViewerStatus = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'ended' | 'error';
 

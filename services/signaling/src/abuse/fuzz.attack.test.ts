@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLedger } from '@vilokanam/settlement';
 import { NodeViewer } from '../testing/NodeViewer.ts';
 import type { Reply, WsTestClient } from '../testing/WsTestClient.ts';
-import { RequestSchemas } from '../protocol.ts';
+import { RequestSchemas } from '@vilokanam/contracts/signaling';
 import { AbuseHarness, type Account, type LiveStream } from './AbuseHarness.ts';
 
 const SEED = Number(process.env.VILO_FUZZ_SEED ?? 20261206);

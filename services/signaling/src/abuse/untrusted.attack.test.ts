@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { WebSocket, WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OVERDRAFT_CHANNEL } from '@vilokanam/settlement/ticks';
+import { OVERDRAFT_CHANNEL } from '@vilokanam/contracts/ticks';
 import { ControlAuth, RemoteSfu, reportChannel } from '@vilokanam/sfu-node/client';
 import { UntrustedInput } from '@vilokanam/contracts/untrusted';
 import { RedisServer } from '../../../../sfu-node/src/testing/RedisServer.ts';

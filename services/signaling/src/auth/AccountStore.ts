@@ -1,5 +1,5 @@
 import type { Database } from '../db/Database.ts';
-import type { AccountView } from './protocol.ts';
+import type { AccountView } from '@vilokanam/contracts/auth';
 import type { WalletKey } from './wallet.ts';
 
 export interface Account {

@@ -1,7 +1,7 @@
 import type { Database } from '../db/Database.ts';
 import { AccountStore, type Account } from './AccountStore.ts';
 import { ChallengeStore } from './ChallengeStore.ts';
-import { SESSION_COOKIE } from './protocol.ts';
+import { SESSION_COOKIE } from '@vilokanam/contracts/auth';
 import { RateLimiter } from './RateLimiter.ts';
 import { SessionIssuer } from './SessionIssuer.ts';
 

@@ -6,7 +6,7 @@ import { HttpError } from '../http/errors.ts';
 import { toAccountView } from './AccountStore.ts';
 import { readCookie, type Auth } from './Auth.ts';
 import { clearSessionCookie, requireAccount, setSessionCookie } from './middleware.ts';
-import { SESSION_COOKIE, type AccountResponse, type ChallengeResponse } from './protocol.ts';
+import { SESSION_COOKIE, type AccountResponse, type ChallengeResponse } from '@vilokanam/contracts/auth';
 import { parseAddress, signatureMatches, type WalletKey } from './wallet.ts';
 
 // Base58 only, and short: anything else cannot be an SS58 address of a 32-byte key.

@@ -4,7 +4,6 @@ export { createAuth, readCookie, type Auth, type AuthConfig, type AuthOptions } 
 export { authRouter, authRoutes } from './authRouter.ts';
 export { ChallengeStore } from './ChallengeStore.ts';
 export { clearSessionCookie, requireAccount, sessionMiddleware, setSessionCookie } from './middleware.ts';
-export * from './protocol.ts';
 export { RateLimiter } from './RateLimiter.ts';
 export { SessionIssuer, type SessionClaims } from './SessionIssuer.ts';
 export { parseAddress, signatureMatches, walletCryptoReady, type WalletKey } from './wallet.ts';

@@ -2,7 +2,7 @@ import type { Context, Middleware } from 'koa';
 import { HttpError } from '../http/errors.ts';
 import type { Account } from './AccountStore.ts';
 import { readCookie, type Auth } from './Auth.ts';
-import { SESSION_COOKIE } from './protocol.ts';
+import { SESSION_COOKIE } from '@vilokanam/contracts/auth';
 
 declare module 'koa' {
   interface DefaultState {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { MemoryTickStore } from '@vilokanam/settlement';
-import type { OverdraftMessage, ViewerSession } from '@vilokanam/settlement/ticks';
+import type { OverdraftMessage, ViewerSession } from '@vilokanam/contracts/ticks';
 import type { ViewerBilling, ViewerBillingEvents } from './ViewerBilling.ts';
 
 /** Embedded mode: the same contract on settlement's in-process tick store. */

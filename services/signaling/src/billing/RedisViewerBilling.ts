@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { UntrustedInput } from '@vilokanam/contracts/untrusted';
-import { OVERDRAFT_CHANNEL, OverdraftMessage, closeViewerSession, openViewerSession, type ViewerSession } from '@vilokanam/settlement/ticks';
+import { OVERDRAFT_CHANNEL, OverdraftMessage, closeViewerSession, openViewerSession, type ViewerSession } from '@vilokanam/contracts/ticks';
 import type { ViewerBilling, ViewerBillingEvents } from './ViewerBilling.ts';
 
 /** Viewer sessions as Redis hashes, overdrafts from the settlement worker's channel. */

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { OverdraftMessage, ViewerSession } from '@vilokanam/settlement/ticks';
+import type { OverdraftMessage, ViewerSession } from '@vilokanam/contracts/ticks';
 
 export interface ViewerBillingEvents {
   /** Settlement could not bill a window in full: stop the session's media, tell the player. */

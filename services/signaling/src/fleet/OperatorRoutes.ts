@@ -18,6 +18,7 @@ import type { StreamRecord } from '../StreamStore.ts';
 import type { Fleet } from './Fleet.ts';
 import type { PlacedRoute, RouteProvider } from './RouteProvider.ts';
 import type { StreamRoutes } from './StreamRoutes.ts';
+import { backoffDelay } from '@vilokanam/contracts/backoff';
 
 export interface OperatorRoutesOptions {
   routes: StreamRoutes;
@@ -181,7 +182,7 @@ export class OperatorRoutes implements RouteProvider {
         if (isStatus(err, 404)) return;
         this.#log.warn({ streamId, attempt, err: kubeMessage(err) }, 'could not end LiveStream');
         if (this.#closed) return;
-        await sleep(200 * 2 ** attempt);
+        await sleep(backoffDelay(attempt, { initialMs: 200, maxMs: 5000 }));
       }
     }
     this.#log.error({ streamId }, 'LiveStream left running: spec.ended could not be set');

@@ -1,22 +1,18 @@
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { SfuError } from '@vilokanam/sfu-node';
-import type { ErrorCode } from '../protocol.ts';
+import { HTTP_STATUS, VilokanamError, zodMessage } from '@vilokanam/contracts/errors';
+import type { ErrorCode } from '@vilokanam/contracts/signaling';
 
-export class HttpError extends Error {
+/** A refused request whose status is not the one its code implies (405 for a wrong method). */
+export class HttpError extends VilokanamError<ErrorCode> {
   readonly status: number;
-  readonly code: ErrorCode;
 
   constructor(status: number, code: ErrorCode, message: string) {
-    super(message);
-    this.name = 'HttpError';
+    super(code, message);
     this.status = status;
-    this.code = code;
   }
 }
-
-const SFU_STATUS = { not_found: 404, bad_request: 400, forbidden: 403, conflict: 409 } as const;
 
 /** Every failure leaves as `{ error: { code, message } }`; only 5xx are logged with stacks. */
 export function errorMiddleware(log: Logger): Middleware {
@@ -30,12 +26,14 @@ export function errorMiddleware(log: Logger): Middleware {
       let status = 500;
       let code: ErrorCode = 'internal';
       let message = 'internal error';
-      if (err instanceof HttpError) ({ status, code, message } = err);
-      else if (err instanceof SfuError) ({ code, message } = err), (status = SFU_STATUS[err.code]);
-      else if (err instanceof z.ZodError) {
+      if (err instanceof VilokanamError) {
+        code = err.code as ErrorCode;
+        message = err.message;
+        status = err instanceof HttpError ? err.status : (HTTP_STATUS[code] ?? 500);
+      } else if (err instanceof z.ZodError) {
         status = 400;
         code = 'bad_request';
-        message = err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+        message = zodMessage(err, { root: 'body' });
       } else if (isClientError(err)) {
         status = err.status;
         code = 'bad_request';

@@ -13,7 +13,7 @@ import type {
   ReconcilerRun,
   StreamEarnings,
   WalletHistoryEntry,
-} from './protocol.ts';
+} from '@vilokanam/contracts/money';
 
 type PayoutStatus = PayoutView['status'];
 const STATUSES: readonly PayoutStatus[] = ['pending', 'submitted', 'finalized', 'failed', 'expired'];

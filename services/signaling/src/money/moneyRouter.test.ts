@@ -29,7 +29,7 @@ import { errorMiddleware } from '../http/errors.ts';
 import { StreamStore } from '../StreamStore.ts';
 import { engines } from '../testing/databases.ts';
 import { moneyRoutes, type MoneyConfig } from './moneyRouter.ts';
-import type { EarningsResponse, ProofBundle, ProofFile, ReconcilerResponse, WalletResponse } from './protocol.ts';
+import type { EarningsResponse, ProofBundle, ProofFile, ReconcilerResponse, WalletResponse } from '@vilokanam/contracts/money';
 
 const quiet = pino({ level: 'silent' });
 const run = promisify(execFile);

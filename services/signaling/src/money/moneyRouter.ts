@@ -13,7 +13,7 @@ import type { Database } from '../db/Database.ts';
 import { HttpError } from '../http/errors.ts';
 import { MoneyStore, type BatchHead } from './MoneyStore.ts';
 import { buildTree, loadChain, proofFile, TreeCache, type BatchTree } from './proofs.ts';
-import type { EarningsRange, EarningsResponse, PayoutView, ProofBundle, ReconcilerResponse, WalletResponse } from './protocol.ts';
+import type { EarningsRange, EarningsResponse, PayoutView, ProofBundle, ReconcilerResponse, WalletResponse } from '@vilokanam/contracts/money';
 
 export interface MoneyConfig {
   /** SS58 address viewers deposit to; absent: the wallet offers no deposit instructions. */

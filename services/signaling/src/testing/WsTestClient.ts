@@ -1,6 +1,6 @@
 // A signaling client for integration tests: real sockets, real frames, no shortcuts.
 import WebSocket from 'ws';
-import type { NotificationMap } from '../protocol.ts';
+import type { NotificationMap } from '@vilokanam/contracts/signaling';
 
 export interface Reply {
   v: number;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
+import { VilokanamError, zodMessage } from '@vilokanam/contracts/errors';
 import { SfuError, type SfuControl } from '@vilokanam/sfu-node';
 import type { ViewerBilling } from '../billing/ViewerBilling.ts';
 import type { Fleet } from '../fleet/Fleet.ts';
@@ -20,21 +21,15 @@ import {
   type ResponseFrame,
   type ResponseMap,
   type Role,
-} from '../protocol.ts';
+} from '@vilokanam/contracts/signaling';
 import type { StreamRecord, StreamStore } from '../StreamStore.ts';
-import { TokenError, type MediaGrant, type TokenIssuer } from '../TokenIssuer.ts';
+import type { MediaGrant, TokenIssuer } from '../TokenIssuer.ts';
 import type { AccountSessions } from './AccountSessions.ts';
 import type { HubMember, StreamHub } from './StreamHub.ts';
-import { TokenBucket } from './TokenBucket.ts';
+import { TokenBucket } from '@vilokanam/contracts/rate';
 
-export class WsError extends Error {
-  readonly code: ErrorCode;
-
-  constructor(code: ErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+/** A request refused: sent back as an error frame with its code. */
+export class WsError extends VilokanamError<ErrorCode> {}
 
 export interface SessionDeps {
   fleet: Fleet;
@@ -382,10 +377,9 @@ export class Session implements HubMember {
   }
 
   #toError(err: unknown): { code: ErrorCode; message: string } {
-    if (err instanceof WsError) return { code: err.code, message: err.message };
-    if (err instanceof SfuError) return { code: err.code, message: err.message };
-    if (err instanceof TokenError) return { code: 'unauthorized', message: err.message };
-    if (err instanceof z.ZodError) return { code: 'bad_request', message: z.prettifyError(err) };
+    // WsError, SfuError and TokenError all carry codes of the signaling protocol.
+    if (err instanceof VilokanamError) return { code: err.code as ErrorCode, message: err.message };
+    if (err instanceof z.ZodError) return { code: 'bad_request', message: zodMessage(err, { root: 'data' }) };
     this.#log.error({ err }, 'request failed');
     return { code: 'internal', message: 'internal error' };
   }

@@ -3,7 +3,7 @@ import type { SfuControl } from '@vilokanam/sfu-node';
 import type { Fleet } from '../fleet/Fleet.ts';
 import type { StreamRoutes } from '../fleet/StreamRoutes.ts';
 import type { SignalingMetrics } from '../metrics.ts';
-import { CloseCode, type NotificationMap, type Role } from '../protocol.ts';
+import { CloseCode, type NotificationMap, type Role } from '@vilokanam/contracts/signaling';
 import type { StreamRecord, StreamStore } from '../StreamStore.ts';
 import { HttpError } from '../http/errors.ts';
 

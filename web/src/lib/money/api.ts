@@ -1,7 +1,7 @@
 // REST helpers for the money API (/api/v1/me/*, /api/v1/admin/*). Failures become the same ApiError
 // the rest of the app uses, so pages branch on `status` (401: show the sign-in prompt).
 import { ApiError } from '#lib/api.ts';
-import type { EarningsRange, EarningsResponse, ReconcilerResponse, WalletResponse } from './types.ts';
+import type { EarningsRange, EarningsResponse, ReconcilerResponse, WalletResponse } from '@vilokanam/contracts/money';
 
 const BASE = '/api/v1';
 

@@ -1,6 +1,6 @@
 // Who is signed in, shared by the header and the sign-in page. The session itself lives in
 // an httpOnly cookie; this only mirrors what /me says.
-import type { AccountView } from '@vilokanam/signaling/auth/protocol';
+import type { AccountView } from '@vilokanam/contracts/auth';
 import { getMe, logout } from '#lib/api.ts';
 
 export class AccountSession {

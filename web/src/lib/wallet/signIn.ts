@@ -1,5 +1,5 @@
 // Challenge → signature → session: the one flow every wallet goes through.
-import type { AccountView } from '@vilokanam/signaling/auth/protocol';
+import type { AccountView } from '@vilokanam/contracts/auth';
 import { login, requestChallenge } from '#lib/api.ts';
 
 export type SignMessage = (message: string) => Promise<string>;

@@ -8,6 +8,7 @@
 //   PUBSUB vilo:overdraft            OverdraftMessage JSON
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { zodMessage } from './errors.ts';
 
 export const SESSION_KEY_PREFIX = 'vilo:vsession:';
 export const TICKS_KEY_PREFIX = 'vilo:ticks:';
@@ -86,7 +87,7 @@ export function viewerSessionHash(s: ViewerSession): Record<string, string> {
   if (!UUID.test(s.sessionId)) throw new Error('sessionId: not a lowercase uuid');
   const hash = { viewer: s.viewer, creator: s.creator, stream: s.stream, price: s.pricePerSecond.toString(), joinedAt: String(s.joinedAt) };
   const checked = SessionHash.safeParse(hash);
-  if (!checked.success) throw new Error(`viewer session: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  if (!checked.success) throw new Error(`viewer session: ${zodMessage(checked.error)}`);
   return hash;
 }
 

@@ -14,3 +14,16 @@ describe('TokenBucket', () => {
     expect(results).toEqual([true, true, false]);
   });
 });
+
+describe('TokenBucket, for keyed limiters', () => {
+  it('says when it is full and how long until the next token', () => {
+    const bucket = new TokenBucket(2, 1, 0);
+    expect(bucket.full(0)).toBe(true);
+    bucket.take(0);
+    bucket.take(0);
+    expect(bucket.full(0)).toBe(false);
+    expect(bucket.secondsUntilToken(0)).toBe(1);
+    expect(bucket.secondsUntilToken(1000)).toBe(0);
+    expect(bucket.full(2000)).toBe(true);
+  });
+});

@@ -2,6 +2,7 @@
 // One WebSocket per tab; every frame is JSON with a protocol version `v`.
 // Requests carry an `id` that the response echoes; notifications carry no id.
 import { z } from 'zod';
+import type { HTTP_STATUS } from './errors.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -49,19 +50,8 @@ export const RequestFrame = z.object({
 });
 export type RequestFrame = z.infer<typeof RequestFrame>;
 
-export type ErrorCode =
-  | 'bad_request'
-  | 'unsupported_version'
-  | 'unknown_type'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'stream_not_live'
-  | 'rate_limited'
-  | 'payment_required'
-  | 'unavailable'
-  | 'internal';
+/** What a refused request was refused for; each code has its HTTP status in HTTP_STATUS. */
+export type ErrorCode = keyof typeof HTTP_STATUS;
 
 export interface ErrorBody {
   code: ErrorCode;

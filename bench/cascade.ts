@@ -3,10 +3,10 @@
 // and real WebRTC viewers (werift). Method in bench/README.md.
 // Usage: npm run bench:cascade   (env SECONDS=20, ROUNDS=3, VIEWERS_PER_EDGE=6)
 import os from 'node:os';
-import { NodeViewer } from '../services/signaling/src/testing/NodeViewer.ts';
-import { TestFleet } from '../web/e2e/TestFleet.ts';
-import { launchChromium, mediaContext } from '../web/e2e/browser.ts';
-import { goLive } from '../web/e2e/studio.ts';
+import { NodeViewer } from '@vilokanam/testkit/clients';
+import { TestFleet } from '@vilokanam/testkit/web';
+import { launchChromium, mediaContext } from '@vilokanam/testkit/web';
+import { goLive } from '@vilokanam/testkit/web';
 import { percentile } from './lib/proc.ts';
 
 const HOP_SECONDS = Number(process.env.SECONDS ?? 20);

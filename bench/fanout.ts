@@ -15,8 +15,8 @@ import type { types } from 'mediasoup';
 import pino from 'pino';
 import { Redis } from 'ioredis';
 import { ControlAuth, RemoteSfu, mediaCodecs } from '@vilokanam/sfu-node';
-import { SfuProcess } from '../sfu-node/src/testing/SfuProcess.ts';
-import { Vp8PipeSource } from '../sfu-node/src/testing/Vp8PipeSource.ts';
+import { SfuProcess } from '@vilokanam/testkit/media';
+import { Vp8PipeSource } from '@vilokanam/testkit/media';
 import { sampleCpuSplit, workersOf } from './lib/proc.ts';
 
 const STEPS = (process.env.STEPS ?? '100,200,400,600').split(',').map(Number);

@@ -13,10 +13,13 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Browser, Page } from 'playwright-core';
 import type { Platform } from '@vilokanam/signaling';
-import { launchChromium, mediaContext } from '../web/e2e/browser.ts';
-import { goLive, pollUntil, watch } from '../web/e2e/studio.ts';
-import { startWebPlatform } from '../web/e2e/platform.ts';
-import { TestFleet } from '../web/e2e/TestFleet.ts';
+import { launchChromium, mediaContext } from '@vilokanam/testkit/web';
+
+import { goLive, watch } from '@vilokanam/testkit/web';
+import { startWebPlatform } from '@vilokanam/testkit/web';
+
+import { TestFleet } from '@vilokanam/testkit/web';
+
 import { ensureCodedY4m, LAYOUT } from './lib/framecode.ts';
 import {
   clockOffset,
@@ -32,6 +35,7 @@ import {
   type ProbeRecord,
   type RtcSnapshot,
 } from './lib/frameprobe.ts';
+import { waitFor } from '@vilokanam/testkit';
 
 const COLLECT_SECONDS = Number(process.env.COLLECT_SECONDS ?? 12);
 const MAX_COLLECT_SECONDS = Number(process.env.MAX_COLLECT_SECONDS ?? 40);
@@ -266,7 +270,7 @@ async function goLiveCoded(browser: Browser, platform: Platform): Promise<{ stud
   await trackPeerConnections(studio);
   const streamId = await goLive(studio, 'Glass to glass');
   await installProbe(studio.getByTestId('preview'), LAYOUT, true);
-  const seen = await pollUntil(() => probeCounts(studio), (c) => c.decoded >= 15, 10_000, 'coded frames in the studio preview').catch(
+  const seen = await waitFor('coded frames in the studio preview', () => probeCounts(studio), { until: (c) => c.decoded >= 15, timeoutMs: 10_000 }).catch(
     async () => {
       const c = await probeCounts(studio);
       throw new Error(
@@ -295,7 +299,7 @@ async function measure(studio: Page, viewers: { label: string; page: Page }[]): 
   for (const { page } of viewers) await page.getByTestId('quality').selectOption('2');
   for (const { page } of viewers) await installProbe(page.getByTestId('player'), LAYOUT);
   for (const { label, page } of viewers) {
-    await pollUntil(() => probeCounts(page), (c) => c.width >= LAYOUT.width, 15_000, `${label} to get the 720p layer`).catch((err: Error) =>
+    await waitFor(`${label} to get the 720p layer`, () => probeCounts(page), { until: (c) => c.width >= LAYOUT.width, timeoutMs: 15_000 }).catch((err: Error) =>
       console.log(`  (warning: ${err.message}; measuring whatever layer arrives)`),
     );
   }

@@ -9,8 +9,8 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { launchChromium, mediaContext } from '../web/e2e/browser.ts';
-import { goLive, watch } from '../web/e2e/studio.ts';
+import { launchChromium, mediaContext } from '@vilokanam/testkit/web';
+import { goLive, watch } from '@vilokanam/testkit/web';
 import { mib, percentile, procStat, sampleCpu, workersOf } from './lib/proc.ts';
 
 const JOINS = Number(process.env.JOINS ?? 20);

@@ -5,11 +5,10 @@
 // Usage: npm run bench:operator  (env SEQUENTIAL=50, BURST=500, CONCURRENCY=25)
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import { reportKeyPrefix } from '../sfu-node/src/LoadReporter.ts';
-import { liveStream, type LiveStream } from '../operator/src/api/livestream.ts';
-import { LiveStreamClient } from '../operator/src/api/LiveStreamClient.ts';
-import { Harness, NAMESPACE, waitFor } from '../operator/src/e2e/Harness.ts';
-import { Informer } from '../operator/src/kube/Informer.ts';
+import { reportKeyPrefix } from '@vilokanam/contracts/fleet';
+import { Informer, liveStream, LiveStreamClient, type LiveStream } from '@vilokanam/operator';
+import { Harness, NAMESPACE } from '@vilokanam/testkit/kube';
+import { waitFor } from '@vilokanam/testkit';
 
 const SEQUENTIAL = Number(process.env.SEQUENTIAL ?? 50);
 const BURST = Number(process.env.BURST ?? 500);

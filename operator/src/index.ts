@@ -6,3 +6,5 @@ export { LiveStreamClient } from './api/LiveStreamClient.ts';
 export { liveStreamCrd, liveStreamCrdYaml } from './api/crd.ts';
 export { operatorConfigFromEnv, type OperatorConfig } from './config.ts';
 export { Operator } from './Operator.ts';
+export { Informer, type InformerOptions } from './kube/Informer.ts';
+export { isStatus, kubeMessage } from './kube/errors.ts';

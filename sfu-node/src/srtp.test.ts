@@ -5,7 +5,8 @@ import type dgram from 'node:dgram';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRtcp, port, rtpPacket, rtpPayload, udpSocket, waitFor } from './testing/rtp.ts';
+import { isRtcp, port, rtpPacket, rtpPayload, udpSocket } from '@vilokanam/testkit/media';
+import { waitFor } from '@vilokanam/testkit';
 
 const workerBin = process.env.MEDIASOUP_WORKER_BIN;
 if (!workerBin) throw new Error('MEDIASOUP_WORKER_BIN must point at the built worker (scripts/env.sh sets it)');
@@ -140,17 +141,17 @@ describe('SRTP between two workers (libsrtp2 port)', () => {
       const chain = await buildChain(suite, 'forward');
       try {
         await chain.send(200);
-        await waitFor(() => chain.received.size === 200, 5000, 'all 200 packets at the sink');
+        await waitFor('all 200 packets at the sink', () => chain.received.size === 200, 5000);
         for (let i = 0; i < 200; i++) expect(chain.received.get(i)?.equals(payloadFor(i))).toBe(true);
         // The relay saw ciphertext only.
         expect(chain.relayed.rtpFromA.length).toBeGreaterThanOrEqual(200);
         expect(chain.relayed.rtpFromA.some((p) => p.includes('VILOKANAM-PLAINTEXT'))).toBe(false);
         // An RTT needs A's sender report decrypted by B and B's receiver report decrypted by A.
-        await waitFor(async () => {
+        await waitFor('an RTCP round trip across the SRTP hop', async () => {
           await chain.send(20);
           const stats = await chain.consumerA.getStats();
           return stats.some((s) => (s.roundTripTime ?? 0) > 0);
-        }, 15_000, 'an RTCP round trip across the SRTP hop');
+        }, 15_000);
         expect(chain.relayed.rtcpFromA).toBeGreaterThan(0);
         expect(chain.relayed.rtcpFromB).toBeGreaterThan(0);
       } finally {
@@ -163,7 +164,7 @@ describe('SRTP between two workers (libsrtp2 port)', () => {
     const chain = await buildChain('AES_CM_128_HMAC_SHA1_80', 'tamper');
     try {
       await chain.send(100);
-      await waitFor(() => chain.received.size >= 80, 5000, '80 untampered packets');
+      await waitFor('80 untampered packets', () => chain.received.size >= 80, 5000);
       await new Promise((r) => setTimeout(r, 300));
       expect(chain.received.size).toBe(80);
       for (const [i, payload] of chain.received) expect(payload.equals(payloadFor(i))).toBe(true);
@@ -176,7 +177,7 @@ describe('SRTP between two workers (libsrtp2 port)', () => {
     const chain = await buildChain('AEAD_AES_256_GCM', 'replay');
     try {
       await chain.send(100);
-      await waitFor(() => chain.received.size === 100, 5000, '100 packets');
+      await waitFor('100 packets', () => chain.received.size === 100, 5000);
       const [stats] = await chain.producerB.getStats();
       // Every packet was sent twice across the hop, yet each was accepted once.
       expect(chain.relayed.rtpFromA.length).toBe(100);
@@ -190,7 +191,7 @@ describe('SRTP between two workers (libsrtp2 port)', () => {
     const chain = await buildChain('AEAD_AES_128_GCM', 'forward', true);
     try {
       await chain.send(100);
-      await waitFor(() => chain.relayed.rtpFromA.length >= 100, 5000, 'the relay to forward 100 packets');
+      await waitFor('the relay to forward 100 packets', () => chain.relayed.rtpFromA.length >= 100, 5000);
       await new Promise((r) => setTimeout(r, 500));
       expect(chain.received.size).toBe(0);
       expect(await chain.producerB.getStats()).toEqual([]);

@@ -4,10 +4,13 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '@vilokanam/signaling';
-import { NodeViewer } from '../../services/signaling/src/testing/NodeViewer.ts';
-import { TestFleet } from './TestFleet.ts';
-import { launchChromium, mediaContext } from './browser.ts';
-import { goLive, pollUntil } from './studio.ts';
+import { NodeViewer } from '@vilokanam/testkit/clients';
+import { TestFleet } from '@vilokanam/testkit/web';
+
+import { launchChromium, mediaContext } from '@vilokanam/testkit/web';
+
+import { goLive } from '@vilokanam/testkit/web';
+import { waitFor } from '@vilokanam/testkit';
 
 const REDIS_URL = process.env.VILO_TEST_REDIS_URL_MANY ?? 'redis://127.0.0.1:6379/6';
 const PER_EDGE = 6;
@@ -64,9 +67,9 @@ describe('many real WebRTC viewers on a cascade', () => {
     // A viewer on the last edge pins the lowest layer and gets it through the cascade.
     const edgeViewer = viewers[VIEWERS - 1]!;
     await edgeViewer.setLayer(0);
-    await pollUntil(async () => edgeViewer.stats.width, (w) => w > 0 && w <= 400, 10_000, 'the low layer at an edge viewer');
+    await waitFor('the low layer at an edge viewer', async () => edgeViewer.stats.width, { until: (w) => w > 0 && w <= 400, timeoutMs: 10_000 });
     await edgeViewer.setLayer(2);
-    await pollUntil(async () => edgeViewer.stats.width, (w) => w >= 1000, 10_000, 'the top layer at an edge viewer');
+    await waitFor('the top layer at an edge viewer', async () => edgeViewer.stats.width, { until: (w) => w >= 1000, timeoutMs: 10_000 });
 
     // Kill the edge holding the last viewers; all of them play again on their own.
     const victimId = route.edges.at(-1)!.nodeId;

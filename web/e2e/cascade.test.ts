@@ -5,10 +5,14 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '@vilokanam/signaling';
-import { TestFleet } from './TestFleet.ts';
-import { launchChromium, mediaContext } from './browser.ts';
-import { readPlayer, startFrameCounter, waitForPlayer } from './player.ts';
-import { goLive, pollUntil, watch } from './studio.ts';
+import { TestFleet } from '@vilokanam/testkit/web';
+
+import { launchChromium, mediaContext } from '@vilokanam/testkit/web';
+
+import { readPlayer, startFrameCounter, waitForPlayer } from '@vilokanam/testkit/web';
+
+import { goLive, watch } from '@vilokanam/testkit/web';
+import { waitFor } from '@vilokanam/testkit';
 
 const REDIS_URL = process.env.VILO_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/7';
 let fleet: TestFleet;
@@ -75,8 +79,8 @@ describe('cascade across sfu-node hosts', () => {
     const framesC = (await readPlayer(c)).frames;
     const killedAt = performance.now();
     await victim.kill();
-    await pollUntil(() => c.getByTestId('stream-state').textContent(), (s) => s === 'reconnecting' || s === 'connecting', 10_000, 'the viewer to notice');
-    await pollUntil(() => c.getByTestId('stream-state').textContent(), (s) => s === 'live', 20_000, 'the viewer to be live again');
+    await waitFor('the viewer to notice', () => c.getByTestId('stream-state').textContent(), { until: (s) => s === 'reconnecting' || s === 'connecting', timeoutMs: 10_000 });
+    await waitFor('the viewer to be live again', () => c.getByTestId('stream-state').textContent(), { until: (s) => s === 'live', timeoutMs: 20_000 });
     // A fresh player element may restart the count; wait for real new frames either way.
     await startFrameCounter(c);
     await waitForPlayer(c, (p) => p.frames > 10 && p.width > 0, 20_000, 'frames again after the edge died');
@@ -94,11 +98,11 @@ describe('cascade across sfu-node hosts', () => {
     // The last viewer of an edge leaves: the edge is dropped and its router closed.
     const replacement = after.edges.find((e) => e.nodeId !== e1!.nodeId)!.nodeId;
     await c.close();
-    await pollUntil(async () => platform.routes.view(streamId)!.edges.map((e) => e.nodeId), (ids) => !ids.includes(replacement), 10_000, 'the idle edge to go');
-    await pollUntil(async () => (await loadOf(replacement)).routers, (r) => r === 0, 10_000, 'the idle edge router to close');
+    await waitFor('the idle edge to go', async () => platform.routes.view(streamId)!.edges.map((e) => e.nodeId), { until: (ids) => !ids.includes(replacement), timeoutMs: 10_000 });
+    await waitFor('the idle edge router to close', async () => (await loadOf(replacement)).routers, { until: (r) => r === 0, timeoutMs: 10_000 });
 
     await studio.getByTestId('stop-stream').click();
-    await pollUntil(() => b.getByTestId('stream-state').textContent(), (s) => s === 'ended', 10_000, 'the edge viewer to see the end');
+    await waitFor('the edge viewer to see the end', () => b.getByTestId('stream-state').textContent(), { until: (s) => s === 'ended', timeoutMs: 10_000 });
     await Promise.all([a.close(), b.close(), studio.close()]);
   }, 240_000);
 
@@ -114,10 +118,10 @@ describe('cascade across sfu-node hosts', () => {
     const killedAt = performance.now();
     await victim.kill();
     // Viewers are told, and the studio notices, without anyone pressing anything.
-    await pollUntil(() => a.getByTestId('stream-state').textContent(), (s) => s !== 'live', 10_000, 'viewer a to leave live');
-    await pollUntil(() => studio.getByTestId('studio-state').textContent(), (s) => s === 'live', 30_000, 'the studio to be live again');
+    await waitFor('viewer a to leave live', () => a.getByTestId('stream-state').textContent(), { until: (s) => s !== 'live', timeoutMs: 10_000 });
+    await waitFor('the studio to be live again', () => studio.getByTestId('studio-state').textContent(), { until: (s) => s === 'live', timeoutMs: 30_000 });
     for (const page of [a, b]) {
-      await pollUntil(() => page.getByTestId('stream-state').textContent(), (s) => s === 'live', 30_000, 'viewers to be live again');
+      await waitFor('viewers to be live again', () => page.getByTestId('stream-state').textContent(), { until: (s) => s === 'live', timeoutMs: 30_000 });
       await startFrameCounter(page);
       await waitForPlayer(page, (p) => p.frames > 10 && p.width > 0, 30_000, 'frames from the new origin');
     }

@@ -3,10 +3,10 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '@vilokanam/signaling';
-import { startWebPlatform } from './platform.ts';
-import { launchChromium, mediaContext } from './browser.ts';
-import { readPlayer, startFrameCounter, waitForPlayer } from './player.ts';
-import { goLive } from './studio.ts';
+import { startWebPlatform } from '@vilokanam/testkit/web';
+import { launchChromium, mediaContext } from '@vilokanam/testkit/web';
+import { readPlayer, startFrameCounter, waitForPlayer } from '@vilokanam/testkit/web';
+import { goLive } from '@vilokanam/testkit/web';
 
 let platform: Platform;
 let browser: Browser;

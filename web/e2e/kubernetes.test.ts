@@ -12,12 +12,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportKeyPrefix, type NodeReport } from '@vilokanam/sfu-node';
 import { routeKey, StreamRoute, VIEWER_DEMAND_ANNOTATION } from '@vilokanam/operator/api';
-import { Harness, NAMESPACE, RELEASE, SIGNALING_SA, waitFor } from '../../operator/src/e2e/Harness.ts';
-import { signalingEnv } from '../../operator/src/e2e/chart.ts';
-import { NodeViewer } from '../../services/signaling/src/testing/NodeViewer.ts';
-import { launchChromium, mediaContext } from './browser.ts';
-import { WEB_DIR } from './platform.ts';
-import { goLive } from './studio.ts';
+import { Harness, NAMESPACE, RELEASE, SIGNALING_SA } from '@vilokanam/testkit/kube';
+import { signalingEnv } from '@vilokanam/testkit/kube';
+
+import { NodeViewer } from '@vilokanam/testkit/clients';
+import { launchChromium, mediaContext } from '@vilokanam/testkit/web';
+import { WEB_DIR } from '@vilokanam/testkit/web';
+import { goLive } from '@vilokanam/testkit/web';
+import { waitFor } from '@vilokanam/testkit';
 
 const SIGNALING_MAIN = fileURLToPath(new URL('../../services/signaling/src/main.ts', import.meta.url));
 const PER_EDGE = 2;

@@ -8,11 +8,11 @@ import { RedisTickSink, SfuNode, sfuConfigFromEnv } from '@vilokanam/sfu-node';
 import type { Platform } from '@vilokanam/signaling';
 import { Ledger } from '@vilokanam/settlement';
 import { TICKS_KEY_PREFIX } from '@vilokanam/contracts/ticks';
-import { AuthClient, newPair } from '../../services/signaling/src/auth/testing/AuthClient.ts';
-import { NodeViewer } from '../../services/signaling/src/testing/NodeViewer.ts';
-import { startWebPlatform } from './platform.ts';
-import { launchChromium, mediaContext } from './browser.ts';
-import { goLive } from './studio.ts';
+import { AuthClient, newPair } from '@vilokanam/testkit/clients';
+import { NodeViewer } from '@vilokanam/testkit/clients';
+import { startWebPlatform } from '@vilokanam/testkit/web';
+import { launchChromium, mediaContext } from '@vilokanam/testkit/web';
+import { goLive } from '@vilokanam/testkit/web';
 
 const REDIS_URL = process.env.VILO_TEST_REDIS_URL_METER ?? 'redis://127.0.0.1:6379/2';
 let redis: Redis;

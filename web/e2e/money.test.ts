@@ -10,9 +10,9 @@ import { depositMemo, verifyInclusion } from '@vilokanam/chain';
 import { Ledger, PayoutBook, type WindowUsage } from '@vilokanam/settlement';
 import { chainMerkleRoot } from '@vilokanam/settlement/chain';
 import type { Platform } from '@vilokanam/signaling';
-import { launchChromium } from './browser.ts';
-import { startWebPlatform } from './platform.ts';
-import { createTestAccount } from '../../services/signaling/src/testing/accounts.ts';
+import { launchChromium } from '@vilokanam/testkit/web';
+import { startWebPlatform } from '@vilokanam/testkit/web';
+import { createTestAccount } from '@vilokanam/testkit/clients';
 
 const DEV_WALLET_STORAGE_KEY = 'vilo.devWallet.v1';
 const hash = () => `0x${randomBytes(32).toString('hex')}`;

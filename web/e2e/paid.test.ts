@@ -7,9 +7,11 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '@vilokanam/signaling';
 import { creatorAccount, viewerAccount } from '@vilokanam/settlement';
-import { launchChromium, mediaContext } from './browser.ts';
-import { startWebPlatform } from './platform.ts';
-import { pollUntil } from './studio.ts';
+import { launchChromium, mediaContext } from '@vilokanam/testkit/web';
+
+import { startWebPlatform } from '@vilokanam/testkit/web';
+import { waitFor } from '@vilokanam/testkit';
+
 
 const PRICE = 2_000_000_000n;
 const WATCH_SECONDS = 8;
@@ -60,7 +62,7 @@ describe('paying per second in the browser', () => {
     await creatorPage.getByTestId('price-input').fill(PRICE.toString());
     await creatorPage.getByTestId('create-stream').click();
     await creatorPage.getByTestId('go-live').click();
-    await pollUntil(() => creatorPage.getByTestId('studio-state').textContent(), (s) => s === 'live', 30_000, 'the studio to be live');
+    await waitFor('the studio to be live', () => creatorPage.getByTestId('studio-state').textContent(), { until: (s) => s === 'live', timeoutMs: 30_000 });
     streamId = (await creatorPage.getByTestId('watch-link').getAttribute('href'))!.split('/').pop()!;
     expect((await platform.store.get(streamId))!).toMatchObject({ creatorId, pricePerSecond: PRICE });
   });
@@ -80,7 +82,7 @@ describe('paying per second in the browser', () => {
     await remedy.click();
     await page.getByTestId('faucet-deposit').click();
     await page.getByTestId('faucet-note').waitFor({ timeout: 30_000 });
-    const balance = await pollUntil(() => planckText(page, 'wallet-balance'), (b) => b > 0n, 60_000, 'the deposit to be credited');
+    const balance = await waitFor('the deposit to be credited', () => planckText(page, 'wallet-balance'), { until: (b) => b > 0n, timeoutMs: 60_000 });
     expect(balance).toBe(10n ** 13n);
     expect(await platform.settlement!.service.ledger.balance(viewerAccount(viewerId))).toBe(balance);
     await page.close();
@@ -91,7 +93,7 @@ describe('paying per second in the browser', () => {
     await page.goto(`/watch/${streamId}`);
     await page.getByTestId('watch-button').click();
     const meter = page.getByTestId('meter');
-    const seconds = await pollUntil(async () => Number((await meter.getAttribute('data-seconds')) ?? 0), (s) => s >= WATCH_SECONDS, 60_000, 'seconds on the meter');
+    const seconds = await waitFor('seconds on the meter', async () => Number((await meter.getAttribute('data-seconds')) ?? 0), { until: (s) => s >= WATCH_SECONDS, timeoutMs: 60_000 });
     expect(BigInt((await meter.getAttribute('data-amount'))!)).toBe(PRICE * BigInt(seconds));
     await page.close();
 
@@ -108,7 +110,7 @@ describe('paying per second in the browser', () => {
     // Closing the tab ends the metering; its last window closes after W + grace, and then the
     // worker folds it in and clears it from the tick store.
     await new Promise((r) => setTimeout(r, 3500));
-    await pollUntil(() => platform.ticks!.indexedWindows(), (n) => n === 0, 30_000, 'every window to be settled');
+    await waitFor('every window to be settled', () => platform.ticks!.indexedWindows(), { until: (n) => n === 0, timeoutMs: 30_000 });
     const settled = await settle();
     const { seconds: billed, gross, share } = settled;
     console.log(`[paid] meter ${seconds} s, settled ${billed} s, orphans ${platform.ticks!.orphans().length}`);
@@ -124,7 +126,7 @@ describe('paying per second in the browser', () => {
     // The studio keeps publishing in its own tab; the dashboard opens beside it.
     const dashboard = await creatorPage.context().newPage();
     await dashboard.goto('/dashboard');
-    const shown = await pollUntil(() => planckText(dashboard, 'earned-total'), (v) => v === earnings.earned, 20_000, 'the dashboard total');
+    const shown = await waitFor('the dashboard total', () => planckText(dashboard, 'earned-total'), { until: (v) => v === earnings.earned, timeoutMs: 20_000 });
     expect(shown).toBe(earnings.earned);
     const row = dashboard.getByTestId('stream-earnings').locator('tr', { hasText: 'Paid jazz' });
     expect(((await row.textContent()) ?? '').replace(/[^0-9]/g, '')).toContain(earnings.earned.toString());
@@ -137,7 +139,7 @@ describe('paying per second in the browser', () => {
     const covered = 12n;
     await platform.settlement!.devDeposit(accountId, PRICE * covered);
     const ledger = platform.settlement!.service.ledger;
-    await pollUntil(() => ledger.balance(viewerAccount(accountId)), (b) => b === PRICE * covered, 60_000, 'the small deposit to be credited');
+    await waitFor('the small deposit to be credited', () => ledger.balance(viewerAccount(accountId)), { until: (b) => b === PRICE * covered, timeoutMs: 60_000 });
 
     await page.goto(`/watch/${streamId}`);
     await page.getByTestId('watch-button').click();
@@ -152,7 +154,7 @@ describe('paying per second in the browser', () => {
     const watched = Number(await meter.getAttribute('data-seconds'));
     await context.close();
     await new Promise((r) => setTimeout(r, 3500));
-    await pollUntil(() => platform.ticks!.indexedWindows(), (n) => n === 0, 30_000, 'every window to be settled');
+    await waitFor('every window to be settled', () => platform.ticks!.indexedWindows(), { until: (n) => n === 0, timeoutMs: 30_000 });
     const [row] = await platform.db.query<{ billed: string; seconds: string }>(
       'SELECT sum(billed_seconds)::text AS billed, sum(seconds)::text AS seconds FROM settled_windows WHERE viewer = $1',
       [accountId],

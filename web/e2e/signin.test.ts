@@ -4,8 +4,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '@vilokanam/signaling';
-import { startWebPlatform } from './platform.ts';
-import { launchChromium } from './browser.ts';
+import { startWebPlatform } from '@vilokanam/testkit/web';
+import { launchChromium } from '@vilokanam/testkit/web';
 
 let platform: Platform;
 let browser: Browser;

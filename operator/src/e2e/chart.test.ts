@@ -2,7 +2,7 @@
 // refusals, PodDisruptionBudget API gating, probes everywhere, config checksums, exact RBAC,
 // scrape annotations, the sfu-node PodTemplate, and the dev databases.
 import { describe, expect, it } from 'vitest';
-import { CHART_DIR, find, helm, renderChart, type Manifest, type Rendered } from './chart.ts';
+import { CHART_DIR, find, helm, renderChart, type Manifest, type Rendered } from '@vilokanam/testkit/kube';
 
 const base = {
   redis: { external: { url: 'redis://redis:6379/0' } },

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { CHART_DIR, helm, renderChart } from './chart.ts';
+import { CHART_DIR, helm, renderChart } from '@vilokanam/testkit/kube';
 
 const run = promisify(execFile);
 const root = join(CHART_DIR, '../..');

@@ -6,7 +6,8 @@ import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportKeyPrefix, type NodeReport } from '@vilokanam/sfu-node';
 import { liveStream, type LiveStream } from '../api/livestream.ts';
-import { Harness, LEASE, NAMESPACE, waitFor } from './Harness.ts';
+import { Harness, LEASE, NAMESPACE } from '@vilokanam/testkit/kube';
+import { waitFor } from '@vilokanam/testkit';
 
 let h: Harness;
 const replicas = new Map<string, { child: ChildProcess; metricsUrl: string }>();
@@ -89,7 +90,7 @@ describe('two operator replicas', () => {
     const burst = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
     const creating = create(burst);
     // Kill as soon as part of the burst is placed and part is not.
-    await waitFor('part of the burst placed', async () => (await all()).some((s) => s.metadata.name.startsWith('burst-') && s.status?.origin), 20_000, 20);
+    await waitFor('part of the burst placed', async () => (await all()).some((s) => s.metadata.name.startsWith('burst-') && s.status?.origin), { timeoutMs: 20_000, everyMs: 20 });
     const killed = replicas.get(leader)!.child;
     killed.kill('SIGKILL');
     await new Promise((r) => killed.once('exit', r));
@@ -107,14 +108,10 @@ describe('two operator replicas', () => {
       if (was) expect(s.status!.origin!.pod).toBe(was);
     }
     // Exactly one router per stream, on its origin: no duplicate placement survived.
-    await waitFor(
-      'one router per stream, on its origin',
-      async () => {
+    await waitFor('one router per stream, on its origin', async () => {
         const byStream = await routers();
         return streams.every((s) => byStream.get(s.metadata.name)?.join() === s.status!.origin!.pod);
-      },
-      20_000,
-    );
+      }, 20_000);
     expect(await metric(standby, 'vilo_operator_leader')).toBe(1);
     expect(h.kubelet.started).toHaveLength(2);
   }, 120_000);

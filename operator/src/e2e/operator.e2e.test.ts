@@ -8,8 +8,10 @@ import { liveStream, type LiveStream } from '../api/livestream.ts';
 import { routeKey, StreamRoute } from '@vilokanam/contracts/routes';
 import { isStatus, kubeMessage } from '../kube/errors.ts';
 import type { Operator } from '../Operator.ts';
-import { Audience } from './Audience.ts';
-import { CONTROL_SECRET, Harness, NAMESPACE, OPERATOR_SA, SFU_TEMPLATE, waitFor } from './Harness.ts';
+import { Audience } from '@vilokanam/testkit/kube';
+
+import { CONTROL_SECRET, Harness, NAMESPACE, OPERATOR_SA, SFU_TEMPLATE } from '@vilokanam/testkit/kube';
+import { waitFor } from '@vilokanam/testkit';
 
 let h: Harness;
 let operator: Operator;
@@ -171,14 +173,10 @@ describe('viewers and the fleet', () => {
     await audience.join(5);
 
     // 5 viewers, 2 per node: the origin carries 2, so 2 edges, on 2 new nodes.
-    const ls = await waitFor(
-      'two edges',
-      async () => {
+    const ls = await waitFor('two edges', async () => {
         const s = await get('busy');
         return s?.status?.edgeCount === 2 && s.status.conditions?.find((c) => c.type === 'EdgesReady')?.status === 'True' ? s : undefined;
-      },
-      60_000,
-    );
+      }, 60_000);
     expect(ls!.status!.viewers).toBe(5);
     expect(ls!.status!.conditions!.find((c) => c.type === 'Publishing')).toMatchObject({ status: 'True' });
     const edges = ls!.status!.edges!.map((e) => e.pod).sort();

@@ -2,7 +2,7 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControlPlane } from '../testing/ControlPlane.ts';
+import { ControlPlane } from '@vilokanam/testkit/kube';
 import { EventRecorder } from './EventRecorder.ts';
 
 const log = pino({ level: 'silent' });

@@ -4,8 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, RbacAuthorizationV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControlPlane } from '../testing/ControlPlane.ts';
+import { ControlPlane } from '@vilokanam/testkit/kube';
 import { Informer } from './Informer.ts';
+import { waitFor } from '@vilokanam/testkit';
 
 const log = pino({ level: 'silent' });
 const ns = 'inform';
@@ -31,14 +32,6 @@ function configMaps(kc = cp.adminKubeConfig(), resyncMs = 60_000) {
 
 const cm = (name: string, data: Record<string, string> = {}): V1ConfigMap => ({ metadata: { name, namespace: ns, labels: { test: 'inform' } }, data });
 
-async function until(check: () => boolean, ms: number, what: string) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
 beforeAll(async () => {
   cp = await ControlPlane.start({ serviceAccounts: [watcher], logger: log });
   const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
@@ -63,7 +56,7 @@ describe('Informer', () => {
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'unlabelled', namespace: ns } } });
     await core.replaceNamespacedConfigMap({ name: 'x', namespace: ns, body: cm('x', { k: 'v' }) });
     await core.deleteNamespacedConfigMap({ name: 'x', namespace: ns });
-    await until(() => seen.includes('delete:x'), 5_000, 'the delete');
+    await waitFor('the delete', () => seen.includes('delete:x'), 5_000);
     expect(seen).toEqual(['add:before', 'add:x', 'update:x', 'delete:x']);
     expect(inf.get('x', ns)).toBeUndefined();
   });
@@ -82,7 +75,7 @@ describe('Informer', () => {
     const errors: Error[] = [];
     inf.on('error', (e) => errors.push(e));
     const started = inf.start();
-    await until(() => errors.length >= 2, 5_000, 'refused lists');
+    await waitFor('refused lists', () => errors.length >= 2, 5_000);
     expect(inf.synced).toBe(false);
     const rbac = cp.adminKubeConfig().makeApiClient(RbacAuthorizationV1Api);
     await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: 'cm-reader' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'watch'] }] } });
@@ -95,6 +88,6 @@ describe('Informer', () => {
     expect(inf.list().map((o) => o.metadata!.name)).toEqual(['before']);
     // And it watches from there on.
     await cp.adminKubeConfig().makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: ns, body: cm('after') });
-    await until(() => inf.get('after', ns) !== undefined, 5_000, 'the watched add');
+    await waitFor('the watched add', () => inf.get('after', ns) !== undefined, 5_000);
   });
 });

@@ -3,8 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoordinationV1Api, CoreV1Api, V1MicroTime } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControlPlane } from '../testing/ControlPlane.ts';
+import { ControlPlane } from '@vilokanam/testkit/kube';
 import { LeaderElector } from './LeaderElector.ts';
+import { waitFor } from '@vilokanam/testkit';
 
 const log = pino({ level: 'silent' });
 const ns = 'election';
@@ -15,14 +16,6 @@ function elector(identity: string, name: string, opts: { leaseDurationMs?: numbe
   const e = new LeaderElector({ kc: cp.adminKubeConfig(), namespace: ns, name, identity, leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 200, log, ...opts });
   electors.push(e);
   return e;
-}
-
-async function until(check: () => boolean, ms: number, what: string) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 beforeAll(async () => {
@@ -42,7 +35,7 @@ describe('LeaderElector', () => {
       if (candidates.filter((c) => c.leading).length > 1) overlaps++;
     }, 5);
     candidates.forEach((c) => c.start());
-    await until(() => candidates.some((c) => c.leading), 5_000, 'a leader');
+    await waitFor('a leader', () => candidates.some((c) => c.leading), 5_000);
     await sleep(1_500);
     clearInterval(timer);
     expect(overlaps).toBe(0);
@@ -56,13 +49,13 @@ describe('LeaderElector', () => {
     const a = elector('x', 'handover');
     const b = elector('y', 'handover');
     a.start();
-    await until(() => a.leading, 5_000, 'x to lead');
+    await waitFor('x to lead', () => a.leading, 5_000);
     b.start();
     await sleep(500);
     expect(b.leading).toBe(false);
     const t0 = Date.now();
     await a.stop();
-    await until(() => b.leading, 3_000, 'y to take over');
+    await waitFor('y to take over', () => b.leading, 3_000);
     // Released lease: the standby's next retry wins it, well inside leaseDuration.
     expect(Date.now() - t0).toBeLessThan(1_500);
   });
@@ -79,7 +72,7 @@ describe('LeaderElector', () => {
     await sleep(1_000);
     expect(e.leading).toBe(false);
     expect(e.leader).toBe('ghost');
-    await until(() => e.leading, 4_000, 'z to take the stale lease');
+    await waitFor('z to take the stale lease', () => e.leading, 4_000);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(2_000);
     const lease = await api.readNamespacedLease({ name: 'foreign', namespace: ns });
     expect(lease.spec).toMatchObject({ holderIdentity: 'z', leaseTransitions: 1 });
@@ -89,7 +82,7 @@ describe('LeaderElector', () => {
     const e = elector('w', 'cut', { leaseDurationMs: 2_000, renewDeadlineMs: 800, retryPeriodMs: 200 });
     const stopped = new Promise<void>((r) => e.once('stopped', () => r()));
     e.start();
-    await until(() => e.leading, 5_000, 'w to lead');
+    await waitFor('w to lead', () => e.leading, 5_000);
     // Someone else (an admin, a split brain) rewrites the lease: every renew now conflicts.
     const api = cp.adminKubeConfig().makeApiClient(CoordinationV1Api);
     const takeover = setInterval(async () => {

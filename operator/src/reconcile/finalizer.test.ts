@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlAuth } from '@vilokanam/sfu-node';
-import { SfuProcess } from '../../../sfu-node/src/testing/SfuProcess.ts';
+import { SfuProcess } from '@vilokanam/testkit/media';
 import { routeKey } from '@vilokanam/contracts/routes';
 import { NodeControls } from '../fleet/NodeControls.ts';
 import { holders, releaseStream } from './finalizer.ts';

@@ -13,7 +13,7 @@ import { MemoryTickStore } from './MemoryTickStore.ts';
 import { CHECKS, type ReconcileReport } from './Reconciler.ts';
 import { SettlementService } from './SettlementService.ts';
 import { depositOnChain, freeBalance, quietLog, randomAddress, ROC, sendAndFinalize, startEscrowChain, type EscrowChain } from './testing/chain.ts';
-import { createPostgresDatabase } from './testing/databases.ts';
+import { createPostgresDatabase } from '@vilokanam/testkit/postgres';
 
 const W = 10;
 const PRICE = 10n ** 9n;

@@ -11,7 +11,7 @@ import { auditLedger, entriesTotal } from './audit.ts';
 import { openDatabase, type Database } from './db/Database.ts';
 import { Ledger } from './Ledger.ts';
 import { viewerAccount } from './ledgerSql.ts';
-import { createPostgresDatabase } from './testing/databases.ts';
+import { createPostgresDatabase } from '@vilokanam/testkit/postgres';
 import { rng } from './testing/fixtures.ts';
 import { openTestRedis, TEST_REDIS_URL } from './testing/redis.ts';
 import { openViewerSession, recordTicks, TICK_INDEX_KEY } from '@vilokanam/contracts/ticks';

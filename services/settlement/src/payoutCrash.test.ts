@@ -17,7 +17,7 @@ import { Ledger } from './Ledger.ts';
 import { viewerAccount } from './ledgerSql.ts';
 import { Reconciler } from './Reconciler.ts';
 import { depositOnChain, freeBalance, quietLog, randomAddress, ROC, startEscrowChain, type EscrowChain } from './testing/chain.ts';
-import { createPostgresDatabase } from './testing/databases.ts';
+import { createPostgresDatabase } from '@vilokanam/testkit/postgres';
 import { openViewerSession, recordTicks, TICK_INDEX_KEY } from '@vilokanam/contracts/ticks';
 
 const W = 10;

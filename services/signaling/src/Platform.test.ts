@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SfuNode, sfuConfigFromEnv } from '@vilokanam/sfu-node';
 import { signalingConfigFromEnv } from './config.ts';
 import { startPlatform, type Platform } from './Platform.ts';
-import { waitFor } from '../../../sfu-node/src/testing/rtp.ts';
 import { TokenIssuer } from './TokenIssuer.ts';
-import { WsTestClient } from './testing/WsTestClient.ts';
-import { AuthClient, newPair } from './auth/testing/AuthClient.ts';
+import { WsTestClient } from '@vilokanam/testkit/clients';
+import { AuthClient, newPair } from '@vilokanam/testkit/clients';
+import { waitFor } from '@vilokanam/testkit';
 
 const secret = randomBytes(24).toString('hex');
 let platform: Platform;
@@ -179,7 +179,7 @@ describe('WebSocket signaling', () => {
 
     viewer.close();
     publisher.close();
-    await waitFor(async () => (await sfu.load()).transports === before, 3000, 'transports to be freed');
+    await waitFor('transports to be freed', async () => (await sfu.load()).transports === before, 3000);
   });
 
   it('refuses a publisher before start, and ends the stream when the publisher does not return', async () => {

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, type Database } from './db/Database.ts';
 import { StreamStore, toView } from './StreamStore.ts';
-import { createTestAccount } from './testing/accounts.ts';
+import { createTestAccount } from '@vilokanam/testkit/clients';
 import { engines } from './testing/databases.ts';
 
 describe.each(engines)('StreamStore on $name', (engine) => {

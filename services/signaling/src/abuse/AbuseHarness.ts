@@ -7,11 +7,11 @@ import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { Ledger, MemoryTickStore, viewerAccount } from '@vilokanam/settlement';
 import { SfuNode, sfuConfigFromEnv } from '@vilokanam/sfu-node';
-import { Vp8PipeSource } from '../../../../sfu-node/src/testing/Vp8PipeSource.ts';
-import { AuthClient, newPair } from '../auth/testing/AuthClient.ts';
+import { Vp8PipeSource } from '@vilokanam/testkit/media';
+import { AuthClient, newPair } from '@vilokanam/testkit/clients';
 import { signalingConfigFromEnv } from '../config.ts';
 import { startPlatform, type Platform } from '../Platform.ts';
-import { WsTestClient } from '../testing/WsTestClient.ts';
+import { WsTestClient } from '@vilokanam/testkit/clients';
 
 export const WINDOW_SECONDS = 2;
 export const GRACE_SECONDS = 1;

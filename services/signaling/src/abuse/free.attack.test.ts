@@ -2,7 +2,7 @@
 // nobody bills and nobody clears; the old worker also logged an error for them every pass.
 // Free sessions are not metered now, so they leave nothing behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeViewer } from '../testing/NodeViewer.ts';
+import { NodeViewer } from '@vilokanam/testkit/clients';
 import { AbuseHarness } from './AbuseHarness.ts';
 
 let h: AbuseHarness;

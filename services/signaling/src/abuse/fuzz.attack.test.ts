@@ -7,8 +7,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLedger } from '@vilokanam/settlement';
-import { NodeViewer } from '../testing/NodeViewer.ts';
-import type { Reply, WsTestClient } from '../testing/WsTestClient.ts';
+import { NodeViewer } from '@vilokanam/testkit/clients';
+import type { Reply, WsTestClient } from '@vilokanam/testkit/clients';
 import { RequestSchemas } from '@vilokanam/contracts/signaling';
 import { AbuseHarness, type Account, type LiveStream } from './AbuseHarness.ts';
 

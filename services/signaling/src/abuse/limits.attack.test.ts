@@ -4,9 +4,9 @@
 // listed in docs/threat-model.md.
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../../../sfu-node/src/testing/rtp.ts';
-import { AuthClient } from '../auth/testing/AuthClient.ts';
+import { AuthClient } from '@vilokanam/testkit/clients';
 import { AbuseHarness } from './AbuseHarness.ts';
+import { waitFor } from '@vilokanam/testkit';
 
 let h: AbuseHarness;
 
@@ -49,7 +49,7 @@ describe('streams', () => {
     expect(early).toMatchObject({ status: 409, body: { error: { code: 'stream_not_live' } } });
     await creator.client.call(`/streams/${created.stream.id}/start`, { method: 'POST', headers: { authorization: `Bearer ${created.streamKey}` } });
     expect((await viewer.call(`/streams/${created.stream.id}/tokens`, { body: { role: 'viewer' } })).status).toBe(200);
-    await waitFor(async () => (await h.platform.store.get(created.stream.id))?.status === 'ended', 5000, 'the unpublished stream to end');
+    await waitFor('the unpublished stream to end', async () => (await h.platform.store.get(created.stream.id))?.status === 'ended', 5000);
     expect((await viewer.call(`/streams/${created.stream.id}/tokens`, { body: { role: 'viewer' } })).status).toBe(409);
   });
 });
@@ -86,7 +86,7 @@ describe('media', () => {
     expect((await h.sfu.load()).transports).toBe(before + 1);
     expect((await ws.closed).code).toBe(4001);
     // Earlier tests' unconnected transports are reaped too, so the count may fall below where it began.
-    await waitFor(async () => (await h.sfu.load()).transports <= before, 3000, 'the transport to be reaped');
+    await waitFor('the transport to be reaped', async () => (await h.sfu.load()).transports <= before, 3000);
 
     const idle = await h.socket();
     expect((await idle.closed).code).toBe(4003);

@@ -2,7 +2,7 @@
 // follows the wrong one. Seen against the old code: 21 s watched, 0 s billed. Now a session
 // gets one transport, and the node meters every transport a paid session owns.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WeriftReceiver, weriftCapabilities } from '../testing/WeriftReceiver.ts';
+import { WeriftReceiver, weriftCapabilities } from '@vilokanam/testkit/clients';
 import { AbuseHarness } from './AbuseHarness.ts';
 
 const PRICE = 1_000n;

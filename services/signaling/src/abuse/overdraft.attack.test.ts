@@ -4,8 +4,8 @@
 // gone, a join checks the balance against all of the account's sessions, and every second
 // that was watched is billed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WeriftReceiver, weriftCapabilities } from '../testing/WeriftReceiver.ts';
-import type { WsTestClient } from '../testing/WsTestClient.ts';
+import { WeriftReceiver, weriftCapabilities } from '@vilokanam/testkit/clients';
+import type { WsTestClient } from '@vilokanam/testkit/clients';
 import { AbuseHarness, type Account, type LiveStream } from './AbuseHarness.ts';
 
 const PRICE = 1_000n;

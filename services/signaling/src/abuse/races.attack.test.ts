@@ -3,10 +3,10 @@
 // succeeded, and 60 parallel createTransport requests made 60 transports against a cap of 4.
 // Now a session handles its requests one at a time, so a burst leaves one request's state.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../../../sfu-node/src/testing/rtp.ts';
-import { weriftCapabilities } from '../testing/WeriftReceiver.ts';
-import type { WsTestClient } from '../testing/WsTestClient.ts';
+import { weriftCapabilities } from '@vilokanam/testkit/clients';
+import type { WsTestClient } from '@vilokanam/testkit/clients';
 import { AbuseHarness, type LiveStream } from './AbuseHarness.ts';
+import { waitFor } from '@vilokanam/testkit';
 
 const PRICE = 1_000n;
 const BURST = 100;
@@ -48,8 +48,8 @@ describe('a burst of parallel requests on one session', () => {
     expect((await ws.request('stats')).data).toEqual({ transports: 1, producers: 0, consumers: 0 });
     expect(h.platform.hub.viewerCount(stream.id)).toBe(1);
     ws.close();
-    await waitFor(() => h.platform.hub.viewerCount(stream.id) === 0, 3000, 'the viewer to leave');
-    await waitFor(async () => (await h.sfu.load()).transports === transportsBefore, 3000, 'the transport to close');
+    await waitFor('the viewer to leave', () => h.platform.hub.viewerCount(stream.id) === 0, 3000);
+    await waitFor('the transport to close', async () => (await h.sfu.load()).transports === transportsBefore, 3000);
     expect(h.platform.routes.view(stream.id)?.viewers).toEqual({ local: 0 });
   }, 30_000);
 
@@ -64,7 +64,7 @@ describe('a burst of parallel requests on one session', () => {
     expect((await h.sfu.load()).consumers).toBe(consumersBefore + 1);
     expect((await ws.request('stats')).data).toEqual({ transports: 1, producers: 0, consumers: 1 });
     ws.close();
-    await waitFor(async () => (await h.sfu.load()).consumers === consumersBefore, 3000, 'the consumer to close');
+    await waitFor('the consumer to close', async () => (await h.sfu.load()).consumers === consumersBefore, 3000);
   }, 30_000);
 
   it('opens one billing session and counts one session against the account', async () => {

@@ -10,13 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OVERDRAFT_CHANNEL } from '@vilokanam/contracts/ticks';
 import { ControlAuth, RemoteSfu, reportChannel } from '@vilokanam/sfu-node/client';
 import { UntrustedInput } from '@vilokanam/contracts/untrusted';
-import { RedisServer } from '../../../../sfu-node/src/testing/RedisServer.ts';
-import { SfuProcess } from '../../../../sfu-node/src/testing/SfuProcess.ts';
-import { waitFor } from '../../../../sfu-node/src/testing/rtp.ts';
+import { RedisServer } from '@vilokanam/testkit/media';
+
+import { SfuProcess } from '@vilokanam/testkit/media';
+
 import { signalingConfigFromEnv } from '../config.ts';
 import { startPlatform, type Platform } from '../Platform.ts';
-import { WsTestClient } from '../testing/WsTestClient.ts';
+import { WsTestClient } from '@vilokanam/testkit/clients';
 import { LogCapture } from './AbuseHarness.ts';
+import { waitFor } from '@vilokanam/testkit';
 
 const FLEET = 'untrusted';
 const secret = randomBytes(32).toString('hex');
@@ -39,7 +41,7 @@ beforeAll(async () => {
     VILO_FLEET: FLEET,
   });
   platform = await startPlatform(config, { log: logs.logger });
-  await waitFor(() => platform.fleet.nodes().some((n) => n.ready), 10_000, 'the node to join the fleet');
+  await waitFor('the node to join the fleet', () => platform.fleet.nodes().some((n) => n.ready), 10_000);
 }, 60_000);
 
 afterAll(async () => {
@@ -67,8 +69,8 @@ describe('messages from Redis', () => {
     for (const message of garbage) await redis.publish(reportChannel(FLEET), message);
     await redis.publish(OVERDRAFT_CHANNEL, '{"v":1,"sessionId":');
     await redis.publish(OVERDRAFT_CHANNEL, JSON.stringify({ v: 1, sessionId: 'x', viewer: 'y', stream: 'z', window: 'soon' }));
-    await waitFor(async () => (await malformedCount('load-report')) >= garbage.length, 5000, 'the reports to be counted');
-    await waitFor(async () => (await malformedCount('overdraft')) >= 2, 5000, 'the overdrafts to be counted');
+    await waitFor('the reports to be counted', async () => (await malformedCount('load-report')) >= garbage.length, 5000);
+    await waitFor('the overdrafts to be counted', async () => (await malformedCount('overdraft')) >= 2, 5000);
     expect((await fetch(`${platform.url}/healthz`)).status).toBe(200);
     expect(platform.fleet.nodes().map((n) => n.id)).toEqual(['n1']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -100,7 +102,7 @@ describe('the node control channel', () => {
     const methods = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'emit', 'close'];
     methods.forEach((method, i) => ws.send(JSON.stringify({ id: i + 1, method, params: [] })));
     ws.send('{"id":');
-    await waitFor(() => replies.length === methods.length + 1, 3000, 'every frame to be answered');
+    await waitFor('every frame to be answered', () => replies.length === methods.length + 1, 3000);
     expect(replies.every((r) => r.ok === false && r.error.code === 'bad_request')).toBe(true);
     ws.close();
     expect((await fetch(`${node.controlUrl}/healthz`)).status).toBe(200);

@@ -7,7 +7,7 @@ import { chainMerkleRoot } from '@vilokanam/settlement/chain';
 import type { Database } from '../db/Database.ts';
 import { engines } from '../testing/databases.ts';
 import { AccountStore } from './AccountStore.ts';
-import { newPair } from './testing/AuthClient.ts';
+import { newPair } from '@vilokanam/testkit/clients';
 import { parseAddress, type WalletKey } from './wallet.ts';
 
 const newKey = (): WalletKey => parseAddress(newPair('sr25519').address, 42)!;

@@ -16,7 +16,7 @@ import { engines } from '../testing/databases.ts';
 import { createAuth, type Auth } from './Auth.ts';
 import { authRoutes } from './authRouter.ts';
 import { sessionMiddleware } from './middleware.ts';
-import { AuthClient, newPair, sign } from './testing/AuthClient.ts';
+import { AuthClient, newPair, sign } from '@vilokanam/testkit/clients';
 
 const CHALLENGE_TTL = 300;
 // The 32-byte account id; for ecdsa it is the hash of the 33-byte public key.

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SfuNode, sfuConfigFromEnv } from '@vilokanam/sfu-node';
 import { signalingConfigFromEnv } from '../config.ts';
 import { startPlatform, type Platform } from '../Platform.ts';
-import { AuthClient, newPair, sign } from './testing/AuthClient.ts';
+import { AuthClient, newPair, sign } from '@vilokanam/testkit/clients';
 
 let platform: Platform;
 let sfu: SfuNode;

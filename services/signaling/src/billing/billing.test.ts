@@ -9,10 +9,10 @@ import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SfuNode, sfuConfigFromEnv } from '@vilokanam/sfu-node';
 import { Ledger } from '@vilokanam/settlement';
-import { AuthClient, newPair } from '../auth/testing/AuthClient.ts';
+import { AuthClient, newPair } from '@vilokanam/testkit/clients';
 import { signalingConfigFromEnv } from '../config.ts';
 import { startPlatform, type Platform } from '../Platform.ts';
-import { WsTestClient } from '../testing/WsTestClient.ts';
+import { WsTestClient } from '@vilokanam/testkit/clients';
 
 const AUDIO = { codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1111 }] };
 const PRICE = 1_000_000n;

@@ -23,7 +23,7 @@ import { chainMerkleRoot } from '@vilokanam/settlement/chain';
 import { createAuth, type Auth } from '../auth/Auth.ts';
 import { authRoutes } from '../auth/authRouter.ts';
 import { sessionMiddleware } from '../auth/middleware.ts';
-import { AuthClient, newPair } from '../auth/testing/AuthClient.ts';
+import { AuthClient, newPair } from '@vilokanam/testkit/clients';
 import type { Database } from '../db/Database.ts';
 import { errorMiddleware } from '../http/errors.ts';
 import { StreamStore } from '../StreamStore.ts';

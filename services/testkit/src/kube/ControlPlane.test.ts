@@ -18,23 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeTools } from './binaries.ts';
 import { ControlPlane } from './ControlPlane.ts';
 import { markPodRunning } from './markPodRunning.ts';
+import { waitFor } from '../wait.ts';
 
 const run = promisify(execFile);
 const reader = { namespace: 'team', name: 'reader' };
-
-// Retries until fn stops throwing: RBAC and CRD changes reach the apiserver's caches a moment
-// after the write that made them.
-async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(200);
-    }
-  }
-}
 
 const gadgetCrd: V1CustomResourceDefinition = {
   apiVersion: 'apiextensions.k8s.io/v1',
@@ -104,11 +91,11 @@ describe('ControlPlane (real etcd + kube-apiserver)', () => {
     const kc = cp.adminKubeConfig();
     const ext = kc.makeApiClient(ApiextensionsV1Api);
     await ext.createCustomResourceDefinition({ body: gadgetCrd });
-    await eventually(async () => {
+    await waitFor('RBAC and CRD changes to reach the apiserver\'s caches', async () => {
       const crd = await ext.readCustomResourceDefinition({ name: 'gadgets.test.vilokanam.io' });
       const established = crd.status?.conditions?.find((c) => c.type === 'Established');
       if (established?.status !== 'True') throw new Error('CRD not Established yet');
-    });
+    }, { until: () => true, timeoutMs: 15_000 });
 
     const custom = kc.makeApiClient(CustomObjectsApi);
     const create = (name: string, spec: object) =>
@@ -120,7 +107,7 @@ describe('ControlPlane (real etcd + kube-apiserver)', () => {
         body: { apiVersion: 'test.vilokanam.io/v1', kind: 'Gadget', metadata: { name }, spec },
       });
     // The first create after Established can still 404 while the handler is installed.
-    const good = await eventually(() => create('good', { size: 2 }));
+    const good = await waitFor('RBAC and CRD changes to reach the apiserver\'s caches', () => create('good', { size: 2 }), { until: () => true, timeoutMs: 15_000 });
     expect(good).toMatchObject({ metadata: { name: 'good', generation: 1 } });
     await expect(create('bad', { size: 'big' })).rejects.toMatchObject({ code: 422 });
     await expect(create('missing', {})).rejects.toMatchObject({ code: 422 });
@@ -147,7 +134,7 @@ describe('ControlPlane (real etcd + kube-apiserver)', () => {
         subjects: [{ kind: 'ServiceAccount', namespace: reader.namespace, name: reader.name }],
       },
     });
-    const pods = await eventually(() => asReader.listNamespacedPod({ namespace: 'team' }));
+    const pods = await waitFor('RBAC and CRD changes to reach the apiserver\'s caches', () => asReader.listNamespacedPod({ namespace: 'team' }), { until: () => true, timeoutMs: 15_000 });
     expect(pods.items).toEqual([]);
     // The binding is namespaced: other namespaces stay closed.
     await expect(asReader.listNamespacedPod({ namespace: 'default' })).rejects.toMatchObject({ code: 403 });

@@ -6,7 +6,7 @@ import pino from 'pino';
 import type { SfuNode } from '@vilokanam/sfu-node';
 import { signalingConfigFromEnv, startPlatform, type Platform } from '@vilokanam/signaling';
 
-export const WEB_DIR = fileURLToPath(new URL('../build', import.meta.url));
+export const WEB_DIR = fileURLToPath(new URL('../../../../web/build', import.meta.url));
 
 export async function startWebPlatform(env: Record<string, string> = {}, opts: { sfu?: SfuNode } = {}): Promise<Platform> {
   if (!existsSync(`${WEB_DIR}/index.html`)) throw new Error('web/build is missing: run scripts/setup.sh (npm test does)');

@@ -4,10 +4,9 @@
 // address, and on deletion drains the process (SIGTERM) before removing the pod for good.
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1EnvVar, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { SfuProcess } from '../../../sfu-node/src/testing/SfuProcess.ts';
-import { Informer } from '../kube/Informer.ts';
-import { isStatus } from '../kube/errors.ts';
-import { markPodRunning } from '../testing/markPodRunning.ts';
+import { SfuProcess } from '../media/SfuProcess.ts';
+import { Informer, isStatus } from '@vilokanam/operator';
+import { markPodRunning } from './markPodRunning.ts';
 
 export interface TestHost {
   node: string;

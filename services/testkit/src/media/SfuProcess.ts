@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+const MAIN = fileURLToPath(import.meta.resolve('@vilokanam/sfu-node/main'));
 
 export interface SfuProcessOptions {
   nodeId: string;

@@ -1,5 +1,6 @@
 // Drives the creator studio UI: create a stream and go live from the fake camera.
 import type { Page } from 'playwright-core';
+import { waitFor } from '../wait.ts';
 
 /** Streams belong to an account: a signed-out studio signs in with the page's dev wallet first. */
 export async function signInToStudio(studio: Page): Promise<void> {
@@ -21,7 +22,7 @@ export async function goLive(studio: Page, title: string, timeoutMs = 20_000, op
   if (opts.pricePerSecond) await studio.getByTestId('price-input').fill(opts.pricePerSecond.toString());
   await studio.getByTestId('create-stream').click();
   await studio.getByTestId('go-live').click();
-  await pollUntil(() => studio.getByTestId('studio-state').textContent(), (s) => s === 'live', timeoutMs, 'studio to be live');
+  await waitFor('studio to be live', () => studio.getByTestId('studio-state').textContent(), { until: (s) => s === 'live', timeoutMs });
   const href = await studio.getByTestId('watch-link').getAttribute('href');
   const id = href?.split('/').pop();
   if (!id) throw new Error(`no watch link (href ${href})`);
@@ -32,22 +33,6 @@ export async function goLive(studio: Page, title: string, timeoutMs = 20_000, op
 export async function watch(page: Page, streamId: string, timeoutMs = 20_000): Promise<number> {
   await page.goto(`/watch/${streamId}`);
   await page.getByTestId('watch-button').click();
-  const ms = await pollUntil(
-    () => page.getByTestId('player').getAttribute('data-join-ms'),
-    (v) => v !== null && /^\d+(\.\d+)?$/.test(v),
-    timeoutMs,
-    'the first frame',
-  );
+  const ms = await waitFor('the first frame', () => page.getByTestId('player').getAttribute('data-join-ms'), { until: (v) => v !== null && /^\d+(\.\d+)?$/.test(v), timeoutMs });
   return Number(ms);
-}
-
-/** Polls `read` until `done` holds; usable in tests and in bench commands alike. */
-export async function pollUntil<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(value)})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }

@@ -5,8 +5,7 @@
 import dgram from 'node:dgram';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { mediaCodecs } from '../config.ts';
-import type { SfuControl } from '../SfuControl.ts';
+import { mediaCodecs, type SfuControl } from '@vilokanam/sfu-node';
 import { SOURCE_PT, SOURCE_SSRC, startVp8Source, type Vp8Source } from './vp8source.ts';
 
 const listenInfo: types.TransportListenInfo = { protocol: 'udp', ip: '127.0.0.1' };

@@ -15,6 +15,7 @@ import pino, { type Logger } from 'pino';
 import { kubeBinaries } from './binaries.ts';
 import { Daemon } from './Daemon.ts';
 import { createPki, type Pki } from './pki.ts';
+import { waitFor } from '../wait.ts';
 
 export interface ServiceAccountRef {
   namespace: string;
@@ -95,7 +96,7 @@ export class ControlPlane {
         '--unsafe-no-fsync',
       ], join(dir, 'etcd.log'));
       daemons.push(etcd);
-      await waitFor(etcd, 'did not become healthy', 20_000, () => etcdHealthy(etcdUrl));
+      await daemonReady(etcd, 'did not become healthy', 20_000, () => etcdHealthy(etcdUrl));
 
       const server = `https://127.0.0.1:${apiPort}`;
       const apiserver = new Daemon('kube-apiserver', bins.kubeApiserver, [
@@ -123,7 +124,7 @@ export class ControlPlane {
         '--endpoint-reconciler-type=none',
       ], join(dir, 'kube-apiserver.log'));
       daemons.push(apiserver);
-      await waitFor(apiserver, 'did not become ready', opts.readyTimeoutMs ?? 60_000, () => readyz(server, pki));
+      await daemonReady(apiserver, 'did not become ready', opts.readyTimeoutMs ?? 60_000, () => readyz(server, pki));
 
       log.info({ server, dir, ms: Date.now() - t0 }, 'control plane ready');
       return new ControlPlane({ server, dir, etcdUrl, pki, tokens }, daemons, log);
@@ -240,14 +241,11 @@ async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
-async function waitFor(d: Daemon, what: string, timeoutMs: number, probe: () => Promise<boolean>) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (d.exitInfo !== undefined) throw await d.failure(what);
-    if (await probe()) return;
-    await sleep(200);
-  }
-  throw await d.failure(`${what} within ${timeoutMs} ms`);
+/** Waits for `probe`, failing at once with the daemon's own output if it exits meanwhile. */
+async function daemonReady(d: Daemon, what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+  const state = await waitFor(what, async () => (d.exitInfo !== undefined ? 'exited' : (await probe()) && 'ready'), { timeoutMs, everyMs: 200 }).catch(() => 'late');
+  if (state === 'exited') throw await d.failure(what);
+  if (state === 'late') throw await d.failure(`${what} within ${timeoutMs} ms`);
 }
 
 async function etcdHealthy(url: string): Promise<boolean> {

@@ -9,10 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
-import { LiveStreamClient } from '../api/LiveStreamClient.ts';
-import { operatorConfigFromEnv } from '../config.ts';
-import { Operator } from '../Operator.ts';
-import { ControlPlane } from '../testing/ControlPlane.ts';
+import { LiveStreamClient, Operator, operatorConfigFromEnv } from '@vilokanam/operator';
+import { ControlPlane } from './ControlPlane.ts';
 import { kubectl, operatorEnv, renderChart, type Rendered } from './chart.ts';
 import { loopbackHosts, TestKubelet } from './TestKubelet.ts';
 
@@ -24,7 +22,7 @@ export const SFU_TEMPLATE = `${RELEASE}-vilokanam-sfu-node`;
 export const LEASE = `${RELEASE}-vilokanam-operator`;
 export const CONTROL_SECRET = 'c'.repeat(48);
 
-const OPERATOR_MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+const OPERATOR_MAIN = fileURLToPath(import.meta.resolve('@vilokanam/operator/main'));
 
 export interface HarnessOptions {
   hosts: number;
@@ -43,20 +41,6 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
   return out;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
 
 export class Harness {
   readonly cp: ControlPlane;

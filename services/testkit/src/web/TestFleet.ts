@@ -9,12 +9,12 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Platform } from '@vilokanam/signaling';
-import { NetnsBridge } from '../../sfu-node/src/testing/NetnsBridge.ts';
-import type { NetnsHost } from '../../sfu-node/src/testing/NetnsHost.ts';
-import { RedisServer } from '../../sfu-node/src/testing/RedisServer.ts';
-import { SfuProcess } from '../../sfu-node/src/testing/SfuProcess.ts';
+import { NetnsBridge } from '../media/NetnsBridge.ts';
+import type { NetnsHost } from '../media/NetnsHost.ts';
+import { RedisServer } from '../media/RedisServer.ts';
+import { SfuProcess } from '../media/SfuProcess.ts';
 import { startWebPlatform } from './platform.ts';
-import { pollUntil } from './studio.ts';
+import { waitFor } from '../wait.ts';
 
 export interface TestFleetOptions {
   /** Fleet name (VILO_FLEET): fleets sharing one Redis must not share it. */
@@ -117,7 +117,7 @@ export class TestFleet {
   }
 
   async waitReady(platform: Platform, count = this.live.length): Promise<void> {
-    await pollUntil(async () => platform.fleet.nodes().filter((n) => n.ready).length, (n) => n === count, 15_000, `${count} ready nodes`);
+    await waitFor(`${count} ready nodes`, async () => platform.fleet.nodes().filter((n) => n.ready).length, { until: (n) => n === count, timeoutMs: 15_000 });
   }
 
   async stop(): Promise<void> {

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
-import { kubeTools } from '../testing/binaries.ts';
+import { kubeTools } from './binaries.ts';
 
-export const CHART_DIR = fileURLToPath(new URL('../../../charts/vilokanam', import.meta.url));
+export const CHART_DIR = fileURLToPath(new URL('../../../../charts/vilokanam', import.meta.url));
 
 export interface RunResult {
   code: number;

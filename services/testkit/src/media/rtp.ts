@@ -35,11 +35,3 @@ export async function udpSocket(): Promise<dgram.Socket> {
 export function port(socket: dgram.Socket): number {
   return socket.address().port;
 }
-
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -5,7 +5,7 @@ import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const scriptsDir = fileURLToPath(new URL('../../../scripts/kube/', import.meta.url));
+const scriptsDir = fileURLToPath(new URL('../../../../scripts/kube/', import.meta.url));
 
 export interface KubeBinaries {
   kubeApiserver: string;

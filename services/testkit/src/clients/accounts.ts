@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { u8aToHex } from '@polkadot/util';
 import { encodeAddress } from '@polkadot/util-crypto';
-import { AccountStore } from '../auth/AccountStore.ts';
-import type { Database } from '../db/Database.ts';
+import type { Database } from '@vilokanam/settlement/db';
+import { AccountStore } from '@vilokanam/signaling/auth';
 
 export async function createTestAccount(db: Database, displayName = 'Test creator'): Promise<string> {
   const key = randomBytes(32);

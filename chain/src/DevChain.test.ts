@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FUND_AMOUNT, DEV_ACCOUNTS, DevChain } from './DevChain.ts';
 import { devSigner } from './keys.ts';
 import { quietLog, randomAddress, ROC, startChain, type ChainFixture } from './testing/chainFixture.ts';
+import { waitFor } from '@vilokanam/testkit';
 
 let fx: ChainFixture;
 const extra = randomAddress();
@@ -50,9 +51,7 @@ describe('DevChain', () => {
     expect(await fx.chain.headNumber()).toBe(before + 3);
     // Chopsticks has no finality gadget: finalized head == best head, at once.
     expect((await fx.api.rpc.chain.getFinalizedHead()).toHex()).toBe(hash);
-    const deadline = Date.now() + 5_000;
-    while (!finalizedSeen.includes(before + 3) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    unsub();
+    await waitFor('the new head to be announced as finalized', () => finalizedSeen.includes(before + 3), 5_000).finally(unsub);
     expect(finalizedSeen).toContain(before + 3);
   });
 
@@ -72,9 +71,7 @@ describe('DevChain', () => {
     }
     const head = await fx.chain.headNumber();
     await fx.api.tx.balances!.transferKeepAlive!(to, ROC).signAndSend(alice);
-    const deadline = Date.now() + 10_000;
-    while ((await free(to)) !== 2n * ROC && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await free(to)).toBe(2n * ROC);
+    await waitFor('the transfer to land', async () => (await free(to)) === 2n * ROC, 10_000);
     expect(await fx.chain.headNumber()).toBe(head + 1);
   });
 

@@ -8,6 +8,7 @@ import { payoutMemo, remarkHash } from './memo.ts';
 import { eventsOf } from './outcome.ts';
 import { SettlementClient, splitPayoutBatch, type PayoutBatch, type PayoutResult } from './SettlementClient.ts';
 import { freshPair, quietLog, randomAddress, ROC, startChain, type ChainFixture } from './testing/chainFixture.ts';
+import { waitFor } from '@vilokanam/testkit';
 
 let fx: ChainFixture;
 let escrow: KeyringPair;
@@ -106,7 +107,7 @@ describe('SettlementClient on a real dev chain', () => {
     await fx.chain.setBlockMode('manual');
     try {
       const pending = short.submitPayoutBatch(batch);
-      while ((await fx.chain.pendingExtrinsics()).length === 0) await new Promise((r) => setTimeout(r, 50));
+      await waitFor('the payout in the pool', async () => (await fx.chain.pendingExtrinsics()).length > 0);
       // Blocks built from another transaction leave ours waiting in the pool until its era ends.
       const nonce = (await fx.api.rpc.system.accountNextIndex(bystander.address)).toNumber();
       const filler = await fx.api.tx.system!.remark!('filler').signAsync(bystander, { nonce });

@@ -36,7 +36,7 @@ export class LoadReporter {
 
   start(): void {
     const tick = () =>
-      this.report().catch((err: Error) => this.#log.warn({ err: err.message }, 'load report failed'));
+      this.report().catch((err: Error) => this.#log.warn({ err }, 'load report failed'));
     void tick();
     this.#timer = setInterval(tick, this.#intervalMs);
     this.#timer.unref();

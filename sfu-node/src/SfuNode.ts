@@ -284,7 +284,7 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
   async pipeProduce(pipeTransportId: string, params: PipedProducerParams): Promise<void> {
     const pipe = this.#pipe(pipeTransportId);
     const stream = this.#byPipe.get(pipeTransportId)!;
-    if (stream.producers.has(params.producerId)) throw new SfuError('bad_request', `producer ${params.producerId} already here`);
+    if (stream.producers.has(params.producerId)) throw new SfuError('conflict', `producer ${params.producerId} already here`);
     let producer: types.Producer;
     try {
       producer = await pipe.produce({

@@ -5,7 +5,7 @@
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod, type V1PodTemplate } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { planFleet, type FleetMember, type FleetPolicy } from '@vilokanam/sfu-node/client';
-import type { EventRecorder, EventType } from '../kube/EventRecorder.ts';
+import type { EventReason, EventRecorder, EventType } from '../kube/EventRecorder.ts';
 import { isStatus } from '../kube/errors.ts';
 import type { WorkResult } from '../kube/WorkQueue.ts';
 import type { OperatorMetrics } from '../metrics.ts';
@@ -167,7 +167,7 @@ export class FleetReconciler {
     this.#d.nodeChanged(pod);
   }
 
-  #event(obj: Parameters<EventRecorder['record']>[0], type: EventType, reason: string, message: string): void {
+  #event(obj: Parameters<EventRecorder['record']>[0], type: EventType, reason: EventReason, message: string): void {
     this.#d.events.record(obj, type, reason, message);
     this.#log[type === 'Warning' ? 'warn' : 'info']({ reason }, message);
   }

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportChannel, reportKeyPrefix, type NodeReport } from '@vilokanam/sfu-node';
 import { NodeReports } from './NodeReports.ts';
+import { waitFor } from '@vilokanam/testkit';
 
 const url = 'redis://127.0.0.1:6379/12';
 let redis: Redis;
@@ -61,7 +62,7 @@ describe('NodeReports', () => {
     reports.on('report', (r, prev) => r.nodeId === 'a' && seen.push([r.consumers, prev?.consumers]));
     await publish(report('a', Date.now(), 2));
     await publish(report('a', Date.now() + 1, 4));
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('both reports', () => seen.length === 2);
     expect(seen).toEqual([[2, undefined], [4, 2]]);
     expect(reports.get('a')?.consumers).toBe(4);
   });
@@ -69,7 +70,9 @@ describe('NodeReports', () => {
   it('keeps the newest report when an older one arrives late', async () => {
     await publish(report('b', Date.now() + 500, 7));
     await publish(report('b', Date.now(), 1));
-    await new Promise((r) => setTimeout(r, 100));
+    // A report published after both: once it is in, both of b's have been handled.
+    await publish(report('b-barrier', Date.now()));
+    await waitFor('the barrier report', () => reports.get('b-barrier'));
     expect(reports.get('b')?.consumers).toBe(7);
   });
 

@@ -47,7 +47,7 @@ export class NodeReports extends EventEmitter<NodeReportsEvents> {
     this.#sub.on('message', this.#onMessage);
     await this.#sub.subscribe(this.#channel);
     await this.poll();
-    this.#timer = setInterval(() => void this.poll().catch((err: Error) => this.#log.warn({ err: err.message }, 'report poll failed')), this.#pollMs);
+    this.#timer = setInterval(() => void this.poll().catch((err: Error) => this.#log.warn({ err }, 'report poll failed')), this.#pollMs);
     this.#timer.unref();
   }
 

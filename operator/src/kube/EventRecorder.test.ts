@@ -41,7 +41,7 @@ describe('EventRecorder', () => {
 
   it('never fails the caller when the apiserver refuses the event', async () => {
     const rec = new EventRecorder(cp.adminKubeConfig(), 'c', 'i', log);
-    rec.record({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'no-such-namespace' } }, 'Normal', 'X', 'y');
+    rec.record({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'no-such-namespace' } }, 'Normal', 'NodeCreated', 'y');
     await expect(rec.flush()).resolves.toBeUndefined();
   });
 });

@@ -14,6 +14,27 @@ export interface InvolvedObject {
 
 export type EventType = 'Normal' | 'Warning';
 
+/** Every reason the operator records, as `kubectl describe` shows it (docs/kubernetes.md). */
+export type EventReason =
+  // LiveStreams
+  | 'InvalidSpec'
+  | 'NoCapacity'
+  | 'OriginPlaced'
+  | 'OriginLost'
+  | 'EdgeAdded'
+  | 'EdgeRemoved'
+  | 'EdgeLost'
+  | 'ReleaseRetry'
+  | 'ReleaseIncomplete'
+  | 'Released'
+  | 'Ended'
+  // The sfu-node fleet
+  | 'NodeCreated'
+  | 'NodeFailed'
+  | 'NodeDraining'
+  | 'NodeUndrained'
+  | 'NodeRemoved';
+
 interface Seen {
   name: string;
   count: number;
@@ -41,9 +62,9 @@ export class EventRecorder {
   }
 
   /** Records in the background; a failed event is logged, never fails the caller. */
-  record(obj: InvolvedObject, type: EventType, reason: string, message: string): void {
+  record(obj: InvolvedObject, type: EventType, reason: EventReason, message: string): void {
     const p = this.#record(obj, type, reason, message).catch((err: unknown) =>
-      this.#log.warn({ reason, object: obj.metadata.name, err: kubeMessage(err) }, 'event not recorded'),
+      this.#log.warn({ reason, object: obj.metadata.name, err, apiserver: kubeMessage(err) }, 'event not recorded'),
     );
     this.#inFlight.add(p);
     void p.finally(() => this.#inFlight.delete(p));
@@ -54,7 +75,7 @@ export class EventRecorder {
     await Promise.all([...this.#inFlight]);
   }
 
-  async #record(obj: InvolvedObject, type: EventType, reason: string, message: string): Promise<void> {
+  async #record(obj: InvolvedObject, type: EventType, reason: EventReason, message: string): Promise<void> {
     const namespace = obj.metadata.namespace ?? 'default';
     const key = [namespace, obj.metadata.uid ?? obj.metadata.name, type, reason, message].join('\u0000');
     const now = new Date();

@@ -117,7 +117,7 @@ export class Informer<T extends KubeObject> extends EventEmitter<InformerEvents<
     this.#failures++;
     const delay = backoffDelay(this.#failures - 1, { initialMs: 250, maxMs: this.#maxBackoffMs });
     const status = (err as { statusCode?: number; code?: number })?.statusCode ?? (err as { code?: number })?.code;
-    this.#log.warn({ err: error.message, status, retryInMs: delay }, 'list/watch failed; restarting');
+    this.#log.warn({ err: error, status, retryInMs: delay }, 'list/watch failed; restarting');
     this.emit('error', error);
     clearTimeout(this.#restart);
     this.#restart = setTimeout(() => {

@@ -85,14 +85,14 @@ export class LeaderElector extends EventEmitter<LeaderElectorEvents> {
     clearTimeout(this.#watchdog);
     if (this.#leading) {
       this.#setLeading(false);
-      await this.#release().catch((err: Error) => this.#log.warn({ err: err.message }, 'lease release failed'));
+      await this.#release().catch((err: Error) => this.#log.warn({ err }, 'lease release failed'));
     }
   }
 
   async #run(): Promise<void> {
     while (this.#running) {
       const ok = await this.#tryAcquireOrRenew().catch((err: Error) => {
-        this.#log.warn({ err: err.message }, 'lease update failed');
+        this.#log.warn({ err }, 'lease update failed');
         return false;
       });
       if (ok && this.#running) {

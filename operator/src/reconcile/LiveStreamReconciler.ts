@@ -9,7 +9,7 @@ import type { LiveStreamClient } from '../api/LiveStreamClient.ts';
 import type { StreamRoute } from '@vilokanam/contracts/routes';
 import { FleetState, type FleetNode } from '../fleet/FleetState.ts';
 import type { NodeControls } from '../fleet/NodeControls.ts';
-import type { EventRecorder, EventType } from '../kube/EventRecorder.ts';
+import type { EventReason, EventRecorder, EventType } from '../kube/EventRecorder.ts';
 import type { WorkResult } from '../kube/WorkQueue.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import { sameStatus } from './conditions.ts';
@@ -152,14 +152,14 @@ export class LiveStreamReconciler {
     if (!originRouter && origin.controlUrl) {
       originRouter = await this.#d.controls.openRouter(origin.pod, origin.controlUrl, streamId).then(
         () => true,
-        (err: Error) => (this.#log.warn({ streamId, pod: origin.pod, err: err.message }, 'router open failed'), false),
+        (err: Error) => (this.#log.warn({ streamId, pod: origin.pod, err }, 'router open failed'), false),
       );
     }
     await Promise.all(
       edges.edges
         .map((e) => fleet.get(e.pod)!)
         .filter((n) => !hasRouter(n) && n.controlUrl)
-        .map((n) => this.#d.controls.openRouter(n.pod, n.controlUrl!, streamId).catch((err: Error) => this.#log.warn({ streamId, pod: n.pod, err: err.message }, 'edge router open failed'))),
+        .map((n) => this.#d.controls.openRouter(n.pod, n.controlUrl!, streamId).catch((err: Error) => this.#log.warn({ streamId, pod: n.pod, err }, 'edge router open failed'))),
     );
     const serving = new Set([origin.pod, ...edges.edges.map((e) => e.pod)]);
     // Removed edges, and routers a crash left outside the table (never one with viewers on it).
@@ -167,7 +167,7 @@ export class LiveStreamReconciler {
       (n) => n.controlUrl && !serving.has(n.pod) && (edges.removed.includes(n.pod) || (hasRouter(n) && (n.streams[streamId]?.consumers ?? 0) === 0)),
     );
     for (const n of orphans) {
-      await this.#d.controls.closeRouter(n.pod, n.controlUrl!, streamId).catch((err: Error) => this.#log.warn({ streamId, pod: n.pod, err: err.message }, 'router close failed'));
+      await this.#d.controls.closeRouter(n.pod, n.controlUrl!, streamId).catch((err: Error) => this.#log.warn({ streamId, pod: n.pod, err }, 'router close failed'));
     }
 
     // 3. Status and the route signaling reads.
@@ -296,7 +296,7 @@ export class LiveStreamReconciler {
     return ls;
   }
 
-  #event(ls: LiveStream, type: EventType, reason: string, message: string): void {
+  #event(ls: LiveStream, type: EventType, reason: EventReason, message: string): void {
     this.#d.events.record({ apiVersion: API_VERSION, kind: KIND, metadata: ls.metadata }, type, reason, message);
     this.#log[type === 'Warning' ? 'warn' : 'info']({ stream: `${ls.metadata.namespace}/${ls.metadata.name}`, reason }, message);
   }

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRouteMessage, ROUTE_CHANNEL, routeKey, StreamRoute } from '@vilokanam/contracts/routes';
 import { RouteMirror } from './RouteMirror.ts';
+import { waitFor } from '@vilokanam/testkit';
 
 const url = 'redis://127.0.0.1:6379/11';
 let redis: Redis;
@@ -47,7 +48,7 @@ describe('RouteMirror', () => {
     expect(await redis.pttl(routeKey('s1'))).toBe(-1);
     await mirror.delete('s1');
     expect(await redis.exists(routeKey('s1'))).toBe(0);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('both messages', () => messages.length === 2);
     expect(messages.map((m) => parseRouteMessage(m))).toEqual([expect.objectContaining({ streamId: 's1', phase: 'Live' }), { v: 1, streamId: 's1', deleted: true }]);
   });
 

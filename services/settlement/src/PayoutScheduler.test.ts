@@ -12,6 +12,7 @@ import { SubmitterLock } from './SubmitterLock.ts';
 import { freeBalance, quietLog, randomAddress, startEscrowChain, type EscrowChain } from './testing/chain.ts';
 import { engines, type Engine } from './testing/databases.ts';
 import { useDatabase } from './testing/ledgerHooks.ts';
+import { waitFor } from '@vilokanam/testkit';
 
 let fx: EscrowChain;
 const SLOT = 60_000;
@@ -113,7 +114,7 @@ describe('PayoutScheduler recovery on postgres and a real dev chain', () => {
     await fx.chain.setBlockMode('manual');
     try {
       const run = s.runOnce();
-      while ((await fx.chain.pendingExtrinsics()).length === 0) await new Promise((r) => setTimeout(r, 50));
+      await waitFor('the payout in the pool', async () => (await fx.chain.pendingExtrinsics()).length > 0);
       // Blocks built from another transaction leave the payout in the pool until its era ends.
       const filler = await fx.api.tx.system!.remark!('filler').signAsync(bystander, { nonce: (await fx.api.rpc.system.accountNextIndex(bystander.address)).toNumber() });
       await fx.chain.newBlock(4, { transactions: [filler.toHex()] });

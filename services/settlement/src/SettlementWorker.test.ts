@@ -22,6 +22,7 @@ import {
   ticksKey,
   windowMember,
 } from '@vilokanam/contracts/ticks';
+import { waitFor } from '@vilokanam/testkit';
 
 const W = 10;
 const quiet = pino({ level: 'silent' });
@@ -134,7 +135,7 @@ describe.each(engines)('SettlementWorker on $name with Redis', (engine) => {
     expect(await ledger.balance(viewerAccount('bob'))).toBe(0n);
     expect(events.map((e) => e.sessionId).sort()).toEqual([poor, rich].sort());
     expect(events.find((e) => e.sessionId === poor)).toMatchObject({ viewer: 'alice', stream: 'st9' });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('both overdrafts on the channel', () => messages.length === 2);
     expect(messages.map((m) => m.sessionId).sort()).toEqual([poor, rich].sort());
     const base3 = Math.floor(base / W);
     expect(messages.find((m) => m.sessionId === poor)).toEqual({ v: 1, sessionId: poor, viewer: 'alice', stream: 'st9', window: base3 + 1, unbilledSeconds: 15, reason: 'overdrawn' });

@@ -44,7 +44,7 @@ export class SubmitterLock {
       const lost = (err?: Error): void => {
         if (this.#client !== client) return;
         this.#client = undefined;
-        if (this.#held) this.#log.error({ err: err?.message }, 'submitter lock connection lost; no longer the submitter');
+        if (this.#held) this.#log.error({ err }, 'submitter lock connection lost; no longer the submitter');
         this.#held = false;
       };
       client.on('error', lost);

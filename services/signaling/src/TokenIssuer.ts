@@ -1,6 +1,6 @@
-import { SignJWT, jwtVerify, errors } from 'jose';
 import { VilokanamError } from '@vilokanam/contracts/errors';
 import type { Role } from '@vilokanam/contracts/signaling';
+import { Hs256 } from './auth/Hs256.ts';
 
 export interface MediaGrant {
   streamId: string;
@@ -11,7 +11,6 @@ export interface MediaGrant {
   pricePerSecond?: bigint;
 }
 
-const ISSUER = 'vilokanam';
 const AUDIENCE = 'vilokanam:media';
 
 export class TokenError extends VilokanamError<'unauthorized'> {
@@ -25,12 +24,11 @@ export class TokenError extends VilokanamError<'unauthorized'> {
 
 /** Short-lived HS256 tokens that grant one role on one stream. */
 export class TokenIssuer {
-  readonly #secret: Uint8Array;
+  readonly #jwt: Hs256;
   readonly #ttlSeconds: number;
 
   constructor(secret: Uint8Array, ttlSeconds: number) {
-    if (secret.length < 32) throw new Error('token secret must be at least 32 bytes');
-    this.#secret = secret;
+    this.#jwt = new Hs256(secret, AUDIENCE, 'token');
     this.#ttlSeconds = ttlSeconds;
   }
 
@@ -40,37 +38,19 @@ export class TokenIssuer {
     const claims: Record<string, string> = { role: grant.role };
     if (grant.account) claims.acct = grant.account;
     if (grant.pricePerSecond !== undefined) claims.price = grant.pricePerSecond.toString();
-    const token = await new SignJWT(claims)
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(grant.streamId)
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setIssuedAt(iat)
-      .setExpirationTime(exp)
-      .sign(this.#secret);
+    const token = await this.#jwt.sign(claims, grant.streamId, iat, exp);
     return { token, expiresAt: new Date(exp * 1000) };
   }
 
   async verify(token: string, now = Date.now()): Promise<MediaGrant> {
-    try {
-      const { payload } = await jwtVerify(token, this.#secret, {
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        algorithms: ['HS256'],
-        currentDate: new Date(now),
-      });
-      const role = payload.role;
-      if (!payload.sub || (role !== 'publisher' && role !== 'viewer')) {
-        throw new TokenError('token lacks a stream or role', false);
-      }
-      const grant: MediaGrant = { streamId: payload.sub, role };
-      if (typeof payload.acct === 'string') grant.account = payload.acct;
-      if (typeof payload.price === 'string' && /^(0|[1-9][0-9]{0,38})$/.test(payload.price)) grant.pricePerSecond = BigInt(payload.price);
-      return grant;
-    } catch (err) {
-      if (err instanceof TokenError) throw err;
-      if (err instanceof errors.JWTExpired) throw new TokenError('token expired', true);
-      throw new TokenError('invalid token', false);
-    }
+    const payload = await this.#jwt.verify(token, now).catch((err: Error) => {
+      throw err.message === 'expired' ? new TokenError('token expired', true) : new TokenError('invalid token', false);
+    });
+    const role = payload.role;
+    if (!payload.sub || (role !== 'publisher' && role !== 'viewer')) throw new TokenError('token lacks a stream or role', false);
+    const grant: MediaGrant = { streamId: payload.sub, role };
+    if (typeof payload.acct === 'string') grant.account = payload.acct;
+    if (typeof payload.price === 'string' && /^(0|[1-9][0-9]{0,38})$/.test(payload.price)) grant.pricePerSecond = BigInt(payload.price);
+    return grant;
   }
 }

@@ -58,7 +58,8 @@ export interface Limits {
   joinTimeoutMs: number;
 }
 
-export interface SignalingConfig {
+/** What every mode shares. */
+interface CommonConfig {
   host: string;
   port: number;
   /** Postgres connection string; absent means embedded PGlite. */
@@ -72,31 +73,12 @@ export interface SignalingConfig {
   publisherGraceMs: number;
   webDir: string | undefined;
   logLevel: z.infer<typeof Env>['VILO_LOG_LEVEL'];
-  /**
-   * `embedded`: one in-process sfu-node. `fleet`: sfu-node processes found through Redis, placed
-   * by signaling. `kubernetes`: the same nodes, placed by the operator through LiveStreams.
-   */
-  sfuMode: 'embedded' | 'fleet' | 'kubernetes';
-  /** Kubernetes mode: where LiveStreams are created, and whose routes are followed. */
-  namespace: string;
-  /** Kubernetes mode: how long a publisher or viewer waits for the operator's route. */
-  routeWaitMs: number;
-  /**
-   * Embedded mode runs settlement in process with these settings (VILO_SETTLEMENT_*,
-   * VILO_CHAIN_*, VILO_PAYOUT_*: docs/money.md); `devChain` starts a dev chain for it.
-   */
-  settlement: (SettlementConfig & { devChain: boolean }) | undefined;
   /** Origins besides the server's own whose pages may open the signaling socket. */
   allowedOrigins: string[];
   /** What one client may hold at once (docs/threat-model.md). */
   limits: Limits;
   /** Highest price per second a creator may set, and the balance (in seconds) a viewer needs to start. */
   pricing: { maxPricePerSecond: bigint; minPrepaidSeconds: number };
-  /** Which fleet's load reports to follow when several share one Redis. */
-  fleet: string;
-  redisUrl: string | undefined;
-  sfuControlSecret: string | undefined;
-  edges: { viewersPerEdge: number; maxEdges: number; fanoutPerNode: number; idleMs: number };
   /** Wallet sign-in. Without VILO_SESSION_SECRET sessions last only as long as the process. */
   auth: { sessionSecret: Uint8Array; ephemeralSessionSecret: boolean; sessionTtlSeconds: number; challengeTtlSeconds: number; ss58Prefix: number };
   /**
@@ -106,17 +88,67 @@ export interface SignalingConfig {
   money: { escrowAddress: string | undefined; adminAccounts: string[]; explorerUrl?: string };
 }
 
+export interface EdgeSettings {
+  viewersPerEdge: number;
+  maxEdges: number;
+  fanoutPerNode: number;
+  idleMs: number;
+}
+
+/** One in-process sfu-node; settlement runs in this process too. */
+export interface EmbeddedConfig extends CommonConfig {
+  sfuMode: 'embedded';
+  /** Settlement's settings (VILO_SETTLEMENT_*, VILO_CHAIN_*, VILO_PAYOUT_*: docs/money.md); `devChain` starts a dev chain for it. */
+  settlement: SettlementConfig & { devChain: boolean };
+}
+
+/** sfu-node processes found through Redis; signaling places streams and edges. */
+export interface FleetConfig extends CommonConfig {
+  sfuMode: 'fleet';
+  redisUrl: string;
+  sfuControlSecret: string;
+  /** Which fleet's load reports to follow when several share one Redis. */
+  fleet: string;
+  edges: EdgeSettings;
+}
+
+/** The same nodes, placed by the operator through LiveStreams. */
+export interface KubernetesConfig extends Omit<FleetConfig, 'sfuMode'> {
+  sfuMode: 'kubernetes';
+  /** Where LiveStreams are created, and whose routes are followed. */
+  namespace: string;
+  /** How long a publisher or viewer waits for the operator's route. */
+  routeWaitMs: number;
+}
+
+export type SignalingConfig = EmbeddedConfig | FleetConfig | KubernetesConfig;
+type ParsedEnv = z.infer<typeof Env>;
+
 export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SignalingConfig {
   const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    const detail = zodMessage(parsed.error);
-    throw new Error(`invalid configuration: ${detail}`);
-  }
+  if (!parsed.success) throw new Error(`invalid configuration: ${zodMessage(parsed.error)}`);
   const e = parsed.data;
   clientAddressResolver(list(e.VILO_TRUSTED_PROXIES));
-  if (e.VILO_SFU_MODE !== 'embedded' && (!e.VILO_REDIS_URL || !e.VILO_SFU_CONTROL_SECRET)) {
+  const common = commonConfig(e, env);
+  if (e.VILO_SFU_MODE === 'embedded') {
+    // Only embedded mode runs settlement in this process; elsewhere it is its own service.
+    return { ...common, sfuMode: 'embedded', settlement: { ...settlementConfigFromEnv(env), devChain: e.VILO_DEVCHAIN === '1' || e.VILO_DEVCHAIN === 'true' } };
+  }
+  if (!e.VILO_REDIS_URL || !e.VILO_SFU_CONTROL_SECRET) {
     throw new Error(`invalid configuration: VILO_SFU_MODE=${e.VILO_SFU_MODE} needs VILO_REDIS_URL and VILO_SFU_CONTROL_SECRET`);
   }
+  const fleet = {
+    ...common,
+    redisUrl: e.VILO_REDIS_URL,
+    sfuControlSecret: e.VILO_SFU_CONTROL_SECRET,
+    fleet: e.VILO_FLEET,
+    edges: { viewersPerEdge: e.VILO_VIEWERS_PER_EDGE, maxEdges: e.VILO_MAX_EDGES, fanoutPerNode: e.VILO_EDGE_FANOUT, idleMs: e.VILO_EDGE_IDLE_MS },
+  };
+  if (e.VILO_SFU_MODE === 'fleet') return { ...fleet, sfuMode: 'fleet' };
+  return { ...fleet, sfuMode: 'kubernetes', namespace: e.VILO_NAMESPACE, routeWaitMs: e.VILO_ROUTE_WAIT_MS };
+}
+
+function commonConfig(e: ParsedEnv, env: NodeJS.ProcessEnv): CommonConfig {
   return {
     host: e.VILO_HOST,
     port: e.VILO_PORT,
@@ -128,14 +160,6 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
     publisherGraceMs: e.VILO_PUBLISHER_GRACE_MS,
     webDir: e.VILO_WEB_DIR,
     logLevel: e.VILO_LOG_LEVEL,
-    sfuMode: e.VILO_SFU_MODE,
-    namespace: e.VILO_NAMESPACE,
-    routeWaitMs: e.VILO_ROUTE_WAIT_MS,
-    // Only embedded mode runs settlement in this process; elsewhere it is its own service.
-    settlement: e.VILO_SFU_MODE !== 'embedded' ? undefined : {
-      ...settlementConfigFromEnv(env),
-      devChain: e.VILO_DEVCHAIN === '1' || e.VILO_DEVCHAIN === 'true',
-    },
     allowedOrigins: list(e.VILO_ALLOWED_ORIGINS),
     limits: {
       trustedProxies: list(e.VILO_TRUSTED_PROXIES),
@@ -146,10 +170,6 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
     },
     // The same figure the settlement worker keeps in reserve: the two must agree.
     pricing: { maxPricePerSecond: BigInt(e.VILO_MAX_PRICE_PER_SECOND), minPrepaidSeconds: reserveSecondsFromEnv(env) },
-    fleet: e.VILO_FLEET,
-    redisUrl: e.VILO_REDIS_URL,
-    sfuControlSecret: e.VILO_SFU_CONTROL_SECRET,
-    edges: { viewersPerEdge: e.VILO_VIEWERS_PER_EDGE, maxEdges: e.VILO_MAX_EDGES, fanoutPerNode: e.VILO_EDGE_FANOUT, idleMs: e.VILO_EDGE_IDLE_MS },
     auth: {
       sessionSecret: e.VILO_SESSION_SECRET ? new TextEncoder().encode(e.VILO_SESSION_SECRET) : randomBytes(32),
       ephemeralSessionSecret: !e.VILO_SESSION_SECRET,

@@ -121,7 +121,7 @@ export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuCont
 
   /** Close calls are idempotent on the node; a failure only means it is already gone. */
   #fire(method: ControlMethod, params: unknown[]): void {
-    this.#call(method, params).catch((err: Error) => this.#log.debug({ method, err: err.message }, 'close call failed'));
+    this.#call(method, params).catch((err: Error) => this.#log.debug({ method, err }, 'close call failed'));
   }
 
   async #call<T>(method: ControlMethod, params: unknown[]): Promise<T> {
@@ -164,7 +164,7 @@ export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuCont
       if (this.#ws === ws) this.#ws = undefined;
       this.emit('nodedown', { nodeId: this.nodeId });
     });
-    ws.on('error', (err) => this.#log.warn({ err: err.message }, 'control channel error'));
+    ws.on('error', (err) => this.#log.warn({ err }, 'control channel error'));
     this.emit('nodeup', { nodeId: this.nodeId });
     return ws;
   }

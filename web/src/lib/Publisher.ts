@@ -1,15 +1,14 @@
 // Publishes a camera/mic MediaStream to the SFU and keeps it published: any drop of
 // the socket or the media transport tears the session down and rebuilds it from a
 // fresh token, until stop() is called or the stream can no longer go live.
-import type { ConnectionState, Producer, RtpEncodingParameters, Transport } from 'mediasoup-client/types';
+import type { ConnectionState, Producer, RtpEncodingParameters } from 'mediasoup-client/types';
 import { startStream } from './api.ts';
 import { openSession } from './connect.ts';
 import { errorMessage, isFatal, isNotLive } from './errors.ts';
-import { createDevice, loadDevice, transportOptions, watchTransport, wireConnect } from './mediasoup.ts';
+import { closeSession, createDevice, loadDevice, relay, transportOptions, watchTransport, wireConnect, type MediaSession } from './mediasoup.ts';
 import { Observable } from './observable.ts';
-import { RetryLoop } from './RetryLoop.ts';
+import { RetryLoop, Superseded } from './RetryLoop.ts';
 import { CloseCode } from '@vilokanam/contracts/signaling';
-import type { SignalingClient } from './SignalingClient.ts';
 
 type Kind = 'audio' | 'video';
 
@@ -39,14 +38,9 @@ export interface PublisherOptions {
   signalingUrl?: string;
 }
 
-interface Session {
-  sig: SignalingClient;
-  transport: Transport | null;
+interface Session extends MediaSession {
   producers: Map<Kind, Producer>;
-  cancelWatch: () => void;
 }
-
-class Superseded extends Error {}
 
 export class Publisher {
   readonly state = new Observable<PublisherSnapshot>({
@@ -96,9 +90,7 @@ export class Publisher {
   }
 
   async #connect(generation: number): Promise<void> {
-    const check = () => {
-      if (!this.#loop.isCurrent(generation)) throw new Superseded();
-    };
+    const check = () => this.#loop.assertCurrent(generation);
     this.#teardown();
     this.state.patch({ connection: 'connecting' });
     try {
@@ -157,10 +149,7 @@ export class Publisher {
       session.transport = transport;
       wireConnect(transport, sig);
       transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-        sig.request('produce', { transportId: transport.id, kind, rtpParameters, appData }).then(
-          ({ id }) => callback({ id }),
-          (error: unknown) => errback(error instanceof Error ? error : new Error(String(error))),
-        );
+        relay(sig.request('produce', { transportId: transport.id, kind, rtpParameters, appData }), ({ id }) => callback({ id }), errback);
       });
       session.cancelWatch = watchTransport(transport, {
         onState: (state) => this.#onTransportState(generation, state),
@@ -232,11 +221,7 @@ export class Publisher {
   #teardown(): void {
     const session = this.#session;
     this.#session = null;
-    if (!session) return;
-    session.cancelWatch();
-    for (const producer of session.producers.values()) producer.close();
-    session.transport?.close();
-    session.sig.close();
+    if (session) closeSession(session, session.producers.values());
   }
 
   #finish(ended: NonNullable<PublisherSnapshot['ended']>, error: string | null): void {

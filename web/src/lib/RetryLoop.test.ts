@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RetryLoop } from './RetryLoop.ts';
+import { RetryLoop, Superseded } from './RetryLoop.ts';
 
 describe('RetryLoop', () => {
   beforeEach(() => {
@@ -62,5 +62,17 @@ describe('RetryLoop', () => {
     expect(loop.isCurrent(2)).toBe(false);
     loop.start();
     expect(runs).toEqual([1]);
+  });
+
+  it('assertCurrent() throws Superseded once an attempt is abandoned', () => {
+    const loop = new RetryLoop(() => {}, { jitter: 0 });
+    loop.start();
+    expect(() => loop.assertCurrent(1)).not.toThrow();
+    loop.retry(1);
+    expect(() => loop.assertCurrent(1)).toThrow(Superseded);
+    vi.advanceTimersByTime(500);
+    expect(() => loop.assertCurrent(3)).not.toThrow();
+    loop.stop();
+    expect(() => loop.assertCurrent(3)).toThrow(Superseded);
   });
 });

@@ -3,6 +3,9 @@
 // it and bows out, which is what keeps late callbacks from a dead socket harmless.
 import { Backoff, type BackoffOptions } from '@vilokanam/contracts/backoff';
 
+/** Thrown by assertCurrent() inside an abandoned attempt; the attempt's catch simply returns. */
+export class Superseded extends Error {}
+
 export class RetryLoop {
   #generation = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
@@ -33,6 +36,11 @@ export class RetryLoop {
 
   isCurrent(generation: number): boolean {
     return !this.#stopped && generation === this.#generation;
+  }
+
+  /** Between the awaits of an attempt: a newer attempt (or stop()) ends this one here. */
+  assertCurrent(generation: number): void {
+    if (!this.isCurrent(generation)) throw new Superseded();
   }
 
   /**

@@ -1,15 +1,15 @@
 // Plays one stream: joins as a viewer, consumes every producer into a MediaStream and
 // keeps doing so across drops (fresh token per attempt) until the stream ends.
-import type { Consumer, RtpParameters, Transport } from 'mediasoup-client/types';
+import type { Consumer, RtpParameters } from 'mediasoup-client/types';
 import type { LayerChoice } from '@vilokanam/contracts/signaling';
 import type { Device } from 'mediasoup-client';
 import { getStream } from './api.ts';
 import { openSession } from './connect.ts';
 import { errorMessage, isFatal, remedyFor } from './errors.ts';
-import { createDevice, loadDevice, transportOptions, watchTransport, wireConnect } from './mediasoup.ts';
+import { closeSession, createDevice, loadDevice, transportOptions, watchTransport, wireConnect, type MediaSession } from './mediasoup.ts';
 import { Observable } from './observable.ts';
-import { RetryLoop } from './RetryLoop.ts';
-import { SignalingError, type SignalingClient } from './SignalingClient.ts';
+import { RetryLoop, Superseded } from './RetryLoop.ts';
+import { SignalingError } from './SignalingClient.ts';
 import { initialViewerSnapshot, type ViewerSnapshot } from './viewerState.ts';
 
 export type { ViewerSnapshot, ViewerStatus } from './viewerState.ts';
@@ -22,19 +22,14 @@ export interface ViewerOptions {
   pricePerSecond?: string;
 }
 
-interface Session {
+interface Session extends MediaSession {
   generation: number;
-  sig: SignalingClient;
   device: Device | null;
-  transport: Transport | null;
   /** Producers announced before the transport existed, consumed once it does. */
   queued: Set<string>;
   inflight: Set<string>;
   consumers: Map<string, Consumer>; // by producerId
-  cancelWatch: () => void;
 }
-
-class Superseded extends Error {}
 
 /** A closed socket is handled by the reconnect path; a producer that vanished between
  * announcement and consume is simply skipped. Anything else is worth a console line. */
@@ -80,9 +75,7 @@ export class Viewer {
   }
 
   async #connect(generation: number): Promise<void> {
-    const check = () => {
-      if (!this.#loop.isCurrent(generation)) throw new Superseded();
-    };
+    const check = () => this.#loop.assertCurrent(generation);
     try {
       const devicePromise = createDevice();
       const { token, sig } = await openSession(this.#opts.streamId, 'viewer', {
@@ -290,10 +283,6 @@ export class Viewer {
   #teardown(): void {
     const session = this.#session;
     this.#session = null;
-    if (!session) return;
-    session.cancelWatch();
-    for (const consumer of session.consumers.values()) consumer.close();
-    session.transport?.close();
-    session.sig.close();
+    if (session) closeSession(session, session.consumers.values());
   }
 }

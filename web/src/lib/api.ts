@@ -1,4 +1,4 @@
-// Typed REST helpers for /api/v1. Every failure becomes an ApiError carrying the
+// Typed REST helpers for /api/v1, all on one fetch helper. Every failure becomes an ApiError carrying the
 // server's message (what the user should read) and code (what the code branches on).
 import { VilokanamError } from '@vilokanam/contracts/errors';
 import type { AccountResponse, AccountView, ChallengeResponse, LoginRequest } from '@vilokanam/contracts/auth';
@@ -25,21 +25,34 @@ export interface IssuedToken {
   expiresAt: string;
 }
 
-interface RequestOptions {
+/** Query parameters; undefined ones are left out, so optional filters need no branching. */
+export type Query = Record<string, string | number | undefined>;
+
+export interface RequestOptions {
   method?: 'GET' | 'POST';
+  query?: Query;
   body?: unknown;
   streamKey?: string;
   signal?: AbortSignal;
 }
 
-async function call<T>(path: string, options: RequestOptions = {}): Promise<T> {
+/** The address of an /api/v1 path; also what links the browser follows itself (downloads) point at. */
+export function apiUrl(path: string, query: Query = {}): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  return `${BASE}${path}${s ? `?${s}` : ''}`;
+}
+
+/** Every /api/v1 request goes through here, so cookies, aborts and errors behave alike on every page. */
+export async function call<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   if (options.streamKey) headers.Authorization = `Bearer ${options.streamKey}`;
 
   let res: Response;
   try {
-    res = await fetch(`${BASE}${path}`, {
+    res = await fetch(apiUrl(path, options.query), {
       method: options.method ?? 'GET',
       headers,
       body: options.body === undefined ? null : JSON.stringify(options.body),
@@ -72,8 +85,7 @@ export function createStream(input: { title: string; category: string; pricePerS
 }
 
 export async function listStreams(status?: StreamView['status'], signal?: AbortSignal): Promise<StreamView[]> {
-  const query = status ? `?status=${enc(status)}` : '';
-  return (await call<{ streams: StreamView[] }>(`/streams${query}`, { signal })).streams;
+  return (await call<{ streams: StreamView[] }>('/streams', { query: { status }, signal })).streams;
 }
 
 export async function getStream(id: string, signal?: AbortSignal): Promise<StreamView> {

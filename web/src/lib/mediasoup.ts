@@ -39,14 +39,35 @@ export function transportOptions(params: ResponseMap['createTransport']): Transp
   };
 }
 
+/** Answer one of mediasoup-client's transport events from a signaling request. */
+export function relay<T>(request: Promise<T>, callback: (answer: T) => void, errback: (error: Error) => void): void {
+  // mediasoup-client wants an Error; a failed request may reject with anything.
+  request.then(callback, (error: unknown) => errback(error instanceof Error ? error : new Error(String(error))));
+}
+
 /** Answer mediasoup-client's DTLS 'connect' event through the signaling socket. */
 export function wireConnect(transport: Transport, sig: SignalingClient): void {
   transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-    sig.request('connectTransport', { transportId: transport.id, dtlsParameters }).then(
-      () => callback(),
-      (error: unknown) => errback(error instanceof Error ? error : new Error(String(error))),
-    );
+    relay(sig.request('connectTransport', { transportId: transport.id, dtlsParameters }), () => callback(), errback);
   });
+}
+
+/** What a Publisher or Viewer session holds besides its producers or consumers. */
+export interface MediaSession {
+  sig: SignalingClient;
+  transport: Transport | null;
+  cancelWatch: () => void;
+}
+
+/**
+ * Ends a session. The grace timer goes first, so a torn-down transport never reports itself
+ * lost later; then the producers or consumers, the transport and the socket.
+ */
+export function closeSession(session: MediaSession, endpoints: Iterable<{ close(): void }>): void {
+  session.cancelWatch();
+  for (const endpoint of endpoints) endpoint.close();
+  session.transport?.close();
+  session.sig.close();
 }
 
 /**

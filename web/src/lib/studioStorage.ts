@@ -1,26 +1,19 @@
 // The stream key is shown once by the server, so the studio keeps {id, streamKey} in
 // localStorage to survive reloads. Anything unreadable there is discarded, not trusted.
 import { z } from 'zod';
+import { parseStoredJson, readStoredJson, type KeyValueStore } from './storage.ts';
 
 export const STUDIO_STORAGE_KEY = 'vilo.studio.stream';
 
 const Stored = z.object({ id: z.string().min(1), streamKey: z.string().min(1) });
 export type StoredStream = z.infer<typeof Stored>;
 
-type KeyValueStore = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
-
 export function parseStoredStream(raw: string | null): StoredStream | null {
-  if (!raw) return null;
-  try {
-    const parsed = Stored.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  return parseStoredJson(raw, Stored);
 }
 
 export function loadStoredStream(store: KeyValueStore = localStorage): StoredStream | null {
-  const stored = parseStoredStream(store.getItem(STUDIO_STORAGE_KEY));
+  const stored = readStoredJson(store, STUDIO_STORAGE_KEY, Stored);
   if (!stored) store.removeItem(STUDIO_STORAGE_KEY);
   return stored;
 }

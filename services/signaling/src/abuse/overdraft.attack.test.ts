@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeriftReceiver, weriftCapabilities } from '@vilokanam/testkit/clients';
 import type { WsTestClient } from '@vilokanam/testkit/clients';
 import { AbuseHarness, type Account, type LiveStream } from './AbuseHarness.ts';
+import { waitFor } from '@vilokanam/testkit';
 
 const PRICE = 1_000n;
 // W 2 s + grace 1 s + one 250 ms pass + 2 s: what settlement keeps in reserve per session.
@@ -93,7 +94,7 @@ describe('an account whose balance runs out', () => {
     expect((await viewer.client.call(`/streams/${stream.id}/tokens`, { body: { role: 'viewer' } })).status).toBe(402);
     first.close();
     // Once the first leaves, its share of the reserve is free again.
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor('the first session to be let go', async () => (await viewer.client.call(`/streams/${stream.id}/tokens`, { body: { role: 'viewer' } })).status === 200);
     const third = await h.socket();
     expect((await third.request('join', { token: await h.viewerToken(viewer, stream.id) })).ok).toBe(true);
   }, 30_000);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT, jwtVerify } from 'jose';
 import type { Database } from '../db/Database.ts';
+import { Hs256 } from './Hs256.ts';
 
 export interface SessionClaims {
   accountId: string;
@@ -8,7 +8,6 @@ export interface SessionClaims {
   expiresAt: Date;
 }
 
-const ISSUER = 'vilokanam';
 // Not the media tokens' audience: a stream token can never pass for a session, or back.
 const AUDIENCE = 'vilokanam:session';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -19,13 +18,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 export class SessionIssuer {
   readonly #db: Database;
-  readonly #secret: Uint8Array;
+  readonly #jwt: Hs256;
   readonly #ttlSeconds: number;
 
   constructor(db: Database, secret: Uint8Array, ttlSeconds: number) {
-    if (secret.length < 32) throw new Error('session secret must be at least 32 bytes');
+    this.#jwt = new Hs256(secret, AUDIENCE, 'session');
     this.#db = db;
-    this.#secret = secret;
     this.#ttlSeconds = ttlSeconds;
   }
 
@@ -45,15 +43,7 @@ export class SessionIssuer {
       new Date(now),
       expiresAt,
     ]);
-    const token = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(accountId)
-      .setJti(sessionId)
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + this.#ttlSeconds)
-      .sign(this.#secret);
+    const token = await this.#jwt.sign({}, accountId, iat, iat + this.#ttlSeconds, sessionId);
     return { token, expiresAt };
   }
 
@@ -81,12 +71,7 @@ export class SessionIssuer {
 
   async #claims(token: string, now: number): Promise<SessionClaims | undefined> {
     try {
-      const { payload } = await jwtVerify(token, this.#secret, {
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        algorithms: ['HS256'],
-        currentDate: new Date(now),
-      });
+      const payload = await this.#jwt.verify(token, now);
       if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || !UUID.test(payload.jti) || !payload.exp) return undefined;
       return { accountId: payload.sub, sessionId: payload.jti, expiresAt: new Date(payload.exp * 1000) };
     } catch {

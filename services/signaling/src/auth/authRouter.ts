@@ -3,6 +3,7 @@ import type Koa from 'koa';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { HttpError } from '../http/errors.ts';
+import { routerMiddleware } from '../http/routerMiddleware.ts';
 import { toAccountView } from './AccountStore.ts';
 import { readCookie, type Auth } from './Auth.ts';
 import { clearSessionCookie, requireAccount, setSessionCookie } from './middleware.ts';
@@ -28,14 +29,7 @@ const HOST = /^[A-Za-z0-9.\-:[\]]{1,100}$/;
  * method check runs first and a wrong method leaves as JSON (with Allow) like every failure.
  */
 export function authRoutes(auth: Auth): Koa.Middleware {
-  const router = authRouter(auth);
-  // Router middleware types a richer context than Koa.Middleware; Koa passes the same object.
-  const routes = router.routes() as unknown as Koa.Middleware;
-  const methods = router.allowedMethods() as unknown as Koa.Middleware;
-  return async (ctx, next) => {
-    await routes(ctx, () => methods(ctx, next));
-    if (ctx.status === 405 && ctx.body == null) throw new HttpError(405, 'bad_request', `${ctx.method} is not allowed on ${ctx.path}`);
-  };
+  return routerMiddleware(authRouter(auth));
 }
 
 export function authRouter(auth: Auth): Router {

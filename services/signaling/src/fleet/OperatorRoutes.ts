@@ -147,7 +147,7 @@ export class OperatorRoutes implements RouteProvider {
     if (!last || viewers >= last.viewers) return;
     this.#asked.delete(streamId);
     this.#o.streams.annotate(this.#o.namespace, streamId, { [VIEWER_DEMAND_ANNOTATION]: null }).catch((err: unknown) => {
-      if (!isStatus(err, 404)) this.#log.warn({ streamId, err: kubeMessage(err) }, 'could not withdraw the edge request');
+      if (!isStatus(err, 404)) this.#log.warn({ streamId, err, apiserver: kubeMessage(err) }, 'could not withdraw the edge request');
     });
   }
 
@@ -162,7 +162,7 @@ export class OperatorRoutes implements RouteProvider {
     this.#asked.set(streamId, { viewers, at: now });
     this.#o.streams.annotate(this.#o.namespace, streamId, { [VIEWER_DEMAND_ANNOTATION]: `${viewers}@${now}` }).then(
       () => this.#log.info({ streamId, viewers }, 'asked the operator for an edge'),
-      (err: unknown) => this.#log.warn({ streamId, err: kubeMessage(err) }, 'could not ask for an edge'),
+      (err: unknown) => this.#log.warn({ streamId, err, apiserver: kubeMessage(err) }, 'could not ask for an edge'),
     );
   }
 
@@ -180,7 +180,7 @@ export class OperatorRoutes implements RouteProvider {
         return;
       } catch (err) {
         if (isStatus(err, 404)) return;
-        this.#log.warn({ streamId, attempt, err: kubeMessage(err) }, 'could not end LiveStream');
+        this.#log.warn({ streamId, attempt, err, apiserver: kubeMessage(err) }, 'could not end LiveStream');
         if (this.#closed) return;
         await sleep(backoffDelay(attempt, { initialMs: 200, maxMs: 5000 }));
       }
@@ -194,7 +194,7 @@ export class OperatorRoutes implements RouteProvider {
     try {
       await this.#accept(StreamRoute.parse(JSON.parse(json)));
     } catch (err) {
-      this.#log.warn({ streamId, err: (err as Error).message }, 'unreadable route');
+      this.#log.warn({ streamId, err }, 'unreadable route');
     }
   }
 
@@ -208,7 +208,7 @@ export class OperatorRoutes implements RouteProvider {
       }
       void this.#accept(msg);
     } catch (err) {
-      this.#log.warn({ err: (err as Error).message }, 'unreadable route message');
+      this.#log.warn({ err }, 'unreadable route message');
     }
   }
 

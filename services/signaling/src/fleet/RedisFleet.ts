@@ -113,7 +113,7 @@ export class RedisFleet extends EventEmitter<FleetEvents> implements Fleet {
       this.#log.info({ nodeId: report.nodeId, url: report.controlUrl }, 'sfu node up');
       this.emit('nodeup', { nodeId: report.nodeId });
     } catch (err) {
-      this.#log.warn({ nodeId: report.nodeId, err: (err as Error).message }, 'sfu node unreachable');
+      this.#log.warn({ nodeId: report.nodeId, err }, 'sfu node unreachable');
       if (this.#members.get(report.nodeId) === member) this.#members.delete(report.nodeId);
       control.close();
     }
@@ -124,7 +124,7 @@ export class RedisFleet extends EventEmitter<FleetEvents> implements Fleet {
     for (const [id, m] of this.#members) if (now - m.report.at > this.#staleMs) this.#drop(id, 'reports stopped');
   }
 
-  #drop(nodeId: string, reason: string): void {
+  #drop(nodeId: string, reason: 'control url changed' | 'control channel closed' | 'reports stopped'): void {
     const member = this.#members.get(nodeId);
     if (!member) return;
     this.#members.delete(nodeId);

@@ -1,52 +1,16 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import {
-  CONSUMERS_PER_VIEWER,
-  SfuError,
-  placeOrigin,
-  removableEdges,
-  routeViewer,
-  type EdgePolicy,
-  type MediaKind,
-} from '@vilokanam/sfu-node';
+import { CONSUMERS_PER_VIEWER, SfuError, removableEdges, type EdgePolicy, type MediaKind } from '@vilokanam/sfu-node/client';
 import type { StreamRecord } from '../StreamStore.ts';
 import type { Fleet } from './Fleet.ts';
+import { LocalPlacement } from './placement/LocalPlacement.ts';
+import type { Placement } from './placement/Placement.ts';
+import { ProvidedPlacement } from './placement/ProvidedPlacement.ts';
+import { streamState, type Edge, type Route } from './Route.ts';
 import type { PlacedRoute, RouteProvider } from './RouteProvider.ts';
-
-/** Viewers on every node serving the stream. */
-function audience(route: Route): number {
-  let total = 0;
-  for (const n of route.viewers.values()) total += n;
-  return total;
-}
 
 /** A new edge is not idle this soon: its viewer's join (transport, consume) is still landing. */
 const EDGE_FRESH_MS = 2000;
-
-interface Edge {
-  nodeId: string;
-  /** The node this edge pulls from: the origin, or another edge when fan-out chains. */
-  parent: string;
-  srcPipeId: string;
-  dstPipeId: string;
-  piped: Set<string>;
-  /** performance.now() when it joined the route: a fresh edge is not idle, its viewer is on the way. */
-  openedAt: number;
-}
-
-interface Route {
-  streamId: string;
-  origin: string;
-  edges: Map<string, Edge>;
-  pendingEdges: Map<string, Promise<Edge>>;
-  viewers: Map<string, number>;
-  kinds: Map<string, MediaKind>;
-  idleTimer: NodeJS.Timeout | undefined;
-  /** Placed routes only: edges that take no new viewers, and the stream's own limits. */
-  draining: Set<string>;
-  viewersPerEdge: number;
-  maxViewers: number;
-}
 
 export interface RouteView {
   origin: string;
@@ -72,11 +36,11 @@ export interface RoutesOptions {
 
 /**
  * The routing table: each stream's origin and edges. Publishers go to the origin; viewers go
- * where placement says, and a new edge first gets every producer piped over SRTP.
+ * where the placement says, and a new edge first gets every producer piped over SRTP.
  *
- * Placement is local (embedded and fleet mode) unless a RouteProvider is attached (Kubernetes
- * mode): then origins and edges come from applyRoute(), routers are the operator's to open and
- * close, and this only picks viewers' nodes and owns the pipes.
+ * The placement is local (embedded and fleet mode) unless a RouteProvider is attached
+ * (Kubernetes mode): then origins and edges come from applyRoute(), routers are the
+ * operator's to open and close, and this only picks viewers' nodes and owns the pipes.
  */
 export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
   readonly #fleet: Fleet;
@@ -84,28 +48,29 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
   readonly #opts: RoutesOptions;
   readonly #routes = new Map<string, Route>();
   readonly #applying = new Map<string, Promise<void>>();
-  #provider: RouteProvider | undefined;
+  #placement: Placement;
 
   constructor(fleet: Fleet, log: Logger, opts: RoutesOptions) {
     super();
     this.#fleet = fleet;
     this.#log = log.child({ component: 'routes' });
     this.#opts = opts;
+    this.#placement = new LocalPlacement(fleet, opts.policy);
     fleet.on('nodedown', ({ nodeId }) => this.nodeLost(nodeId));
   }
 
   /** Hands placement to the provider (Kubernetes mode). */
   attach(provider: RouteProvider): void {
-    this.#provider = provider;
+    this.#placement = new ProvidedPlacement(provider, this.#fleet);
   }
 
   get placedExternally(): boolean {
-    return this.#provider !== undefined;
+    return this.#placement.external;
   }
 
-  /** A stream is about to go live: a provider may refuse it by throwing. */
-  async streamStarting(stream: StreamRecord): Promise<void> {
-    await this.#provider?.streamStarting(stream);
+  /** A stream is about to go live: the placement may refuse it by throwing. */
+  streamStarting(stream: StreamRecord): Promise<void> {
+    return this.#placement.streamStarting(stream);
   }
 
   view(streamId: string): RouteView | undefined {
@@ -124,12 +89,13 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
   }
 
   async #route(streamId: string): Promise<Route> {
-    if (!this.#routes.has(streamId) && this.#provider) await this.#provider.awaitRoute(streamId);
     const existing = this.#routes.get(streamId);
     if (existing) return existing;
-    if (this.#provider) throw new SfuError('not_found', 'the stream has no media origin yet');
-    const origin = placeOrigin(this.#fleet.nodes());
-    if (!origin) throw new SfuError('not_found', 'no media node is available');
+    const origin = await this.#placement.origin(streamId);
+    // A provided placement applies the route itself while we wait; a local one names a node.
+    const applied = this.#routes.get(streamId);
+    if (applied) return applied;
+    if (origin === undefined) throw new SfuError('not_found', 'the stream has no media origin yet');
     const route = this.#newRoute(streamId, origin);
     this.#log.info({ streamId, origin }, 'origin placed');
     this.#changed(route);
@@ -156,11 +122,9 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
   /** Where a new viewer goes; opens (and fills) a new edge when serving nodes are full. */
   async viewerNode(streamId: string): Promise<string> {
     const route = await this.#route(streamId);
-    if (this.#provider) return this.#placedViewerNode(route);
-    const decision = routeViewer(this.#fleet.nodes(), this.#state(route), this.#opts.policy);
-    if (decision.nodeId === undefined) throw new SfuError('not_found', decision.reason);
-    if (decision.newEdge) await this.#ensureEdge(route, decision.nodeId);
-    return decision.nodeId;
+    const { nodeId, newEdge } = this.#placement.viewerNode(route);
+    if (newEdge) await this.#ensureEdge(route, nodeId);
+    return nodeId;
   }
 
   viewerJoined(streamId: string, nodeId: string): void {
@@ -176,11 +140,7 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     if (!route) return;
     route.viewers.set(nodeId, Math.max(0, (route.viewers.get(nodeId) ?? 0) - 1));
     this.#changed(route);
-    // Placed edges are removed by the provider, which sees the whole audience.
-    if (this.#provider) {
-      this.#provider.audienceShrank(streamId, audience(route));
-      return;
-    }
+    if (!this.#placement.viewerLeft(route)) return;
     clearTimeout(route.idleTimer);
     route.idleTimer = setTimeout(() => this.#shrink(route), this.#opts.edgeIdleMs).unref();
   }
@@ -222,7 +182,7 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
   endStream(streamId: string): void {
     const route = this.#routes.get(streamId);
     if (route) this.#teardown(route);
-    this.#provider?.streamEnded(streamId);
+    this.#placement.streamEnded(streamId);
   }
 
   /**
@@ -232,7 +192,7 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
   applyRoute(streamId: string, placed: PlacedRoute | undefined): Promise<void> {
     const next = (this.#applying.get(streamId) ?? Promise.resolve())
       .then(() => this.#apply(streamId, placed))
-      .catch((err: unknown) => this.#log.warn({ streamId, err: (err as Error).message }, 'route not applied'));
+      .catch((err: unknown) => this.#log.warn({ streamId, err }, 'route not applied'));
     this.#applying.set(streamId, next);
     void next.finally(() => {
       if (this.#applying.get(streamId) === next) this.#applying.delete(streamId);
@@ -270,7 +230,7 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
       await Promise.all(
         ready.map((e) =>
           this.#ensureEdge(route, e.nodeId, e.parent).catch((err: unknown) =>
-            this.#log.warn({ streamId, edge: e.nodeId, err: (err as Error).message }, 'edge not opened'),
+            this.#log.warn({ streamId, edge: e.nodeId, err }, 'edge not opened'),
           ),
         ),
       );
@@ -279,25 +239,8 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     this.#changed(route);
   }
 
-  /** The serving node with the fewest viewers below viewersPerEdge, else the emptiest. */
-  #placedViewerNode(route: Route): string {
-    const count = (id: string) => route.viewers.get(id) ?? 0;
-    const total = audience(route);
-    if (total >= route.maxViewers) throw new SfuError('forbidden', 'the stream is full');
-    const serving = [route.origin, ...route.edges.keys()].filter((id) => !route.draining.has(id) && this.#fleet.control(id));
-    if (serving.length === 0) throw new SfuError('not_found', 'no media node serves the stream');
-    const room = serving.filter((id) => count(id) < route.viewersPerEdge);
-    // The viewer still gets in; the provider is asked for the edge it now lacks.
-    if (room.length === 0) this.#provider?.capacityWanted(route.streamId, total + 1);
-    return (room.length ? room : serving).reduce((best, id) => (count(id) < count(best) ? id : best));
-  }
-
   close(): void {
     for (const r of this.#routes.values()) clearTimeout(r.idleTimer);
-  }
-
-  #state(route: Route) {
-    return { origin: route.origin, viewers: Object.fromEntries(route.viewers), edges: [...route.edges.keys(), ...route.pendingEdges.keys()] };
   }
 
   #childrenOf(route: Route, nodeId: string): Edge[] {
@@ -353,8 +296,8 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
       await dst.pipeProduce(edge.dstPipeId, params);
     } catch (err) {
       // A concurrent pipe of the same producer already landed; anything else is logged.
-      if (!(err instanceof SfuError && /already here/.test(err.message))) {
-        this.#log.warn({ streamId: route.streamId, edge: edge.nodeId, producerId, err: (err as Error).message }, 'pipe failed');
+      if (!(err instanceof SfuError && err.code === 'conflict')) {
+        this.#log.warn({ streamId: route.streamId, edge: edge.nodeId, producerId, err }, 'pipe failed');
         return;
       }
     }
@@ -368,7 +311,7 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     if (this.#routes.get(route.streamId) !== route) return;
     let recheckIn = Infinity;
     const freshMs = Math.max(this.#opts.edgeIdleMs, EDGE_FRESH_MS);
-    for (const nodeId of removableEdges(this.#state(route), this.#opts.policy)) {
+    for (const nodeId of removableEdges(streamState(route), this.#opts.policy)) {
       const edge = route.edges.get(nodeId);
       // Still opening, or opened for a viewer whose join has not landed yet: not idle.
       if (!edge) continue;
@@ -396,7 +339,7 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     const dst = this.#fleet.control(nodeId);
     dst?.closePipeTransport(edge.dstPipeId);
     // A placed edge's router is the provider's to close.
-    if (!this.#provider) dst?.closeStream(route.streamId);
+    if (!this.#placement.external) dst?.closeStream(route.streamId);
     this.#log.info({ streamId: route.streamId, edge: nodeId, lost }, lost ? 'edge lost' : 'edge removed');
     if (lost) this.emit('nodelost', { streamId: route.streamId, nodeId, wasOrigin: false });
     this.#changed(route);
@@ -407,7 +350,7 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     this.#routes.delete(route.streamId);
     // Every tab of the stream is told separately (stream ended, or origin lost), so the
     // edges need no notice of their own here. Placed routers are the provider's to close.
-    if (this.#provider) {
+    if (this.#placement.external) {
       for (const e of route.edges.values()) {
         this.#fleet.control(e.parent)?.closePipeTransport(e.srcPipeId);
         this.#fleet.control(e.nodeId)?.closePipeTransport(e.dstPipeId);

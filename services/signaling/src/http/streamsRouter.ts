@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { StreamHub } from '../ws/StreamHub.ts';
-import type { StreamStore } from '../StreamStore.ts';
+import type { StreamRecord, StreamStore } from '../StreamStore.ts';
 import { toView } from '../StreamStore.ts';
 import type { TokenIssuer } from '../TokenIssuer.ts';
 import type { AccountSessions } from '../ws/AccountSessions.ts';
@@ -39,24 +39,16 @@ export interface StreamsDeps {
   accounts: AccountSessions;
 }
 
-export function streamsRouter({ store, hub, tokens, pricing, streamsPerAccount, accounts }: StreamsDeps): Router {
-  const router = new Router({ prefix: '/api/v1/streams' });
+/** The routes' work, one method per route; the router below only maps paths to them. */
+class StreamsApi {
+  readonly #d: StreamsDeps;
 
-  const load = async (ctx: Context) => {
-    const id = StreamId.safeParse(ctx.params.id);
-    const stream = id.success ? await store.get(id.data) : undefined;
-    if (!stream) throw new HttpError(404, 'not_found', 'stream not found');
-    return stream;
-  };
+  constructor(deps: StreamsDeps) {
+    this.#d = deps;
+  }
 
-  const requireKey = async (ctx: Context, id: string) => {
-    const header = ctx.get('authorization');
-    const key = /^Bearer (\S+)$/.exec(header)?.[1];
-    if (!key) throw new HttpError(401, 'unauthorized', 'stream key required (Authorization: Bearer <key>)');
-    if (!(await store.verifyKey(id, key))) throw new HttpError(403, 'forbidden', 'stream key does not match');
-  };
-
-  router.post('/', async (ctx) => {
+  create = async (ctx: Context): Promise<void> => {
+    const { store, pricing, streamsPerAccount } = this.#d;
     // Every stream has an owner: it is what bounds how many one person can hold open.
     const account = ctx.state.account;
     if (!account) throw new HttpError(401, 'unauthorized', 'sign in to create a stream');
@@ -65,25 +57,25 @@ export function streamsRouter({ store, hub, tokens, pricing, streamsPerAccount, 
     if (price > pricing.maxPricePerSecond) throw new HttpError(400, 'bad_request', `pricePerSecond: at most ${pricing.maxPricePerSecond} planck`);
     const created = await store.create({ title: input.title, category: input.category, creatorId: account.id, pricePerSecond: price, maxOpen: streamsPerAccount });
     if (!created) throw tooManyStreams(streamsPerAccount);
-    const { stream, streamKey } = created;
     ctx.status = 201;
-    ctx.body = { stream: toView(stream, 0), streamKey };
-  });
+    ctx.body = { stream: toView(created.stream, 0), streamKey: created.streamKey };
+  };
 
-  router.get('/', async (ctx) => {
+  list = async (ctx: Context): Promise<void> => {
     const { status } = ListQuery.parse(ctx.query);
-    const streams = await store.list(status);
-    ctx.body = { streams: streams.map((s) => toView(s, hub.viewerCount(s.id))) };
-  });
+    const streams = await this.#d.store.list(status);
+    ctx.body = { streams: streams.map((s) => toView(s, this.#d.hub.viewerCount(s.id))) };
+  };
 
-  router.get('/:id', async (ctx) => {
-    const stream = await load(ctx);
-    ctx.body = { stream: toView(stream, hub.viewerCount(stream.id)) };
-  });
+  get = async (ctx: Context): Promise<void> => {
+    const stream = await this.#load(ctx);
+    ctx.body = { stream: toView(stream, this.#d.hub.viewerCount(stream.id)) };
+  };
 
-  router.post('/:id/start', async (ctx) => {
-    const stream = await load(ctx);
-    await requireKey(ctx, stream.id);
+  start = async (ctx: Context): Promise<void> => {
+    const { store, hub, streamsPerAccount } = this.#d;
+    const stream = await this.#load(ctx);
+    await this.#requireKey(ctx, stream.id);
     // Restarting an ended stream reopens it: it counts against its creator's open streams again.
     if (stream.status === 'ended' && stream.creatorId && (await store.openCount(stream.creatorId)) >= streamsPerAccount) {
       throw tooManyStreams(streamsPerAccount);
@@ -92,22 +84,22 @@ export function streamsRouter({ store, hub, tokens, pricing, streamsPerAccount, 
     const live = (await store.markLive(stream.id))!;
     hub.streamStarted(live.id);
     ctx.body = { stream: toView(live, hub.viewerCount(live.id)) };
-  });
+  };
 
-  router.post('/:id/stop', async (ctx) => {
-    const stream = await load(ctx);
-    await requireKey(ctx, stream.id);
-    const ended = (await store.markEnded(stream.id))!;
-    hub.streamEnded(ended.id, 'stopped');
+  stop = async (ctx: Context): Promise<void> => {
+    const stream = await this.#load(ctx);
+    await this.#requireKey(ctx, stream.id);
+    const ended = (await this.#d.store.markEnded(stream.id))!;
+    this.#d.hub.streamEnded(ended.id, 'stopped');
     ctx.body = { stream: toView(ended, 0) };
-  });
+  };
 
-  router.post('/:id/tokens', async (ctx) => {
-    const stream = await load(ctx);
+  token = async (ctx: Context): Promise<void> => {
+    const stream = await this.#load(ctx);
     const { role, pricePerSecond: shown } = TokenRequest.parse(ctx.request.body ?? {});
     if (role === 'publisher') {
-      await requireKey(ctx, stream.id);
-      const { token, expiresAt } = await tokens.issue({ streamId: stream.id, role });
+      await this.#requireKey(ctx, stream.id);
+      const { token, expiresAt } = await this.#d.tokens.issue({ streamId: stream.id, role });
       ctx.body = { token, expiresAt: expiresAt.toISOString() };
       return;
     }
@@ -115,18 +107,44 @@ export function streamsRouter({ store, hub, tokens, pricing, streamsPerAccount, 
     const price = stream.pricePerSecond;
     if (shown !== undefined && BigInt(shown) !== price) throw new HttpError(409, 'conflict', `the price is now ${price} planck per second`);
     const account = ctx.state.account;
-    if (price > 0n) {
-      if (!account) throw new HttpError(401, 'unauthorized', 'sign in to watch a paid stream');
-      // The same rule the join applies: the balance covers this session and those already open.
-      const needed = (accounts.pricePerSecond(account.id) + price) * BigInt(Math.max(1, pricing.minPrepaidSeconds));
-      if ((await pricing.balanceOf(account.id)) < needed) {
-        throw new HttpError(402, 'payment_required', `top up first: watching needs at least ${needed} planck (${pricing.minPrepaidSeconds} s)`);
-      }
-    }
-    const { token, expiresAt } = await tokens.issue({ streamId: stream.id, role, account: account?.id, pricePerSecond: price });
+    if (price > 0n) await this.#requireBalance(account?.id, price);
+    const { token, expiresAt } = await this.#d.tokens.issue({ streamId: stream.id, role, account: account?.id, pricePerSecond: price });
     ctx.body = { token, expiresAt: expiresAt.toISOString(), pricePerSecond: price.toString() };
-  });
+  };
 
+  /** The same rule the join applies: the balance covers this session and those already open. */
+  async #requireBalance(accountId: string | undefined, price: bigint): Promise<void> {
+    const { accounts, pricing } = this.#d;
+    if (!accountId) throw new HttpError(401, 'unauthorized', 'sign in to watch a paid stream');
+    const needed = (accounts.pricePerSecond(accountId) + price) * BigInt(Math.max(1, pricing.minPrepaidSeconds));
+    if ((await pricing.balanceOf(accountId)) < needed) {
+      throw new HttpError(402, 'payment_required', `top up first: watching needs at least ${needed} planck (${pricing.minPrepaidSeconds} s)`);
+    }
+  }
+
+  async #load(ctx: Context): Promise<StreamRecord> {
+    const id = StreamId.safeParse(ctx.params.id);
+    const stream = id.success ? await this.#d.store.get(id.data) : undefined;
+    if (!stream) throw new HttpError(404, 'not_found', 'stream not found');
+    return stream;
+  }
+
+  async #requireKey(ctx: Context, id: string): Promise<void> {
+    const key = /^Bearer (\S+)$/.exec(ctx.get('authorization'))?.[1];
+    if (!key) throw new HttpError(401, 'unauthorized', 'stream key required (Authorization: Bearer <key>)');
+    if (!(await this.#d.store.verifyKey(id, key))) throw new HttpError(403, 'forbidden', 'stream key does not match');
+  }
+}
+
+export function streamsRouter(deps: StreamsDeps): Router {
+  const api = new StreamsApi(deps);
+  const router = new Router({ prefix: '/api/v1/streams' });
+  router.post('/', api.create);
+  router.get('/', api.list);
+  router.get('/:id', api.get);
+  router.post('/:id/start', api.start);
+  router.post('/:id/stop', api.stop);
+  router.post('/:id/tokens', api.token);
   return router;
 }
 

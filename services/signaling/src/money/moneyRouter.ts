@@ -6,11 +6,11 @@ import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PayoutBook } from '@vilokanam/settlement';
-import type { Account } from '../auth/AccountStore.ts';
 import { requireAccount } from '../auth/middleware.ts';
 import { parseAddress } from '../auth/wallet.ts';
 import type { Database } from '../db/Database.ts';
 import { HttpError } from '../http/errors.ts';
+import { routerMiddleware } from '../http/routerMiddleware.ts';
 import { MoneyStore, type BatchHead } from './MoneyStore.ts';
 import { buildTree, loadChain, proofFile, TreeCache, type BatchTree } from './proofs.ts';
 import type { EarningsRange, EarningsResponse, PayoutView, ProofBundle, ReconcilerResponse, WalletResponse } from '@vilokanam/contracts/money';
@@ -87,97 +87,71 @@ function reply(ctx: Context, body: unknown): void {
   ctx.body = body;
 }
 
-export function createMoneyRouter(deps: MoneyDeps): Router {
-  const money: MoneyConfig = deps.money;
-  const now = deps.now ?? Date.now;
-  if (money.escrowAddress !== undefined && !parseAddress(money.escrowAddress, deps.auth.ss58Prefix)) {
-    throw new Error(`invalid configuration: VILO_ESCROW_ADDRESS: "${money.escrowAddress}" is not an SS58 address of an account`);
+type ProofsQuery = z.infer<typeof ProofsQuery>;
+type Owned = { viewer: string; creator: string };
+
+/** The routes' work, one method per route; the router below only maps paths to them. */
+class MoneyApi {
+  readonly #money: MoneyConfig;
+  readonly #now: () => number;
+  readonly #admins: Set<string>;
+  readonly #store: MoneyStore;
+  readonly #payouts: PayoutBook;
+  readonly #trees = new TreeCache();
+
+  constructor(deps: MoneyDeps) {
+    this.#money = deps.money;
+    this.#now = deps.now ?? Date.now;
+    const escrow = this.#money.escrowAddress;
+    if (escrow !== undefined && !parseAddress(escrow, deps.auth.ss58Prefix)) {
+      throw new Error(`invalid configuration: VILO_ESCROW_ADDRESS: "${escrow}" is not an SS58 address of an account`);
+    }
+    this.#admins = adminAccountIds(this.#money.adminAccounts, deps.auth.ss58Prefix);
+    this.#store = new MoneyStore(deps.db);
+    // Signaling only reads payouts; batches are created (and their roots computed) by settlement.
+    this.#payouts = new PayoutBook(deps.db, {
+      computeRoot: () => {
+        throw new Error('signaling does not create payout batches');
+      },
+    });
+    // The wallet needs chain/'s memo format on every request; load it now rather than on the first one.
+    if (escrow) loadChain().catch((err: unknown) => deps.log.error({ err }, 'loading @vilokanam/chain failed'));
   }
-  const admins = adminAccountIds(money.adminAccounts, deps.auth.ss58Prefix);
-  const store = new MoneyStore(deps.db);
-  // Signaling only reads payouts; batches are created (and their roots computed) by settlement.
-  const payouts = new PayoutBook(deps.db, {
-    computeRoot: () => {
-      throw new Error('signaling does not create payout batches');
-    },
-  });
-  const trees = new TreeCache();
-  // The wallet needs chain/'s memo format on every request; load it now rather than on the first one.
-  if (money.escrowAddress) loadChain().catch((err: unknown) => deps.log.error({ err }, 'loading @vilokanam/chain failed'));
 
-  const router = new Router({ prefix: '/api/v1' });
-
-  router.get('/me/wallet', async (ctx) => {
+  wallet = async (ctx: Context): Promise<void> => {
     const account = requireAccount(ctx);
-    const q = WalletQuery.parse(ctx.query);
-    const wallet = await store.wallet(account.id, q);
+    const wallet = await this.#store.wallet(account.id, WalletQuery.parse(ctx.query));
     const body: WalletResponse = { account: account.id, address: account.address, ...wallet, deposit: null };
-    if (money.escrowAddress) {
-      const { chain } = await loadChain();
-      body.deposit = { escrowAddress: money.escrowAddress, memo: chain.depositMemo(account.id) };
-    } else {
-      body.depositUnavailableReason = 'Deposits are not open yet: this platform has no escrow address configured.';
-    }
+    const escrow = this.#money.escrowAddress;
+    if (escrow) body.deposit = { escrowAddress: escrow, memo: (await loadChain()).chain.depositMemo(account.id) };
+    else body.depositUnavailableReason = 'Deposits are not open yet: this platform has no escrow address configured.';
     reply(ctx, body);
-  });
-
-  router.get('/me/earnings', async (ctx) => {
-    const account = requireAccount(ctx);
-    const { range } = EarningsQuery.parse(ctx.query);
-    const e = await store.earnings(account.id, range, now());
-    const body: EarningsResponse = {
-      account: account.id,
-      ...e,
-      payouts: e.payouts.map((p) => {
-        const explorerUrl = explorerLink(money.explorerUrl, p);
-        return explorerUrl ? { ...p, explorerUrl } : p;
-      }),
-    };
-    reply(ctx, body);
-  });
-
-  const treeFor = async (head: BatchHead): Promise<BatchTree> => {
-    const cached = trees.get(head.id);
-    if (cached) return cached;
-    if (!head.merkleRoot) throw new Error(`payout ${head.id} has no Merkle root`);
-    const [lib, leaves] = await Promise.all([loadChain(), payouts.leaves(head.id)]);
-    if (leaves.length === 0) {
-      // Reversed since its status was read: its windows were untagged and it paid nothing.
-      const current = await store.batch(head.id);
-      throw new HttpError(409, 'conflict', `payout ${head.id} is ${current?.status ?? 'gone'}; it paid nothing to prove`);
-    }
-    const tree = await buildTree(lib, head.id, leaves, head.merkleRoot);
-    if (head.status === 'finalized') trees.set(tree);
-    return tree;
   };
 
-  router.get('/me/proofs', async (ctx) => {
+  earnings = async (ctx: Context): Promise<void> => {
+    const account = requireAccount(ctx);
+    const { range } = EarningsQuery.parse(ctx.query);
+    const e = await this.#store.earnings(account.id, range, this.#now());
+    const payouts = e.payouts.map((p) => {
+      const explorerUrl = explorerLink(this.#money.explorerUrl, p);
+      return explorerUrl ? { ...p, explorerUrl } : p;
+    });
+    const body: EarningsResponse = { account: account.id, ...e, payouts };
+    reply(ctx, body);
+  };
+
+  /** One window's proof (session and window), or a page of every proof of the caller's in a batch. */
+  proofs = async (ctx: Context): Promise<void> => {
     const account = requireAccount(ctx);
     const q = ProofsQuery.parse(ctx.query);
-    const mine = (l: { viewer: string; creator: string }) => l.viewer === account.id || l.creator === account.id;
-
-    let batchId = q.batch;
-    if (q.session !== undefined) {
-      const w = await store.window(q.session, q.window!);
-      // Someone else's window answers exactly like a missing one.
-      if (!w || !mine(w)) throw new HttpError(404, 'not_found', 'you have no settled window with that session and window');
-      if (!w.batchId || (batchId !== undefined && w.batchId !== batchId)) {
-        throw new HttpError(404, 'not_found', batchId ? `that window is not in payout ${batchId}` : 'that window is not in a payout yet');
-      }
-      batchId = w.batchId;
-    }
-    const head = await store.batch(batchId!);
-    if (!head) throw new HttpError(404, 'not_found', `no payout ${batchId}`);
-    if (!OPEN_OR_PAID.includes(head.status)) {
-      throw new HttpError(409, 'conflict', `payout ${head.id} is ${head.status}; it paid nothing, and its windows go to a later payout`);
-    }
-    const tree = await treeFor(head);
+    const mine = (l: Owned) => l.viewer === account.id || l.creator === account.id;
+    const head = await this.#provableBatch(q, mine);
+    const tree = await this.#treeFor(head);
     const lib = await loadChain();
     // Only a finalized payout's block is evidence; before that the proof checks against the
     // root alone. verify-proof refuses a file whose blockHash is not 32 bytes, so a malformed
     // one is left out rather than spoiling the proof.
     const blockHash = head.status === 'finalized' && head.blockHash && HASH32.test(head.blockHash) ? head.blockHash.toLowerCase() : null;
-
     if (q.session !== undefined) {
       const index = tree.leaves.findIndex((l) => l.sessionId === q.session && l.window === q.window);
       if (index < 0) throw new HttpError(404, 'not_found', `that window is not in payout ${head.id}`);
@@ -187,33 +161,64 @@ export function createMoneyRouter(deps: MoneyDeps): Router {
     const indices: number[] = [];
     tree.leaves.forEach((l, i) => mine(l) && indices.push(i));
     if (indices.length === 0) throw new HttpError(404, 'not_found', `payout ${head.id} pays for none of your windows`);
-    const body: ProofBundle = {
-      batchId: head.id,
-      status: head.status,
-      root: tree.root,
-      blockHash,
-      total: indices.length,
-      offset: q.offset,
-      proofs: indices.slice(q.offset, q.offset + q.limit).map((i) => proofFile(lib, tree, i, blockHash)),
-    };
+    const proofs = indices.slice(q.offset, q.offset + q.limit).map((i) => proofFile(lib, tree, i, blockHash));
+    const body: ProofBundle = { batchId: head.id, status: head.status, root: tree.root, blockHash, total: indices.length, offset: q.offset, proofs };
     ctx.set('Content-Disposition', `attachment; filename="proofs-${head.id}.json"`);
     reply(ctx, body);
-  });
-
-  const requireAdmin = (ctx: Context): Account => {
-    const account = requireAccount(ctx);
-    if (!admins.has(account.id)) throw new HttpError(403, 'forbidden', 'this page is for platform admins');
-    return account;
   };
 
-  router.get('/admin/reconciler', async (ctx) => {
-    requireAdmin(ctx);
+  reconciler = async (ctx: Context): Promise<void> => {
+    const account = requireAccount(ctx);
+    if (!this.#admins.has(account.id)) throw new HttpError(403, 'forbidden', 'this page is for platform admins');
     const { limit } = AdminQuery.parse(ctx.query);
-    const [runs, batches] = await Promise.all([store.reconcilerRuns(limit), store.payoutBatches(limit)]);
+    const [runs, batches] = await Promise.all([this.#store.reconcilerRuns(limit), this.#store.payoutBatches(limit)]);
     const body: ReconcilerResponse = { reconcilerInstalled: runs.installed, runs: runs.runs, payouts: batches };
     reply(ctx, body);
-  });
+  };
 
+  /** The batch a proofs request names, directly or through one of the caller's windows, if it paid. */
+  async #provableBatch(q: ProofsQuery, mine: (l: Owned) => boolean): Promise<BatchHead> {
+    let batchId = q.batch;
+    if (q.session !== undefined) {
+      const w = await this.#store.window(q.session, q.window!);
+      // Someone else's window answers exactly like a missing one.
+      if (!w || !mine(w)) throw new HttpError(404, 'not_found', 'you have no settled window with that session and window');
+      if (!w.batchId || (batchId !== undefined && w.batchId !== batchId)) {
+        throw new HttpError(404, 'not_found', batchId ? `that window is not in payout ${batchId}` : 'that window is not in a payout yet');
+      }
+      batchId = w.batchId;
+    }
+    const head = await this.#store.batch(batchId!);
+    if (!head) throw new HttpError(404, 'not_found', `no payout ${batchId}`);
+    if (!OPEN_OR_PAID.includes(head.status)) {
+      throw new HttpError(409, 'conflict', `payout ${head.id} is ${head.status}; it paid nothing, and its windows go to a later payout`);
+    }
+    return head;
+  }
+
+  async #treeFor(head: BatchHead): Promise<BatchTree> {
+    const cached = this.#trees.get(head.id);
+    if (cached) return cached;
+    if (!head.merkleRoot) throw new Error(`payout ${head.id} has no Merkle root`);
+    const [lib, leaves] = await Promise.all([loadChain(), this.#payouts.leaves(head.id)]);
+    if (leaves.length === 0) {
+      // Reversed since its status was read: its windows were untagged and it paid nothing.
+      const current = await this.#store.batch(head.id);
+      throw new HttpError(409, 'conflict', `payout ${head.id} is ${current?.status ?? 'gone'}; it paid nothing to prove`);
+    }
+    const tree = await buildTree(lib, head.id, leaves, head.merkleRoot);
+    if (head.status === 'finalized') this.#trees.set(tree);
+    return tree;
+  }
+}
+
+export function createMoneyRouter(deps: MoneyDeps): Router {
+  const api = new MoneyApi(deps);
+  const router = new Router({ prefix: '/api/v1' });
+  router.get('/me/wallet', api.wallet);
+  router.get('/me/earnings', api.earnings);
+  router.get('/me/proofs', api.proofs);
+  router.get('/admin/reconciler', api.reconciler);
   return router;
 }
 
@@ -222,12 +227,5 @@ export function createMoneyRouter(deps: MoneyDeps): Router {
  * sign-in routes. Mount after sessionMiddleware.
  */
 export function moneyRoutes(deps: MoneyDeps): Koa.Middleware {
-  const router = createMoneyRouter(deps);
-  // Router middleware types a richer context than Koa.Middleware; Koa passes the same object.
-  const routes = router.routes() as unknown as Koa.Middleware;
-  const methods = router.allowedMethods() as unknown as Koa.Middleware;
-  return async (ctx, next) => {
-    await routes(ctx, () => methods(ctx, next));
-    if (ctx.status === 405 && ctx.body == null) throw new HttpError(405, 'bad_request', `${ctx.method} is not allowed on ${ctx.path}`);
-  };
+  return routerMiddleware(createMoneyRouter(deps));
 }

@@ -161,7 +161,7 @@ export class StreamHub {
     try {
       await this.#routes.streamStarting(stream);
     } catch (err) {
-      this.#log.error({ streamId: stream.id, err: (err as Error).message }, 'stream placement refused');
+      this.#log.error({ streamId: stream.id, err }, 'stream placement refused');
       throw new HttpError(503, 'unavailable', `the stream cannot be placed: ${(err as Error).message}`);
     }
   }

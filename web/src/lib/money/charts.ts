@@ -1,5 +1,6 @@
 // Geometry for the hand-drawn SVG charts. Values are bigint planck; only the pixel ratios
 // become numbers, and they never flow back into money.
+import { groupDigits } from './format.ts';
 
 /** The smallest 1, 2 or 5 × 10^k at or above `max` (at least 1): an axis top people can read. */
 export function niceCeiling(max: bigint): bigint {
@@ -15,6 +16,16 @@ export function ratio(value: bigint, max: bigint): number {
   if (max <= 0n || value <= 0n) return 0;
   if (value >= max) return 1;
   return Number((value * 10_000n) / max) / 10_000;
+}
+
+/** Maps [0, max] planck onto [0, length] drawing units; values beyond max stop at length. */
+export function linearScale(max: bigint, length: number): (value: bigint) => number {
+  return (value) => ratio(value, max) * length;
+}
+
+/** A bar's tooltip: what it is, its exact amount, and one more fact about it. */
+export function barTitle(label: string, value: bigint, note: string): string {
+  return `${label}: ${groupDigits(value.toString())} planck, ${note}`;
 }
 
 export function maxOf(values: readonly bigint[]): bigint {

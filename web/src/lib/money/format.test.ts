@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatPlanck, formatSigned, groupDigits, shortHash } from './format.ts';
-import { labelEvery, maxOf, niceCeiling, ratio } from './charts.ts';
+import { formatDuration, formatPlanck, formatSigned, groupDigits, payoutBadge, shortHash } from './format.ts';
+import { barTitle, labelEvery, linearScale, maxOf, niceCeiling, ratio } from './charts.ts';
 
 describe('money formatting', () => {
   it('groups planck digits exactly, far beyond what a double holds', () => {
@@ -28,6 +28,11 @@ describe('money formatting', () => {
     expect(shortHash(`0x${'ab'.repeat(32)}`)).toBe('0xababab…ababab');
     expect(shortHash('batch-1')).toBe('batch-1');
   });
+
+  it('colours payout statuses by whether the money arrived', () => {
+    const statuses = ['finalized', 'pending', 'submitted', 'failed', 'expired'] as const;
+    expect(statuses.map(payoutBadge)).toEqual(['badge badge--ok', 'badge badge--warn', 'badge badge--warn', 'badge badge--danger', 'badge badge--danger']);
+  });
 });
 
 describe('chart geometry', () => {
@@ -45,6 +50,16 @@ describe('chart geometry', () => {
     expect(ratio(5n, 0n)).toBe(0);
     expect(maxOf([3n, 10n ** 30n, 7n])).toBe(10n ** 30n);
     expect(maxOf([])).toBe(0n);
+  });
+
+  it('maps planck onto drawing units, clamped to the axis', () => {
+    const y = linearScale(200n, 180);
+    expect([0n, 50n, 200n, 400n, -5n].map(y)).toEqual([0, 45, 180, 180, 0]);
+    expect(linearScale(0n, 180)(10n)).toBe(0);
+  });
+
+  it('titles a bar with its exact amount', () => {
+    expect(barTitle('Jazz night', 1_234_567n, '2 min watched')).toBe('Jazz night: 1,234,567 planck, 2 min watched');
   });
 
   it('thins axis labels to the room there is', () => {

@@ -1,5 +1,6 @@
 // Money and time formatting for the wallet, dashboard and admin pages. Amounts arrive as
 // decimal planck strings and are formatted as strings: a float never holds one.
+import type { PayoutView } from '@vilokanam/contracts/money';
 
 const DECIMAL = /^-?(0|[1-9][0-9]*)$/;
 
@@ -47,4 +48,17 @@ export function formatDateTime(iso: string): string {
 /** A chart bucket's label: the time for minute buckets, day and hour for hour buckets. */
 export function bucketLabel(iso: string, bucket: 'minute' | 'hour'): string {
   return (bucket === 'minute' ? time : dayHour).format(new Date(iso));
+}
+
+const PAYOUT_BADGE: Record<PayoutView['status'], string> = {
+  finalized: 'badge--ok',
+  submitted: 'badge--warn',
+  pending: 'badge--warn',
+  failed: 'badge--danger',
+  expired: 'badge--danger',
+};
+
+/** The badge classes of a payout batch's status: paid, on its way, or paid nothing. */
+export function payoutBadge(status: PayoutView['status']): string {
+  return `badge ${PAYOUT_BADGE[status]}`;
 }

@@ -2,6 +2,7 @@
 // extension. The secret phrase sits in localStorage unencrypted, which is why the sign-in
 // page says so, and why it must never hold real funds.
 import { z } from 'zod';
+import { readStoredJson, type KeyValueStore } from '../storage.ts';
 
 export const DEV_WALLET_STORAGE_KEY = 'vilo.devWallet.v1';
 /** Generic Substrate: the server's default too, so the header shows the same string. */
@@ -10,18 +11,9 @@ const SS58_PREFIX = 42;
 const Stored = z.object({ mnemonic: z.string().min(1), address: z.string().min(1) });
 export type StoredDevWallet = z.infer<typeof Stored>;
 
-type KeyValueStore = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
-
 /** The remembered wallet, without loading any crypto (the page shows its address at once). */
 export function readDevWallet(store: KeyValueStore = localStorage): StoredDevWallet | null {
-  const raw = store.getItem(DEV_WALLET_STORAGE_KEY);
-  if (!raw) return null;
-  try {
-    const parsed = Stored.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  return readStoredJson(store, DEV_WALLET_STORAGE_KEY, Stored);
 }
 
 export function forgetDevWallet(store: KeyValueStore = localStorage): void {

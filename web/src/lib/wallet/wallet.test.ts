@@ -5,7 +5,7 @@ import { Keyring } from '@polkadot/keyring';
 import { hexToU8a, u8aToHex, u8aWrapBytes } from '@polkadot/util';
 import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { signatureMatches } from '@vilokanam/signaling/auth';
+import { signatureMatches } from '@vilokanam/signaling/wallet';
 import { shortAddress } from './address.ts';
 import { DEV_WALLET_STORAGE_KEY, forgetDevWallet, openDevWallet, readDevWallet } from './devWallet.ts';
 import { connectWallet, detectWallets } from './extensions.ts';

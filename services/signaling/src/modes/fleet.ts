@@ -1,0 +1,60 @@
+import { Redis } from 'ioredis';
+import { UntrustedInput } from '@vilokanam/contracts/untrusted';
+import { ControlAuth } from '@vilokanam/sfu-node/client';
+import { RedisViewerBilling } from '../billing/RedisViewerBilling.ts';
+import type { FleetConfig, KubernetesConfig } from '../config.ts';
+import { RedisFleet } from '../fleet/RedisFleet.ts';
+import { StreamRoutes } from '../fleet/StreamRoutes.ts';
+import type { MediaMode, ModeContext } from './MediaMode.ts';
+
+/** Fleet mode's parts, and the Redis connection the Kubernetes mode adds its own to. */
+export interface FleetMedia extends MediaMode {
+  redis: Redis;
+  /** Opens another connection to the same Redis, closed with the rest. */
+  connect(): Redis;
+}
+
+/**
+ * Fleet mode: sfu-node processes found through their load reports in Redis, driven over their
+ * control channels; viewer sessions and overdrafts go through Redis too. Signaling places
+ * origins and edges itself.
+ */
+export async function startFleetMedia(config: FleetConfig | KubernetesConfig, ctx: ModeContext): Promise<FleetMedia> {
+  const { log, metrics } = ctx;
+  const connections: Redis[] = [];
+  const connect = () => {
+    const r = new Redis(config.redisUrl);
+    connections.push(r);
+    return r;
+  };
+  // Commands, and one subscriber each for node reports and overdrafts.
+  const [redis, reports, overdrafts] = [connect(), connect(), connect()];
+  const untrusted = new UntrustedInput({ count: (source) => metrics.malformed.inc({ source }), warn: (obj, msg) => log.warn(obj, msg) });
+  const fleet = new RedisFleet({ redis, subscriber: reports, auth: new ControlAuth(config.sfuControlSecret), log, fleet: config.fleet, untrusted });
+  const billing = new RedisViewerBilling({ redis, subscriber: overdrafts, log, untrusted });
+  try {
+    await fleet.start();
+    await billing.start();
+  } catch (err) {
+    for (const r of connections) r.disconnect();
+    throw err;
+  }
+  const { edges } = config;
+  const routes = new StreamRoutes(fleet, log, {
+    policy: { viewersPerEdge: edges.viewersPerEdge, minEdges: 0, maxEdges: edges.maxEdges },
+    fanoutPerNode: edges.fanoutPerNode,
+    edgeIdleMs: edges.idleMs,
+  });
+  return {
+    fleet,
+    routes,
+    billing,
+    redis,
+    connect,
+    async close() {
+      await billing.stop();
+      await fleet.close();
+      for (const r of connections) r.disconnect();
+    },
+  };
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure PostgreSQL and Redis answer on 127.0.0.1, installing them from Debian if absent.
+# Makes sure PostgreSQL and Redis answer on 127.0.0.1, and Chromium and ffmpeg are present,
+# installing them from Debian if absent.
 set -euo pipefail
 log() { echo "[services] $*" >&2; }
 apt_install() {
@@ -36,4 +37,9 @@ if [ ! -x /usr/bin/chromium ]; then
   log "installing Chromium"
   apt_install chromium
 fi
-log "postgres, redis and chromium ready"
+# The recorder remuxes RTP to HLS with ffmpeg; nothing is transcoded.
+if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
+  log "installing ffmpeg"
+  apt_install ffmpeg
+fi
+log "postgres, redis, chromium and ffmpeg ready"

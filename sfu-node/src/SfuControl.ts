@@ -24,6 +24,20 @@ export interface ConsumerParams {
   layers: number;
 }
 
+export interface TransportOptions {
+  /** A recv transport with a `sessionId` is metered: one tick per second of real media. */
+  sessionId?: string;
+  /**
+   * A recv transport for a player that made the offer (WHEP): its consumers use the player's
+   * payload types, from these capabilities (mediasoup-client's RtpCapabilities shape).
+   */
+  remoteCapabilities?: unknown;
+}
+
+export interface ConsumeOptions {
+  mid?: string;
+}
+
 export interface ProducerInfo {
   producerId: string;
   kind: MediaKind;
@@ -62,15 +76,15 @@ export type SfuControlEvents = ControlEventMap & {
 
 export interface SfuControl extends EventEmitter<SfuControlEvents> {
   routerCapabilities(streamId: string): Promise<unknown>;
-  /** A recv transport with a `sessionId` is metered: one tick per second of real media. */
-  createTransport(streamId: string, direction: TransportDirection, opts?: { sessionId?: string }): Promise<TransportParams>;
+  createTransport(streamId: string, direction: TransportDirection, opts?: TransportOptions): Promise<TransportParams>;
   connectTransport(transportId: string, dtlsParameters: unknown): Promise<void>;
   restartIce(transportId: string): Promise<unknown>;
   closeTransport(transportId: string): void;
   produce(transportId: string, kind: MediaKind, rtpParameters: unknown, appData?: Record<string, unknown>): Promise<{ id: string }>;
   closeProducer(producerId: string): void;
   producers(streamId: string): Promise<ProducerInfo[]>;
-  consume(transportId: string, producerId: string, rtpCapabilities: unknown): Promise<ConsumerParams>;
+  /** `mid`: the media section the consumer answers (WHEP); by default one is assigned. */
+  consume(transportId: string, producerId: string, rtpCapabilities: unknown, opts?: ConsumeOptions): Promise<ConsumerParams>;
   resumeConsumer(consumerId: string): Promise<void>;
   /** A paused player: media stops, and so does metering. */
   pauseConsumer(consumerId: string): Promise<void>;

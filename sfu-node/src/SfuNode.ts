@@ -2,10 +2,12 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { mediaCodecs, type SfuNodeConfig } from './config.ts';
+import { AnswerRouter } from './AnswerRouter.ts';
 import { Meter, type TickSink } from './Meter.ts';
 import { preferredLayersFor, spatialLayerCount } from './layers.ts';
 import {
   SfuError,
+  type ConsumeOptions,
   type ConsumerParams,
   type MediaKind,
   type PipedProducerParams,
@@ -16,9 +18,11 @@ import {
   type SfuControlEvents,
   type SfuLoad,
   type TransportDirection,
+  type TransportOptions,
   type TransportParams,
 } from './SfuControl.ts';
 import { StreamRouter } from './StreamRouter.ts';
+import { watchTransportLifetime } from './TransportLifetime.ts';
 import { WorkerPool } from './WorkerPool.ts';
 
 /** mediasoup rejects malformed parameters with these; they are the caller's fault. */
@@ -44,6 +48,8 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
   readonly #byProducer = new Map<string, StreamRouter>();
   readonly #byConsumer = new Map<string, StreamRouter>();
   readonly #byPipe = new Map<string, StreamRouter>();
+  /** Viewer transports on a router of their own (a remote offerer's payload types), by transport id. */
+  readonly #answers = new Map<string, AnswerRouter>();
   readonly meter: Meter | undefined;
   #bitrate: { at: number; value: Promise<number> } | undefined;
 
@@ -53,7 +59,7 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     this.#log = log;
     this.pool = new WorkerPool(config, log);
     if (opts.tickSink) {
-      this.meter = new Meter(opts.tickSink, log.child({ component: 'meter' }), { producer: (id) => this.#byProducer.get(id)?.producers.get(id) });
+      this.meter = new Meter(opts.tickSink, log.child({ component: 'meter' }), { producer: (id) => this.#producerAnywhere(id) });
     }
   }
 
@@ -75,31 +81,30 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     return (await this.#stream(streamId)).router.rtpCapabilities;
   }
 
-  async createTransport(streamId: string, direction: TransportDirection, opts: { sessionId?: string } = {}): Promise<TransportParams> {
-    const stream = await this.#stream(streamId);
-    const transport = await stream.createTransport(direction);
-    this.#byTransport.set(transport.id, stream);
-    if (opts.sessionId && direction === 'recv' && this.meter) {
-      this.meter.watch(opts.sessionId, transport, () => stream.consumersOn(transport.id));
+  async createTransport(streamId: string, direction: TransportDirection, opts: TransportOptions = {}): Promise<TransportParams> {
+    let stream = await this.#stream(streamId);
+    let answer: AnswerRouter | undefined;
+    if (opts.remoteCapabilities !== undefined && direction === 'recv') {
+      answer = await AnswerRouter.open(stream, this.#config, opts.remoteCapabilities);
+      stream = answer.room;
     }
-    // A transport nobody connects holds ports and worker memory: it goes after a while.
-    const reaper = setTimeout(() => {
-      if (transport.closed || transport.dtlsState === 'connected') return;
-      this.#log.info({ streamId, transportId: transport.id, dtlsState: transport.dtlsState }, 'transport never connected: closed');
-      transport.close();
-      this.emit('transportclose', { streamId, transportId: transport.id, reason: 'connect_timeout' });
-    }, this.#config.connectTimeoutMs).unref();
-    transport.observer.once('close', () => {
-      clearTimeout(reaper);
-      this.#byTransport.delete(transport.id);
-    });
-    transport.on('dtlsstatechange', (state) => {
-      if (state === 'connected') clearTimeout(reaper);
-      if (state === 'failed' || state === 'closed') {
-        this.#log.warn({ streamId, transportId: transport.id, state }, 'transport dtls ended');
-        transport.close();
-        this.emit('transportclose', { streamId, transportId: transport.id, reason: 'dtls_failed' });
-      }
+    const room = stream;
+    const transport = await room.createTransport(direction);
+    this.#byTransport.set(transport.id, room);
+    if (answer) {
+      this.#answers.set(transport.id, answer);
+      transport.observer.once('close', () => {
+        this.#answers.delete(transport.id);
+        answer.close();
+      });
+    }
+    if (opts.sessionId && direction === 'recv' && this.meter) {
+      this.meter.watch(opts.sessionId, transport, () => room.consumersOn(transport.id));
+    }
+    transport.observer.once('close', () => this.#byTransport.delete(transport.id));
+    watchTransportLifetime(transport, this.#config.connectTimeoutMs, (reason, state) => {
+      this.#log.info({ streamId, transportId: transport.id, reason, state }, 'transport ended');
+      this.emit('transportclose', { streamId, transportId: transport.id, reason });
     });
     return {
       id: transport.id,
@@ -171,26 +176,39 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     return [...stream.producers.values()].map((p) => ({ producerId: p.id, kind: p.kind }));
   }
 
-  async consume(transportId: string, producerId: string, rtpCapabilities: unknown): Promise<ConsumerParams> {
+  async consume(transportId: string, producerId: string, rtpCapabilities: unknown, opts: ConsumeOptions = {}): Promise<ConsumerParams> {
     const entry = this.#transport(transportId);
     if (entry.direction !== 'recv') throw new SfuError('forbidden', 'consume needs a recv transport');
     const stream = this.#byTransport.get(transportId)!;
-    const producer = stream.producers.get(producerId);
-    if (!producer) throw new SfuError('not_found', `producer ${producerId} not in this stream`);
+    const answer = this.#answers.get(transportId);
+    const producer = answer ? answer.producer(producerId) : stream.producers.get(producerId);
+    if (!producer) {
+      const codec = answer?.source.producers.get(producerId)?.rtpParameters.codecs[0]?.mimeType;
+      if (codec) throw new SfuError('bad_request', `the offer cannot receive ${codec}, which this stream sends`);
+      throw new SfuError('not_found', `producer ${producerId} not in this stream`);
+    }
     const caps = rtpCapabilities as types.RtpCapabilities;
     let canConsume: boolean;
     try {
-      canConsume = stream.router.canConsume({ producerId, rtpCapabilities: caps });
+      canConsume = stream.router.canConsume({ producerId: producer.id, rtpCapabilities: caps });
     } catch (err) {
       throw asCallerError(err);
     }
     if (!canConsume) throw new SfuError('bad_request', 'rtpCapabilities cannot consume this producer');
     // One copy of a producer per transport, and a bound per transport, whatever the caller asks.
     const existing = stream.consumersOn(transportId);
-    if (existing.some((c) => c.producerId === producerId)) throw new SfuError('conflict', `producer ${producerId} is already consumed on this transport`);
+    if (existing.some((c) => c.producerId === producer.id)) throw new SfuError('conflict', `producer ${producerId} is already consumed on this transport`);
     if (existing.length >= MAX_CONSUMERS_PER_TRANSPORT) throw new SfuError('conflict', `at most ${MAX_CONSUMERS_PER_TRANSPORT} consumers per transport`);
 
-    const consumer = await entry.transport.consume({ producerId, rtpCapabilities: caps, paused: true, appData: { transportId } });
+    // An answer router's payload types are the player's; its RTX types might not be, so no RTX there.
+    const consumer = await entry.transport.consume({
+      producerId: producer.id,
+      rtpCapabilities: caps,
+      paused: true,
+      appData: { transportId },
+      ...(opts.mid ? { mid: opts.mid } : {}),
+      ...(answer ? { enableRtx: false } : {}),
+    });
     const streamId = stream.streamId;
     stream.trackConsumer(consumer, transportId);
     this.#byConsumer.set(consumer.id, stream);
@@ -347,6 +365,17 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     const value = Promise.all(bitrates).then((all) => all.reduce((a, b) => a + b, 0));
     this.#bitrate = { at: now, value };
     return value;
+  }
+
+  /** A producer of a stream, or its copy in an answer router (metering reads either). */
+  #producerAnywhere(id: string): types.Producer | undefined {
+    const own = this.#byProducer.get(id)?.producers.get(id);
+    if (own) return own;
+    for (const answer of this.#answers.values()) {
+      const p = answer.room.producers.get(id);
+      if (p) return p;
+    }
+    return undefined;
   }
 
   async #stream(streamId: string): Promise<StreamRouter> {

@@ -13,7 +13,7 @@ const Piped = z.object({
   paused: z.boolean(),
 });
 /** What a metered recv transport carries: the viewer session its seconds are billed to. */
-const TransportOptions = z.object({ sessionId: Id.optional() });
+const TransportOptions = z.object({ sessionId: Id.optional(), remoteCapabilities: Json.optional() });
 
 export const ControlMethods = {
   routerCapabilities: z.tuple([Id]),
@@ -24,7 +24,7 @@ export const ControlMethods = {
   produce: z.tuple([Id, z.enum(['audio', 'video']), Json, z.record(z.string(), z.unknown()).optional()]),
   closeProducer: z.tuple([Id]),
   producers: z.tuple([Id]),
-  consume: z.tuple([Id, Id, Json]),
+  consume: z.union([z.tuple([Id, Id, Json]), z.tuple([Id, Id, Json, z.object({ mid: z.string().min(1).max(32).optional() })])]),
   resumeConsumer: z.tuple([Id]),
   pauseConsumer: z.tuple([Id]),
   setConsumerLayer: z.tuple([Id, z.union([z.literal('auto'), z.number().int().min(0).max(2)])]),
@@ -58,7 +58,7 @@ export const ControlReply = z.discriminatedUnion('ok', [
 export type ControlReply = z.infer<typeof ControlReply>;
 
 /** Why a node closed a transport by itself. */
-export const TransportCloseReason = z.enum(['dtls_failed', 'router_closed', 'connect_timeout']);
+export const TransportCloseReason = z.enum(['dtls_failed', 'router_closed', 'connect_timeout', 'ice_lost']);
 export type TransportCloseReason = z.infer<typeof TransportCloseReason>;
 /** Why a stream's router went away on a node. */
 export const StreamCloseReason = z.enum(['worker_died', 'closed']);

@@ -22,6 +22,7 @@ import type { MoneyConfig } from './money/moneyRouter.ts';
 import { devFaucetRoutes } from './settlement/devFaucetRouter.ts';
 import type { EmbeddedSettlement } from './settlement/EmbeddedSettlement.ts';
 import { StreamStore } from './StreamStore.ts';
+import { whipRoutes } from './whip/whipRouter.ts';
 import { TokenIssuer } from './TokenIssuer.ts';
 import { AccountSessions } from './ws/AccountSessions.ts';
 import { SignalingServer } from './ws/SignalingServer.ts';
@@ -127,7 +128,15 @@ async function serve(
     money: moneyConfig(config, settlement),
     trustProxy: config.limits.trustedProxies.length > 0,
     streamsPerAccount: config.limits.streamsPerAccount,
-    extraRoutes: [devFaucetRoutes(settlement)],
+    extraRoutes: [
+      devFaucetRoutes(settlement),
+      whipRoutes({
+        fleet, routes, hub, log, store, tokens, billing, accounts, pricing, clientAddress,
+        limits: config.limits,
+        streamsPerAccount: config.limits.streamsPerAccount,
+        resourcesPerIp: config.limits.socketsPerIp,
+      }),
+    ],
   });
   const server = createServer(app.callback());
   const signaling = new SignalingServer(server, {

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { z } from 'zod';
 import {
   SfuError,
+  type ConsumeOptions,
   type ConsumerParams,
   type MediaKind,
   type PipedProducerParams,
@@ -14,6 +15,7 @@ import {
   type SfuControlEvents,
   type SfuLoad,
   type TransportDirection,
+  type TransportOptions,
   type TransportParams,
 } from '../SfuControl.ts';
 import { ControlEventFrame, ControlReply, parseControlEvent, type ControlMethod } from '@vilokanam/contracts/control';
@@ -63,7 +65,7 @@ export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuCont
   routerCapabilities(streamId: string): Promise<unknown> {
     return this.#call('routerCapabilities', [streamId]);
   }
-  createTransport(streamId: string, direction: TransportDirection, opts?: { sessionId?: string }): Promise<TransportParams> {
+  createTransport(streamId: string, direction: TransportDirection, opts?: TransportOptions): Promise<TransportParams> {
     return this.#call('createTransport', opts ? [streamId, direction, opts] : [streamId, direction]);
   }
   async connectTransport(transportId: string, dtlsParameters: unknown): Promise<void> {
@@ -84,8 +86,8 @@ export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuCont
   producers(streamId: string): Promise<ProducerInfo[]> {
     return this.#call('producers', [streamId]);
   }
-  consume(transportId: string, producerId: string, rtpCapabilities: unknown): Promise<ConsumerParams> {
-    return this.#call('consume', [transportId, producerId, rtpCapabilities]);
+  consume(transportId: string, producerId: string, rtpCapabilities: unknown, opts?: ConsumeOptions): Promise<ConsumerParams> {
+    return this.#call('consume', opts ? [transportId, producerId, rtpCapabilities, opts] : [transportId, producerId, rtpCapabilities]);
   }
   async resumeConsumer(consumerId: string): Promise<void> {
     await this.#call('resumeConsumer', [consumerId]);

@@ -1,10 +1,11 @@
 // A fuzzer against the real platform: generated and mutated WebSocket frames of every request
 // type (valid, malformed, and named after Object.prototype's members) on sockets that have
 // joined as publisher or viewer or not at all, and generated methods, paths, query strings,
-// headers and bodies against every REST route. Every reply must be an ok frame, an error
+// headers and bodies against every REST route, and SDP cut from a real offer against WHIP and WHEP. Every reply must be an ok frame, an error
 // frame or a JSON 4xx; nothing may log an error or crash; and afterwards the ledger still
 // balances and an ordinary viewer still plays. The run is bounded in count and time.
 import fc from 'fast-check';
+import { RTCPeerConnection } from 'werift';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLedger } from '@vilokanam/settlement';
 import { NodeViewer } from '@vilokanam/testkit/clients';
@@ -26,6 +27,8 @@ let creator: Account;
 let viewer: Account;
 let paid: LiveStream;
 let free: LiveStream;
+/** A stream nobody publishes yet: WHIP offers to it that are good enough take it live. */
+let whip: { id: string; key: string };
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
@@ -35,6 +38,9 @@ beforeAll(async () => {
   viewer = await h.account(1_000_000n);
   paid = await h.liveStream(creator, 100n);
   free = await h.liveStream(creator);
+  const created = await creator.client.call('/streams', { body: { title: 'WHIP fuzz', category: 'Testing' } });
+  whip = { id: created.body.stream.id, key: created.body.streamKey };
+  [offerSdp, publishSdp] = await Promise.all([weriftOffer('recvonly'), weriftOffer('sendonly')]);
   process.on('unhandledRejection', onUnhandled);
 }, 60_000);
 
@@ -42,6 +48,15 @@ afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
   await h?.close();
 });
+
+async function weriftOffer(direction: 'sendonly' | 'recvonly'): Promise<string> {
+  const pc = new RTCPeerConnection({});
+  pc.addTransceiver('audio', { direction });
+  pc.addTransceiver('video', { direction });
+  await pc.setLocalDescription(await pc.createOffer());
+  await pc.close();
+  return pc.localDescription!.sdp;
+}
 
 /** Something shaped like each request's data, mutated: right keys with wrong values, and noise. */
 const data = fc.oneof(
@@ -138,33 +153,50 @@ const ROUTES = [
   '/api/v1/admin/reconciler',
   '/api/v1/dev/faucet',
   '/api/v1/nowhere',
+  '/whip/:id',
+  '/whep/:id',
+  '/whip/:id/:id',
+  '/whep/:id/:id',
 ];
+
+/** Real offers (werift's) to play and to publish, which SDP bodies are cut from and spliced into. */
+let offerSdp = '';
+let publishSdp = '';
+const sdpEdit = fc.record({ at: fc.nat(), drop: fc.nat(200), insert: fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom('\r\nm=video 0 RTP/AVP 0', '\r\na=rid:x send', '\r\na=simulcast:send a;b', '\r\na=mid:', '\r\na=fingerprint:sha-256 00', '\r\na=ice-ufrag:')) });
+const sdpBody = (e: { at: number; drop: number; insert: string }, base = offerSdp) => base.slice(0, e.at % (base.length + 1)) + e.insert + base.slice((e.at % (base.length + 1)) + e.drop);
 
 const request = fc.record({
   method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
   route: fc.constantFrom(...ROUTES),
-  id: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }).map(encodeURIComponent), fc.constant('%00'), fc.constant('..%2f..')),
+  id: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }).map(encodeURIComponent), fc.constant('%00'), fc.constant('..%2f..'), fc.constant('@live')),
   query: fc.dictionary(fc.constantFrom('status', 'limit', 'session', 'stream', 'from', 'to', 'format', '__proto__', 'x'), fc.string({ maxLength: 30 }), { maxKeys: 3 }),
   signedIn: fc.boolean(),
-  contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', ''),
+  contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', '', 'application/sdp', 'application/trickle-ice-sdpfrag'),
   authorization: fc.option(fc.oneof(fc.string({ maxLength: 80 }).map((s) => `Bearer ${s}`), fc.string({ maxLength: 80 }))),
   forwardedFor: fc.option(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 40 }))),
-  body: fc.option(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 300 }), fc.constant('{"title":"t","category":"c","pricePerSecond":"1"}'))),
+  body: fc.option(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 300 }), fc.constant('{"title":"t","category":"c","pricePerSecond":"1"}'), sdpEdit)),
+  liveKey: fc.boolean(),
 });
 
 describe('the REST API', () => {
   it('answers every generated request with a success or a JSON 4xx', async () => {
+    const statuses = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
-        const path = r.route.replace(':id', r.id) + (Object.keys(r.query).length ? `?${new URLSearchParams(r.query)}` : '');
+        const id = r.id === '@live' ? free.id : r.id;
+        const path = r.route.replaceAll(':id', id) + (Object.keys(r.query).length ? `?${new URLSearchParams(r.query)}` : '');
         const headers: Record<string, string> = {};
         if (r.contentType) headers['content-type'] = r.contentType;
         if (r.authorization !== null) headers.authorization = r.authorization.replace(/[\r\n]/g, '');
+        if (r.liveKey && r.route.startsWith('/whip')) headers.authorization = `Bearer ${free.key}`;
         if (r.forwardedFor !== null) headers['x-forwarded-for'] = r.forwardedFor.replace(/[^\x20-\x7e]/g, '');
         if (r.signedIn && creator.client.cookie) headers.cookie = creator.client.cookie;
         const hasBody = r.body !== null && r.method !== 'GET' && r.method !== 'HEAD';
-        const res = await fetch(`${h.url}${path}`, { method: r.method, headers, body: hasBody ? r.body! : undefined });
+        const body = r.body === null ? undefined : typeof r.body === 'string' ? r.body : sdpBody(r.body);
+        const res = await fetch(`${h.url}${path}`, { method: r.method, headers, body: hasBody ? body : undefined });
         const text = await res.text();
+        const tally = `${r.route.split('/')[1]} ${res.status}`;
+        statuses.set(tally, (statuses.get(tally) ?? 0) + 1);
         expect(res.status, `${r.method} ${path} → ${res.status} ${text.slice(0, 200)}`).toBeLessThan(500);
         if (res.status >= 400 && r.method !== 'HEAD') {
           const body = JSON.parse(text);
@@ -174,7 +206,34 @@ describe('the REST API', () => {
       }),
       { seed: SEED, numRuns: REQUESTS, interruptAfterTimeLimit: 90_000, endOnFailure: true },
     );
+    console.log(`[fuzz] replies by route family and status: ${[...statuses].sort().map(([k, n]) => `${k}×${n}`).join(', ')}`);
   }, 120_000);
+});
+
+describe('WHIP and WHEP', () => {
+  it('answers every mutated offer with 201 and an answer, or a JSON 4xx', async () => {
+    const statuses = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('whip', 'whep'), sdpEdit, fc.constantFrom('application/sdp', 'application/sdp', 'application/sdp; charset=utf-8', 'text/plain'), async (kind, edit, contentType) => {
+        const streamId = kind === 'whip' ? whip.id : free.id;
+        const headers: Record<string, string> = { 'content-type': contentType };
+        if (kind === 'whip') headers.authorization = `Bearer ${whip.key}`;
+        const res = await fetch(`${h.url}/${kind}/${streamId}`, { method: 'POST', headers, body: sdpBody(edit, kind === 'whip' ? publishSdp : offerSdp) });
+        const text = await res.text();
+        statuses.set(`${kind} ${res.status}`, (statuses.get(`${kind} ${res.status}`) ?? 0) + 1);
+        expect(res.status, `${kind} → ${res.status} ${text.slice(0, 200)}`).toBeLessThan(500);
+        if (res.status === 201) {
+          expect(text).toMatch(/^v=0/);
+          const gone = await fetch(`${h.url}${res.headers.get('location')}`, { method: 'DELETE', headers });
+          expect(gone.status).toBe(200);
+        } else {
+          expect(typeof JSON.parse(text).error.code).toBe('string');
+        }
+      }),
+      { seed: SEED, numRuns: Math.ceil(REQUESTS / 5), interruptAfterTimeLimit: 60_000, endOnFailure: true },
+    );
+    console.log(`[fuzz] WHIP and WHEP offers by status: ${[...statuses].sort().map(([k, n]) => `${k}×${n}`).join(', ')}`);
+  }, 90_000);
 });
 
 describe('after the fuzzing', () => {

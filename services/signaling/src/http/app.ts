@@ -51,7 +51,8 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.use(requestLog(deps.log));
   app.use(errorMiddleware(deps.log));
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '32kb' }));
+  // SDP offers and ICE fragments (WHIP, WHEP) come as text; everything else as JSON.
+  app.use(bodyParser({ enableTypes: ['json', 'text'], jsonLimit: '32kb', textLimit: '64kb', extendTypes: { text: ['application/sdp', 'application/trickle-ice-sdpfrag'] } }));
 
   const ops = new Router();
   ops.get('/healthz', (ctx) => {

@@ -7,6 +7,7 @@ import { toView } from '../StreamStore.ts';
 import type { TokenIssuer } from '../TokenIssuer.ts';
 import type { AccountSessions } from '../ws/AccountSessions.ts';
 import { HttpError } from './errors.ts';
+import { startStream, stopStream, tooManyStreams } from './streamLifecycle.ts';
 
 const Planck = z.string().regex(/^(0|[1-9][0-9]{0,38})$/, 'planck as a decimal string of digits');
 const CreateStream = z.object({
@@ -73,25 +74,16 @@ class StreamsApi {
   };
 
   start = async (ctx: Context): Promise<void> => {
-    const { store, hub, streamsPerAccount } = this.#d;
     const stream = await this.#load(ctx);
     await this.#requireKey(ctx, stream.id);
-    // Restarting an ended stream reopens it: it counts against its creator's open streams again.
-    if (stream.status === 'ended' && stream.creatorId && (await store.openCount(stream.creatorId)) >= streamsPerAccount) {
-      throw tooManyStreams(streamsPerAccount);
-    }
-    await hub.streamStarting(stream);
-    const live = (await store.markLive(stream.id))!;
-    hub.streamStarted(live.id);
-    ctx.body = { stream: toView(live, hub.viewerCount(live.id)) };
+    const live = await startStream(this.#d, stream);
+    ctx.body = { stream: toView(live, this.#d.hub.viewerCount(live.id)) };
   };
 
   stop = async (ctx: Context): Promise<void> => {
     const stream = await this.#load(ctx);
     await this.#requireKey(ctx, stream.id);
-    const ended = (await this.#d.store.markEnded(stream.id))!;
-    this.#d.hub.streamEnded(ended.id, 'stopped');
-    ctx.body = { stream: toView(ended, 0) };
+    ctx.body = { stream: toView(await stopStream(this.#d, stream), 0) };
   };
 
   token = async (ctx: Context): Promise<void> => {
@@ -146,8 +138,4 @@ export function streamsRouter(deps: StreamsDeps): Router {
   router.post('/:id/stop', api.stop);
   router.post('/:id/tokens', api.token);
   return router;
-}
-
-function tooManyStreams(max: number): HttpError {
-  return new HttpError(429, 'rate_limited', `at most ${max} streams may be open at once: end one first`);
 }

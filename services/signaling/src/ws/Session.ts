@@ -23,13 +23,14 @@ import {
   type Role,
 } from '@vilokanam/contracts/signaling';
 import type { StreamRecord, StreamStore } from '../StreamStore.ts';
-import type { MediaGrant, TokenIssuer } from '../TokenIssuer.ts';
+import type { TokenIssuer } from '../TokenIssuer.ts';
 import type { AccountSessions } from './AccountSessions.ts';
+import { Admission } from './Admission.ts';
+import { WsError } from './WsError.ts';
 import type { HubMember, StreamHub } from './StreamHub.ts';
 import { TokenBucket } from '@vilokanam/contracts/rate';
 
-/** A request refused: sent back as an error frame with its code. */
-export class WsError extends VilokanamError<ErrorCode> {}
+export { WsError } from './WsError.ts';
 
 export interface SessionDeps {
   fleet: Fleet;
@@ -79,8 +80,8 @@ export class Session implements HubMember {
   #role: Role | undefined;
   #nodeId: string | undefined;
   #sfu: SfuControl | undefined;
-  /** The signed-in account the join's token names, counted in AccountSessions. */
-  #account: string | undefined;
+  /** The session's claim on its account, and its billing record when the stream is paid. */
+  readonly #admission: Admission;
   readonly #socket: WebSocket;
   readonly #deps: SessionDeps;
   readonly #log: Logger;
@@ -93,14 +94,13 @@ export class Session implements HubMember {
   #queue: Promise<void> = Promise.resolve();
   #queued = 0;
   #closed = false;
-  /** A paid session's record is open in billing and must be closed when the tab goes. */
-  #billed = false;
   #overdrawn = false;
 
   constructor(socket: WebSocket, deps: SessionDeps) {
     this.#socket = socket;
     this.#deps = deps;
     this.#log = deps.log.child({ session: this.id });
+    this.#admission = new Admission(deps, this.id);
     socket.on('message', (raw, isBinary) => this.#onMessage(raw.toString(), isBinary));
     socket.on('close', () => this.#onClose());
     socket.on('error', (err) => this.#log.warn({ err }, 'socket error'));
@@ -119,7 +119,7 @@ export class Session implements HubMember {
   }
 
   get account(): string | undefined {
-    return this.#account;
+    return this.#admission.account;
   }
 
   /** The node this tab joined; only reachable after join. */
@@ -146,7 +146,7 @@ export class Session implements HubMember {
    * `low_balance`: every second so far is paid, but the rest would not cover the next ones.
    */
   overdraft(reason: 'overdrawn' | 'low_balance' = 'overdrawn'): void {
-    if (this.#overdrawn || this.#closed || !this.#billed) return;
+    if (this.#overdrawn || this.#closed || !this.#admission.billed) return;
     this.#overdrawn = true;
     for (const id of this.#consumers.keys()) {
       this.#sfu?.pauseConsumer(id).catch((err: unknown) => this.#log.warn({ consumerId: id, err }, 'pause failed'));
@@ -227,10 +227,10 @@ export class Session implements HubMember {
       if (stream.status !== 'live') throw new WsError('stream_not_live', stream.status === 'ended' ? 'the stream has ended' : 'the stream is not live yet');
       const price = grant.role === 'viewer' ? (grant.pricePerSecond ?? stream.pricePerSecond) : 0n;
       try {
-        await this.#admit(grant, stream, price);
+        await this.#admission.admit(grant, stream, price);
         return await this.#enter(grant.role, stream, price);
       } catch (err) {
-        this.#releaseAdmission();
+        this.#admission.release();
         throw err;
       }
     },
@@ -239,7 +239,7 @@ export class Session implements HubMember {
       if (direction !== wanted) throw new WsError('forbidden', `a ${this.#role} may only create ${wanted} transports`);
       if (this.#transports.size >= SESSION_LIMITS.transports) throw new WsError('conflict', 'this session already has its transport');
       // Only a paid session's transport is metered: free viewing leaves no ticks behind.
-      const params = await this.#node.createTransport(this.#streamId!, direction, this.#billed ? { sessionId: this.id } : {});
+      const params = await this.#node.createTransport(this.#streamId!, direction, this.#admission.billed ? { sessionId: this.id } : {});
       if (this.#closed) {
         this.#node.closeTransport(params.id);
         throw new WsError('conflict', 'socket closed');
@@ -302,30 +302,6 @@ export class Session implements HubMember {
     stats: async () => ({ transports: this.#transports.size, producers: this.#producers.size, consumers: this.#consumers.size }),
   };
 
-  /**
-   * Counts the tab against its account, and for a paid stream checks that the account's
-   * balance covers every session it now holds and opens the billing record at the price the
-   * token fixed. Whatever is taken here is given back by #releaseAdmission.
-   */
-  async #admit(grant: MediaGrant, stream: StreamRecord, price: bigint): Promise<void> {
-    const { accounts, limits, pricing } = this.#deps;
-    const account = grant.account;
-    if (price > 0n && !account) throw new WsError('unauthorized', 'sign in to watch a paid stream');
-    if (price > 0n && !stream.creatorId) throw new WsError('internal', 'paid stream without a creator');
-    if (!account) return;
-    if (!accounts.reserve(account, this.id, price, limits.sessionsPerAccount)) {
-      throw new WsError('rate_limited', `one account may hold at most ${limits.sessionsPerAccount} sessions at once`);
-    }
-    this.#account = account;
-    if (price === 0n) return;
-    const needed = accounts.pricePerSecond(account) * BigInt(Math.max(1, pricing.minPrepaidSeconds));
-    if ((await pricing.balanceOf(account)) < needed) {
-      throw new WsError('payment_required', `top up first: your sessions need at least ${needed} planck (${pricing.minPrepaidSeconds} s each)`);
-    }
-    await this.#deps.billing.open({ sessionId: this.id, viewer: account, creator: stream.creatorId!, stream: stream.id, pricePerSecond: price, joinedAt: Date.now() });
-    this.#billed = true;
-  }
-
   /** Places the tab on its node and makes it a member of the stream. */
   async #enter(role: Role, stream: StreamRecord, price: bigint): Promise<ResponseMap['join']> {
     // Publishers always go to the origin; viewers wherever placement finds room.
@@ -341,7 +317,7 @@ export class Session implements HubMember {
     clearTimeout(this.#joinTimer);
     this.#deps.hub.join(this, stream.id);
     if (role === 'viewer') this.#deps.routes.viewerJoined(stream.id, nodeId);
-    this.#log.info({ streamId: stream.id, role, nodeId, billed: this.#billed }, 'joined');
+    this.#log.info({ streamId: stream.id, role, nodeId, billed: this.#admission.billed }, 'joined');
     return {
       role,
       streamId: stream.id,
@@ -351,15 +327,6 @@ export class Session implements HubMember {
       producers,
       viewers: this.#deps.hub.viewerCount(stream.id),
     };
-  }
-
-  /** Idempotent: the account's count and the billing record, if this session holds them. */
-  #releaseAdmission(): void {
-    if (this.#account) this.#deps.accounts.release(this.#account, this.id);
-    if (this.#billed) {
-      this.#billed = false;
-      this.#deps.billing.close(this.id).catch((err: unknown) => this.#log.error({ err }, 'billing session not closed'));
-    }
   }
 
   async #placement(role: Role, streamId: string): Promise<string> {
@@ -394,7 +361,7 @@ export class Session implements HubMember {
     // Closing a transport closes its producers and consumers with it.
     for (const id of this.#transports) this.#sfu?.closeTransport(id);
     this.#transports.clear();
-    this.#releaseAdmission();
+    this.#admission.release();
     if (this.#streamId) {
       this.#deps.hub.leave(this, this.#streamId);
       if (this.#role === 'viewer' && this.#nodeId) this.#deps.routes.viewerLeft(this.#streamId, this.#nodeId);

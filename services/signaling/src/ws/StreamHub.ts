@@ -65,6 +65,11 @@ export class StreamHub {
     this.#wireRoutes();
   }
 
+  /** The stream's publisher here, if one is connected. */
+  hasPublisher(streamId: string): boolean {
+    return this.#publishers.has(streamId);
+  }
+
   viewerCount(streamId: string): number {
     let n = 0;
     for (const m of this.#members.get(streamId) ?? []) if (m.role === 'viewer') n++;

@@ -96,6 +96,9 @@ export class NodeViewer extends EventEmitter<NodeViewerEvents> {
       const ws = await WsTestClient.connect(this.#baseUrl);
       this.#ws = ws;
       void ws.closed.then(({ code }) => this.#onLost(ws, code));
+      ws.onEvent = (e) => {
+        if (e.event === 'streamEnded' && this.#ws === ws) this.stats.state = 'ended';
+      };
       const joined = await this.#ok(ws, 'join', { token });
       this.#sessionId = joined.sessionId;
       const transport = await this.#ok(ws, 'createTransport', { direction: 'recv' });
@@ -133,7 +136,7 @@ export class NodeViewer extends EventEmitter<NodeViewerEvents> {
   }
 
   #onLost(ws: WsTestClient, code: number): void {
-    if (this.#closed || this.#ws !== ws) return;
+    if (this.#closed || this.#ws !== ws || this.stats.state === 'ended') return;
     this.#receiver?.close();
     this.#receiver = undefined;
     this.#videoConsumerId = undefined;

@@ -73,6 +73,30 @@ export class WeriftReceiver extends EventEmitter<ReceiverEvents> {
     return receiver;
   }
 
+  /**
+   * A WHEP player (RFC 9725's playback twin) in werift: it offers to receive audio and video,
+   * posts the offer to `url` with `bearer` if given, and applies the answer. Returns the
+   * receiver and the resource URL the server made, or throws with the server's status.
+   */
+  static async whep(url: string, bearer?: string): Promise<{ receiver: WeriftReceiver; resource: string }> {
+    const pc = new RTCPeerConnection({});
+    const receiver = new WeriftReceiver(pc, { packets: 0, bytes: 0, frames: 0, keyframes: 0, width: 0, height: 0, lastFrameAt: 0 });
+    pc.onTrack.subscribe((track) => receiver.#count(track.kind === 'video', track));
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    const headers: Record<string, string> = { 'content-type': 'application/sdp' };
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    const res = await fetch(url, { method: 'POST', headers, body: pc.localDescription!.sdp });
+    const body = await res.text();
+    if (res.status !== 201) {
+      await pc.close();
+      throw Object.assign(new Error(`WHEP ${res.status}: ${body}`), { status: res.status });
+    }
+    await pc.setRemoteDescription({ type: 'answer', sdp: body });
+    return { receiver, resource: new URL(res.headers.get('location')!, url).href };
+  }
+
   #count(video: boolean, track: { onReceiveRtp: { subscribe(fn: (rtp: any) => void): unknown } }): void {
     track.onReceiveRtp.subscribe((rtp) => {
       this.stats.packets++;

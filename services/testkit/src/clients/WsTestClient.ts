@@ -14,6 +14,8 @@ export class WsTestClient {
   readonly socket: WebSocket;
   readonly events: { event: keyof NotificationMap; data: any }[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** Called for every notification as it arrives (they are also kept in `events`). */
+  onEvent: ((e: { event: keyof NotificationMap; data: any }) => void) | undefined;
   #nextId = 1;
   readonly #pending = new Map<number | null, (r: Reply) => void>();
 
@@ -21,7 +23,10 @@ export class WsTestClient {
     this.socket = socket;
     socket.on('message', (raw) => {
       const frame = JSON.parse(raw.toString());
-      if ('event' in frame) this.events.push(frame);
+      if ('event' in frame) {
+        this.events.push(frame);
+        this.onEvent?.(frame);
+      }
       else this.#pending.get(frame.id)?.(frame);
     });
     this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));

@@ -3,3 +3,4 @@ export { readPlayer, startFrameCounter, waitForPlayer, type PlayerState } from '
 export { startWebPlatform, WEB_DIR } from './platform.ts';
 export { goLive, signInToStudio, watch } from './studio.ts';
 export { TestFleet, type TestFleetOptions } from './TestFleet.ts';
+export { CLIENT_ORIGIN, clientContext, clientPage, decodedFrames, whepView, whipPublish, type WhipOptions } from './whipClients.ts';

@@ -1,7 +1,7 @@
 // The typed control API that signaling calls. Every argument and result is plain JSON, so
 // the same contract serves the in-process SfuNode (embedded mode) and a remote node.
 import type { EventEmitter } from 'node:events';
-import type { ControlErrorCode, ControlEventMap } from '@vilokanam/contracts/control';
+import type { ControlErrorCode, ControlEventMap, RecordingSummary } from '@vilokanam/contracts/control';
 import { VilokanamError } from '@vilokanam/contracts/errors';
 import type { SfuLoad } from '@vilokanam/contracts/fleet';
 
@@ -89,6 +89,9 @@ export interface SfuControl extends EventEmitter<SfuControlEvents> {
   /** A paused player: media stops, and so does metering. */
   pauseConsumer(consumerId: string): Promise<void>;
   setConsumerLayer(consumerId: string, layer: 'auto' | number): Promise<void>;
+  /** Records the stream's producers on this node (its origin) until stopRecording. */
+  startRecording(streamId: string, recordingId: string): Promise<void>;
+  stopRecording(streamId: string): Promise<RecordingSummary | undefined>;
   closeStream(streamId: string): void;
   load(): Promise<SfuLoad>;
   // Cascade: pipes carry a stream's producers from its origin node to an edge node.

@@ -22,6 +22,8 @@ import {
   type TransportParams,
 } from './SfuControl.ts';
 import { StreamRouter } from './StreamRouter.ts';
+import { NodeRecorders } from './recording/NodeRecorders.ts';
+import type { RecordingSummary } from '@vilokanam/contracts/control';
 import { watchTransportLifetime } from './TransportLifetime.ts';
 import { WorkerPool } from './WorkerPool.ts';
 
@@ -51,6 +53,7 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
   /** Viewer transports on a router of their own (a remote offerer's payload types), by transport id. */
   readonly #answers = new Map<string, AnswerRouter>();
   readonly meter: Meter | undefined;
+  readonly recorders: NodeRecorders;
   #bitrate: { at: number; value: Promise<number> } | undefined;
 
   constructor(config: SfuNodeConfig, log: Logger, opts: { tickSink?: TickSink } = {}) {
@@ -58,6 +61,7 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     this.#config = config;
     this.#log = log;
     this.pool = new WorkerPool(config, log);
+    this.recorders = new NodeRecorders(config.recording, log);
     if (opts.tickSink) {
       this.meter = new Meter(opts.tickSink, log.child({ component: 'meter' }), { producer: (id) => this.#producerAnywhere(id) });
     }
@@ -69,6 +73,7 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
 
   close(): void {
     this.meter?.close();
+    void this.recorders.close();
     for (const stream of this.#streams.values()) stream.close();
     this.pool.close();
   }
@@ -159,9 +164,11 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
   #trackProducer(stream: StreamRouter, producer: types.Producer): void {
     stream.producers.set(producer.id, producer);
     this.#byProducer.set(producer.id, stream);
+    this.recorders.producersChanged(stream.streamId);
     producer.observer.once('close', () => {
       stream.producers.delete(producer.id);
       this.#byProducer.delete(producer.id);
+      this.recorders.producersChanged(stream.streamId);
       this.emit('producerclose', { streamId: stream.streamId, producerId: producer.id });
     });
   }
@@ -261,7 +268,18 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     await consumer.requestKeyFrame();
   }
 
+  /** Records the stream's producers on this node (its origin) into `recordingId`. */
+  async startRecording(streamId: string, recordingId: string): Promise<void> {
+    this.recorders.start(await this.#stream(streamId), recordingId);
+  }
+
+  /** Ends the stream's recording; undefined when none ran here. */
+  async stopRecording(streamId: string): Promise<RecordingSummary | undefined> {
+    return this.recorders.stop(streamId);
+  }
+
   closeStream(streamId: string): void {
+    void this.recorders.stop(streamId);
     const stream = this.#streams.get(streamId);
     if (!stream) return;
     this.#streams.delete(streamId);

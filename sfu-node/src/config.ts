@@ -17,6 +17,14 @@ export interface SfuNodeConfig {
   keyFrameRequestDelayMs: number;
   /** A WebRTC transport whose DTLS is not up after this long is closed. */
   connectTimeoutMs: number;
+  recording: {
+    /** Where this node writes recordings (a PersistentVolume in a cluster). */
+    dir: string;
+    ffmpeg: string;
+    segmentSeconds: number;
+    keyFrameIntervalMs: number;
+    settleMs: number;
+  };
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -46,6 +54,13 @@ export function sfuConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SfuNodeC
     initialOutgoingBitrate: intEnv(env, 'VILO_SFU_INITIAL_BITRATE', 1_500_000),
     keyFrameRequestDelayMs: intEnv(env, 'VILO_SFU_KEYFRAME_DELAY_MS', 500),
     connectTimeoutMs: intEnv(env, 'VILO_SFU_CONNECT_TIMEOUT_MS', 15_000) || 15_000,
+    recording: {
+      dir: env.VILO_RECORDINGS_DIR || '.data/recordings',
+      ffmpeg: env.VILO_FFMPEG || 'ffmpeg',
+      segmentSeconds: intEnv(env, 'VILO_RECORDING_SEGMENT_SECONDS', 2) || 2,
+      keyFrameIntervalMs: intEnv(env, 'VILO_RECORDING_KEYFRAME_MS', 2000) || 2000,
+      settleMs: 500,
+    },
   };
 }
 

@@ -36,7 +36,17 @@ export const ControlMethods = {
   closePipeTransport: z.tuple([Id]),
   pipeConsume: z.tuple([Id, Id]),
   pipeProduce: z.tuple([Id, Piped]),
+  startRecording: z.tuple([Id, z.uuid()]),
+  stopRecording: z.tuple([Id]),
 } as const;
+
+/** What a node says of a recording it stopped: its parts, in order, and codecs it could not keep. */
+export const RecordingSummary = z.object({
+  recordingId: z.uuid(),
+  parts: z.array(z.string().regex(/^part-[0-9a-z]{1,16}$/)).max(10_000),
+  skipped: z.array(z.string().max(64)).max(16),
+});
+export type RecordingSummary = z.infer<typeof RecordingSummary>;
 
 export type ControlMethod = keyof typeof ControlMethods;
 

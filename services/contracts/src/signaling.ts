@@ -140,6 +140,8 @@ export interface StreamView {
   creator: string | null;
   /** Planck per watched second, as a decimal string (u128 does not fit a JSON number). */
   pricePerSecond: string;
+  /** Recorded while live; the recording becomes a VOD when the stream ends. */
+  recording: boolean;
   viewers: number;
   createdAt: string;
   startedAt: string | null;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import type Koa from 'koa';
 import { Ledger, viewerAccount, type MemoryTickStore } from '@vilokanam/settlement';
 import type { SfuNode } from '@vilokanam/sfu-node';
 import type { Account, AccountStore } from './auth/AccountStore.ts';
@@ -23,6 +24,12 @@ import { devFaucetRoutes } from './settlement/devFaucetRouter.ts';
 import type { EmbeddedSettlement } from './settlement/EmbeddedSettlement.ts';
 import { StreamStore } from './StreamStore.ts';
 import { whipRoutes } from './whip/whipRouter.ts';
+import { Clips } from './recording/Clips.ts';
+import { LocalDiskStorage } from './recording/LocalDiskStorage.ts';
+import { recordingsRoutes } from './recording/recordingsRouter.ts';
+import { Recordings } from './recording/Recordings.ts';
+import { RecordingStore } from './recording/RecordingStore.ts';
+import { VodMedia } from './recording/VodMedia.ts';
 import { TokenIssuer } from './TokenIssuer.ts';
 import { AccountSessions } from './ws/AccountSessions.ts';
 import { SignalingServer } from './ws/SignalingServer.ts';
@@ -47,6 +54,8 @@ export interface Platform {
   fleet: Fleet;
   routes: StreamRoutes;
   hub: StreamHub;
+  /** Recording's lifecycle: `settled()` waits for VODs being made. */
+  recordings: Recordings;
   close(): Promise<void>;
 }
 
@@ -81,7 +90,8 @@ export async function startPlatform(config: SignalingConfig, opts: PlatformOptio
     const stopped = hub.overdraft(msg);
     if (stopped) log.info({ streamId: msg.stream, window: msg.window, sessions: stopped }, 'viewer overdrawn: media stopped');
   });
-  const { server, signaling, url } = await serve(config, { db, log, metrics, store, auth, hub, media });
+  const recording = startRecordings(config, { db, log, store, hub, fleet, routes });
+  const { server, signaling, url } = await serve(config, { db, log, metrics, store, auth, hub, media, recordingRoutes: recording.routes });
 
   return {
     url,
@@ -98,9 +108,11 @@ export async function startPlatform(config: SignalingConfig, opts: PlatformOptio
     fleet,
     routes,
     hub,
+    recordings: recording.lifecycle,
     async close() {
       signaling.close();
       hub.close();
+      await recording.lifecycle.settled();
       routes.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
@@ -113,7 +125,7 @@ export async function startPlatform(config: SignalingConfig, opts: PlatformOptio
 /** The HTTP side: the Koa app (REST, metrics, the web app) and the signaling socket on one server. */
 async function serve(
   config: SignalingConfig,
-  d: { db: Database; log: Logger; metrics: SignalingMetrics; store: StreamStore; auth: Auth; hub: StreamHub; media: MediaMode },
+  d: { db: Database; log: Logger; metrics: SignalingMetrics; store: StreamStore; auth: Auth; hub: StreamHub; media: MediaMode; recordingRoutes: Koa.Middleware },
 ): Promise<{ server: Server; signaling: SignalingServer; url: string }> {
   const { db, log, metrics, store, auth, hub } = d;
   const { fleet, routes, billing, settlement } = d.media;
@@ -130,6 +142,7 @@ async function serve(
     streamsPerAccount: config.limits.streamsPerAccount,
     extraRoutes: [
       devFaucetRoutes(settlement),
+      d.recordingRoutes,
       whipRoutes({
         fleet, routes, hub, log, store, tokens, billing, accounts, pricing, clientAddress,
         limits: config.limits,
@@ -151,6 +164,20 @@ async function serve(
 }
 
 /** A dev chain's escrow is known only once it runs; polkadot.js apps can browse that chain from the user's browser. */
+/** Recording, VODs and clips, on the storage the recorder writes to. */
+function startRecordings(
+  config: SignalingConfig,
+  d: { db: Database; log: Logger; store: StreamStore; hub: StreamHub; fleet: Fleet; routes: StreamRoutes },
+): { lifecycle: Recordings; routes: Koa.Middleware } {
+  const storage = new LocalDiskStorage(config.recordings.dir);
+  const recordings = new RecordingStore(d.db);
+  const media = new VodMedia(config.recordings);
+  const lifecycle = new Recordings({ store: d.store, recordings, storage, media, fleet: d.fleet, routes: d.routes, log: d.log });
+  lifecycle.attach(d.hub);
+  const clips = new Clips({ recordings, storage, media, parts: (id) => lifecycle.parts(id), clipsPerHour: config.recordings.clipsPerHour });
+  return { lifecycle, routes: recordingsRoutes({ store: d.store, recordings, lifecycle, clips, storage }) };
+}
+
 function moneyConfig(config: SignalingConfig, settlement: EmbeddedSettlement | undefined): MoneyConfig {
   if (!settlement?.escrowAddress) return config.money;
   const devChain = settlement.devChain;

@@ -14,6 +14,7 @@ interface StreamRow {
   creator_id: string | null;
   creator_address: string | null;
   price_per_second: string;
+  recording: boolean;
   created_at: Date;
   started_at: Date | null;
   ended_at: Date | null;
@@ -29,6 +30,8 @@ export interface StreamRecord {
   creatorAddress: string | null;
   /** Planck per watched second, fixed for each viewer when they join. */
   pricePerSecond: bigint;
+  /** Recorded while live, to become a VOD. */
+  recording: boolean;
   createdAt: Date;
   startedAt: Date | null;
   endedAt: Date | null;
@@ -36,7 +39,7 @@ export interface StreamRecord {
 
 // Every read goes through RETURNING or SELECT with this list, so the creator's address is
 // joined in by a scalar subquery rather than a JOIN each statement would need.
-const COLUMNS = `id, title, category, status, creator_id, price_per_second::text AS price_per_second,
+const COLUMNS = `id, title, category, status, creator_id, price_per_second::text AS price_per_second, recording,
   (SELECT address FROM user_accounts u WHERE u.id = streams.creator_id) AS creator_address,
   created_at, started_at, ended_at`;
 
@@ -49,6 +52,7 @@ function toRecord(r: Omit<StreamRow, 'stream_key_hash'>): StreamRecord {
     creatorId: r.creator_id,
     creatorAddress: r.creator_address,
     pricePerSecond: BigInt(r.price_per_second),
+    recording: r.recording,
     createdAt: new Date(r.created_at),
     startedAt: r.started_at ? new Date(r.started_at) : null,
     endedAt: r.ended_at ? new Date(r.ended_at) : null,
@@ -67,7 +71,7 @@ export class StreamStore {
    * when the creator already has that many streams not ended; the creator's account row is
    * locked meanwhile, so concurrent creates are counted one after another.
    */
-  async create(input: { title: string; category: string; creatorId: string; pricePerSecond?: bigint; maxOpen?: number }): Promise<{ stream: StreamRecord; streamKey: string } | undefined> {
+  async create(input: { title: string; category: string; creatorId: string; pricePerSecond?: bigint; recording?: boolean; maxOpen?: number }): Promise<{ stream: StreamRecord; streamKey: string } | undefined> {
     const streamKey = generateStreamKey();
     return this.#db.transaction(async (tx) => {
       if (input.maxOpen !== undefined) {
@@ -75,9 +79,9 @@ export class StreamStore {
         if ((await openCount(tx, input.creatorId)) >= input.maxOpen) return undefined;
       }
       const rows = await tx.query<StreamRow>(
-        `INSERT INTO streams (id, title, category, stream_key_hash, creator_id, price_per_second)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-        [randomUUID(), input.title, input.category, hashStreamKey(streamKey), input.creatorId, (input.pricePerSecond ?? 0n).toString()],
+        `INSERT INTO streams (id, title, category, stream_key_hash, creator_id, price_per_second, recording)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+        [randomUUID(), input.title, input.category, hashStreamKey(streamKey), input.creatorId, (input.pricePerSecond ?? 0n).toString(), input.recording ?? false],
       );
       return { stream: toRecord(rows[0]!), streamKey };
     });
@@ -152,6 +156,7 @@ export function toView(s: StreamRecord, viewers: number): StreamView {
     status: s.status,
     creator: s.creatorAddress,
     pricePerSecond: s.pricePerSecond.toString(),
+    recording: s.recording,
     viewers,
     createdAt: s.createdAt.toISOString(),
     startedAt: s.startedAt?.toISOString() ?? null,

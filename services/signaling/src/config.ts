@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { clientAddressResolver } from './http/clientAddress.ts';
@@ -25,6 +27,10 @@ const Env = z.object({
   VILO_MAX_SESSIONS_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(8),
   VILO_MAX_STREAMS_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(5),
   VILO_JOIN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
+  VILO_RECORDINGS_DIR: z.string().min(1).optional(),
+  VILO_FFMPEG: z.string().min(1).default('ffmpeg'),
+  VILO_FFPROBE: z.string().min(1).default('ffprobe'),
+  VILO_CLIPS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(30),
   /** Embedded mode: run a chopsticks dev chain and settle against it (npm start sets it). */
   VILO_DEVCHAIN: z.enum(['0', '1', 'true', 'false']).default('0'),
   VILO_ROUTE_WAIT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
@@ -86,6 +92,11 @@ interface CommonConfig {
    * are not offered). `adminAccounts`: SS58 addresses or 0x account ids allowed on /admin.
    */
   money: { escrowAddress: string | undefined; adminAccounts: string[]; explorerUrl?: string };
+  /**
+   * Recordings, VODs and clips: where they are stored (the recorder on the origin writes there
+   * too: one volume), the ffmpeg tools, and how many clips one account may cut an hour.
+   */
+  recordings: { dir: string; ffmpeg: string; ffprobe: string; clipsPerHour: number };
 }
 
 export interface EdgeSettings {
@@ -176,6 +187,13 @@ function commonConfig(e: ParsedEnv, env: NodeJS.ProcessEnv): CommonConfig {
       sessionTtlSeconds: e.VILO_SESSION_TTL_SECONDS,
       challengeTtlSeconds: e.VILO_AUTH_CHALLENGE_TTL_SECONDS,
       ss58Prefix: e.VILO_SS58_PREFIX,
+    },
+    recordings: {
+      // A throwaway database gets throwaway recordings.
+      dir: e.VILO_RECORDINGS_DIR ?? (e.VILO_DATA_DIR === 'memory://' ? path.join(os.tmpdir(), `vilokanam-recordings-${process.pid}`) : '.data/recordings'),
+      ffmpeg: e.VILO_FFMPEG,
+      ffprobe: e.VILO_FFPROBE,
+      clipsPerHour: e.VILO_CLIPS_PER_HOUR,
     },
     money: {
       // Empty counts as unset, as a chart's blank value would be.

@@ -18,7 +18,7 @@ import {
   type TransportOptions,
   type TransportParams,
 } from '../SfuControl.ts';
-import { ControlEventFrame, ControlReply, parseControlEvent, type ControlMethod } from '@vilokanam/contracts/control';
+import { ControlEventFrame, ControlReply, parseControlEvent, RecordingSummary, type ControlMethod } from '@vilokanam/contracts/control';
 import { UntrustedInput } from '@vilokanam/contracts/untrusted';
 import type { ControlAuth } from './ControlAuth.ts';
 
@@ -97,6 +97,14 @@ export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuCont
   }
   async setConsumerLayer(consumerId: string, layer: 'auto' | number): Promise<void> {
     await this.#call('setConsumerLayer', [consumerId, layer]);
+  }
+  async startRecording(streamId: string, recordingId: string): Promise<void> {
+    await this.#call('startRecording', [streamId, recordingId]);
+  }
+  /** The node's answer is parsed: part names become paths on the reader's side. */
+  async stopRecording(streamId: string): Promise<RecordingSummary | undefined> {
+    const summary = await this.#call('stopRecording', [streamId]);
+    return summary === null || summary === undefined ? undefined : RecordingSummary.parse(summary);
   }
   closeStream(streamId: string): void {
     this.#fire('closeStream', [streamId]);

@@ -1,7 +1,7 @@
 // Publishes a camera/mic MediaStream to the SFU and keeps it published: any drop of
 // the socket or the media transport tears the session down and rebuilds it from a
 // fresh token, until stop() is called or the stream can no longer go live.
-import type { ConnectionState, Producer, RtpEncodingParameters } from 'mediasoup-client/types';
+import type { ConnectionState, Producer, RtpCodecCapability, RtpEncodingParameters } from 'mediasoup-client/types';
 import { startStream } from './api.ts';
 import { openSession } from './connect.ts';
 import { errorMessage, isFatal, isNotLive } from './errors.ts';
@@ -36,10 +36,16 @@ export interface PublisherOptions {
   streamKey: string;
   media: MediaStream;
   signalingUrl?: string;
+  /**
+   * A video codec to send when the browser can (`video/H264` for a recorded stream: recordings
+   * are fragmented MP4, which players cannot read VP8 from).
+   */
+  preferVideoCodec?: string;
 }
 
 interface Session extends MediaSession {
   producers: Map<Kind, Producer>;
+  codecs?: RtpCodecCapability[];
 }
 
 export class Publisher {
@@ -147,6 +153,7 @@ export class Publisher {
 
       const transport = device.createSendTransport(transportOptions(params));
       session.transport = transport;
+      session.codecs = device.rtpCapabilities.codecs ?? [];
       wireConnect(transport, sig);
       transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
         relay(sig.request('produce', { transportId: transport.id, kind, rtpParameters, appData }), ({ id }) => callback({ id }), errback);
@@ -182,12 +189,19 @@ export class Publisher {
             track,
             encodings: SIMULCAST_ENCODINGS,
             codecOptions: { videoGoogleStartBitrate: 1000 },
+            ...this.#preferredCodec(session),
             // The studio owns the tracks (its preview keeps using them across reconnects).
             stopTracks: false,
             appData: { source: 'camera' },
           })
         : await session.transport.produce({ track, stopTracks: false, appData: { source: 'mic' } });
     session.producers.set(kind, producer);
+  }
+
+  #preferredCodec(session: Session): { codec?: RtpCodecCapability } {
+    const wanted = this.#opts.preferVideoCodec?.toLowerCase();
+    const codec = wanted && session.codecs?.find((c) => c.mimeType.toLowerCase() === wanted && (c.parameters?.['packetization-mode'] ?? 1) === 1);
+    return codec ? { codec } : {};
   }
 
   #onTransportState(generation: number, connection: ConnectionState): void {

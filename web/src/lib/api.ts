@@ -29,7 +29,7 @@ export interface IssuedToken {
 export type Query = Record<string, string | number | undefined>;
 
 export interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'DELETE';
   query?: Query;
   body?: unknown;
   streamKey?: string;
@@ -80,7 +80,7 @@ export async function call<T>(path: string, options: RequestOptions = {}): Promi
 
 const enc = encodeURIComponent;
 
-export function createStream(input: { title: string; category: string; pricePerSecond?: string }): Promise<CreatedStream> {
+export function createStream(input: { title: string; category: string; pricePerSecond?: string; recording?: boolean }): Promise<CreatedStream> {
   return call<CreatedStream>('/streams', { method: 'POST', body: input });
 }
 

@@ -157,6 +157,15 @@ const ROUTES = [
   '/whep/:id',
   '/whip/:id/:id',
   '/whep/:id/:id',
+  '/api/v1/recordings',
+  '/api/v1/recordings/:id',
+  '/api/v1/recordings/:id/clips',
+  '/api/v1/streams/:id/clips',
+  '/api/v1/clips/:id',
+  '/media/recordings/:id/vod.m3u8',
+  '/media/recordings/:id/:id',
+  '/media/recordings/:id/part-x/:id',
+  '/media/clips/:id',
 ];
 
 /** Real offers (werift's) to play and to publish, which SDP bodies are cut from and spliced into. */
@@ -169,12 +178,12 @@ const request = fc.record({
   method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
   route: fc.constantFrom(...ROUTES),
   id: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }).map(encodeURIComponent), fc.constant('%00'), fc.constant('..%2f..'), fc.constant('@live')),
-  query: fc.dictionary(fc.constantFrom('status', 'limit', 'session', 'stream', 'from', 'to', 'format', '__proto__', 'x'), fc.string({ maxLength: 30 }), { maxKeys: 3 }),
+  query: fc.dictionary(fc.constantFrom('status', 'limit', 'session', 'stream', 'from', 'to', 'format', 'creator', '__proto__', 'x'), fc.string({ maxLength: 30 }), { maxKeys: 3 }),
   signedIn: fc.boolean(),
   contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', '', 'application/sdp', 'application/trickle-ice-sdpfrag'),
   authorization: fc.option(fc.oneof(fc.string({ maxLength: 80 }).map((s) => `Bearer ${s}`), fc.string({ maxLength: 80 }))),
   forwardedFor: fc.option(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 40 }))),
-  body: fc.option(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 300 }), fc.constant('{"title":"t","category":"c","pricePerSecond":"1"}'), sdpEdit)),
+  body: fc.option(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 300 }), fc.constant('{"title":"t","category":"c","pricePerSecond":"1"}'), fc.constant('{"startMs":0,"endMs":5000}'), fc.constant('{"seconds":30}'), sdpEdit)),
   liveKey: fc.boolean(),
 });
 

@@ -14,6 +14,7 @@ const CreateStream = z.object({
   title: z.string().trim().min(1).max(140),
   category: z.string().trim().min(1).max(64),
   pricePerSecond: Planck.optional(),
+  recording: z.boolean().optional(),
 });
 const ListQuery = z.object({ status: z.enum(['created', 'live', 'ended']).optional() });
 const TokenRequest = z.object({
@@ -56,7 +57,7 @@ class StreamsApi {
     const input = CreateStream.parse(ctx.request.body ?? {});
     const price = BigInt(input.pricePerSecond ?? '0');
     if (price > pricing.maxPricePerSecond) throw new HttpError(400, 'bad_request', `pricePerSecond: at most ${pricing.maxPricePerSecond} planck`);
-    const created = await store.create({ title: input.title, category: input.category, creatorId: account.id, pricePerSecond: price, maxOpen: streamsPerAccount });
+    const created = await store.create({ title: input.title, category: input.category, creatorId: account.id, pricePerSecond: price, recording: input.recording ?? false, maxOpen: streamsPerAccount });
     if (!created) throw tooManyStreams(streamsPerAccount);
     ctx.status = 201;
     ctx.body = { stream: toView(created.stream, 0), streamKey: created.streamKey };

@@ -15,7 +15,10 @@ export async function startEmbeddedMedia(config: EmbeddedConfig, ctx: ModeContex
   const { db, log, metrics } = ctx;
   // The store and the worker must agree on W, or windows close while still filling.
   const ticks = opts.ticks ?? new MemoryTickStore({ windowSeconds: config.settlement.windowSeconds });
-  const sfu = opts.sfu ?? new SfuNode(sfuConfigFromEnv(), log.child({ component: 'sfu' }), { tickSink: ticks });
+  // The in-process node records where this process serves recordings from.
+  const sfuConfig = sfuConfigFromEnv();
+  sfuConfig.recording = { ...sfuConfig.recording, dir: config.recordings.dir, ffmpeg: config.recordings.ffmpeg };
+  const sfu = opts.sfu ?? new SfuNode(sfuConfig, log.child({ component: 'sfu' }), { tickSink: ticks });
   if (!opts.sfu) await sfu.start();
   registerSfuMetrics(sfu, metrics.registry);
   const fleet = new LocalFleet(sfu);

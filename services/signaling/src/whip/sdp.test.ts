@@ -80,6 +80,12 @@ describe('an OBS simulcast offer', () => {
     const offerWithRecv = parseOffer(OBS_SIMULCAST.replace('a=mid:0\r\na=sendonly', 'a=mid:0\r\na=recvonly'));
     expect(() => assertSends(offerWithRecv)).toThrow(/section 0 does not send/);
   });
+
+  // Found by the fuzzer: a section with no a=ssrc and no a=rid was a 500, not the offer's fault.
+  it('refuses, as the offer\'s fault, a sending section with neither SSRCs nor rids', () => {
+    const bare = parseOffer(OBS_SIMULCAST.replace('a=ssrc:3164557071 cname:zWbnjMjCkbEKcNph\r\na=ssrc:3164557071 msid:obs obs-audio\r\n', ''));
+    expect(() => publisherPlan(bare, routerCaps)).toThrow(expect.objectContaining({ status: 422, message: expect.stringMatching(/section 0 has neither a=rid nor usable a=ssrc/) }));
+  });
 });
 
 describe('a WHEP player offer', () => {

@@ -84,9 +84,18 @@ export function publisherPlan(offer: ParsedOffer, routerRtpCapabilities: unknown
     rtpParameters.rtcp = { cname: getCname({ offerMediaObject: object }), reducedSize: true };
     const rids = (object.rids ?? []).filter((r) => r.direction === 'send');
     // Simulcast by rid (browsers, OBS 32.1): one encoding per rid, lowest layer first as listed.
-    rtpParameters.encodings = rids.length ? rids.map((r) => ({ rid: String(r.id) })) : getRtpEncodings({ offerMediaObject: object, codecs: rtpParameters.codecs });
+    rtpParameters.encodings = rids.length ? rids.map((r) => ({ rid: String(r.id) })) : sectionEncodings(mid, object, rtpParameters);
     return { mid, kind, rtpParameters, answer };
   });
+}
+
+/** A section without rids sends what its SSRC lines say; without those it sends nothing we can take. */
+function sectionEncodings(mid: string, object: ParsedOffer['media'][number]['object'], rtpParameters: RtpParameters): RtpParameters['encodings'] {
+  try {
+    return getRtpEncodings({ offerMediaObject: object, codecs: rtpParameters.codecs });
+  } catch (err) {
+    throw new WhipError(422, 'bad_request', `media section ${mid} has neither a=rid nor usable a=ssrc lines (${(err as Error).message})`);
+  }
 }
 
 /** Our side of the transport, as an answer: ICE-lite, passive DTLS. */

@@ -42,6 +42,7 @@ export class StreamHub {
   readonly #log: Logger;
   readonly #metrics: SignalingMetrics;
   readonly #graceMs: number;
+  readonly #endingHooks: ((streamId: string) => void)[] = [];
 
   constructor(deps: {
     store: StreamStore;
@@ -177,9 +178,21 @@ export class StreamHub {
     if (!this.#publishers.has(streamId)) this.#armGrace(streamId);
   }
 
+  /** Runs as a stream ends, before its route is torn down (the recorder still has its origin). */
+  onStreamEnding(hook: (streamId: string) => void): void {
+    this.#endingHooks.push(hook);
+  }
+
   streamEnded(streamId: string, reason: NotificationMap['streamEnded']['reason']): void {
     clearTimeout(this.#graceTimers.get(streamId));
     this.#graceTimers.delete(streamId);
+    for (const hook of this.#endingHooks) {
+      try {
+        hook(streamId);
+      } catch (err) {
+        this.#log.error({ err, streamId }, 'stream ending hook failed');
+      }
+    }
     this.broadcast(streamId, 'streamEnded', { reason });
     this.#routes.endStream(streamId);
     this.#log.info({ streamId, reason }, 'stream ended');

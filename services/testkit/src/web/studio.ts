@@ -15,11 +15,12 @@ export async function signInToStudio(studio: Page): Promise<void> {
   await form.waitFor({ timeout: 20_000 });
 }
 
-export async function goLive(studio: Page, title: string, timeoutMs = 20_000, opts: { pricePerSecond?: bigint } = {}): Promise<string> {
+export async function goLive(studio: Page, title: string, timeoutMs = 20_000, opts: { pricePerSecond?: bigint; recording?: boolean } = {}): Promise<string> {
   await signInToStudio(studio);
   await studio.getByTestId('title-input').fill(title);
   await studio.getByTestId('category-input').fill('Testing');
   if (opts.pricePerSecond) await studio.getByTestId('price-input').fill(opts.pricePerSecond.toString());
+  if (opts.recording) await studio.getByTestId('recording-input').check();
   await studio.getByTestId('create-stream').click();
   await studio.getByTestId('go-live').click();
   await waitFor('studio to be live', () => studio.getByTestId('studio-state').textContent(), { until: (s) => s === 'live', timeoutMs });

@@ -32,9 +32,10 @@ RUN MEDIASOUP_WORKER_BIN=/usr/local/bin/mediasoup-worker \
  && mkdir -p sfu-node/node_modules
 
 FROM node:24-bookworm-slim
-# The worker's runtime libraries (ldd): libuv, OpenSSL 3, abseil, libstdc++.
+# The worker's runtime libraries (ldd): libuv, OpenSSL 3, abseil, libstdc++; ffmpeg for the
+# recorder, which remuxes recorded streams on the origin (docs/recording.md).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libuv1 libssl3 libabsl20220623 libstdc++6 ca-certificates \
+ && apt-get install -y --no-install-recommends libuv1 libssl3 libabsl20220623 libstdc++6 ca-certificates ffmpeg \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=worker /mediasoup-worker /usr/local/bin/mediasoup-worker

@@ -26,6 +26,10 @@ RUN MEDIASOUP_WORKER_BIN=/nonexistent \
  && mkdir -p services/signaling/node_modules sfu-node/node_modules
 
 FROM node:24-bookworm-slim
+# ffmpeg and ffprobe make VODs and clips from recordings (thumbnails, previews, stream-copy cuts).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ffmpeg \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=deps /app/node_modules node_modules
 COPY --from=deps /app/services/signaling/node_modules services/signaling/node_modules

@@ -3,6 +3,7 @@
 import type { EventEmitter } from 'node:events';
 import type { ControlErrorCode, ControlEventMap, RecordingSummary } from '@vilokanam/contracts/control';
 import { VilokanamError } from '@vilokanam/contracts/errors';
+import type { NodeStreamHealth } from '@vilokanam/contracts/health';
 import type { SfuLoad } from '@vilokanam/contracts/fleet';
 
 export type MediaKind = 'audio' | 'video';
@@ -92,6 +93,8 @@ export interface SfuControl extends EventEmitter<SfuControlEvents> {
   /** Records the stream's producers on this node (its origin) until stopRecording. */
   startRecording(streamId: string, recordingId: string): Promise<void>;
   stopRecording(streamId: string): Promise<RecordingSummary | undefined>;
+  /** The publisher's layers as this node receives them, and its viewers by layer. */
+  streamHealth(streamId: string): Promise<NodeStreamHealth>;
   closeStream(streamId: string): void;
   load(): Promise<SfuLoad>;
   // Cascade: pipes carry a stream's producers from its origin node to an edge node.

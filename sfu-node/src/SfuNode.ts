@@ -24,6 +24,8 @@ import {
 import { StreamRouter } from './StreamRouter.ts';
 import { NodeRecorders } from './recording/NodeRecorders.ts';
 import type { RecordingSummary } from '@vilokanam/contracts/control';
+import type { NodeStreamHealth } from '@vilokanam/contracts/health';
+import { StreamHealth } from './StreamHealth.ts';
 import { watchTransportLifetime } from './TransportLifetime.ts';
 import { WorkerPool } from './WorkerPool.ts';
 
@@ -54,6 +56,7 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
   readonly #answers = new Map<string, AnswerRouter>();
   readonly meter: Meter | undefined;
   readonly recorders: NodeRecorders;
+  readonly #health = new StreamHealth();
   #bitrate: { at: number; value: Promise<number> } | undefined;
 
   constructor(config: SfuNodeConfig, log: Logger, opts: { tickSink?: TickSink } = {}) {
@@ -165,6 +168,7 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     stream.producers.set(producer.id, producer);
     this.#byProducer.set(producer.id, stream);
     this.recorders.producersChanged(stream.streamId);
+    this.#health.watch(producer);
     producer.observer.once('close', () => {
       stream.producers.delete(producer.id);
       this.#byProducer.delete(producer.id);
@@ -266,6 +270,18 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     }
     await consumer.setPreferredLayers(preferred);
     await consumer.requestKeyFrame();
+  }
+
+  /** What this node sees of the stream's publisher and viewers. */
+  async streamHealth(streamId: string): Promise<NodeStreamHealth> {
+    const stream = this.#streams.get(streamId);
+    if (!stream) return { layers: [], viewersByLayer: {} };
+    return this.#health.report(stream.producers.values(), stream.consumers.values());
+  }
+
+  /** Every stream's health on this node, for metrics. */
+  async allStreamHealth(): Promise<NodeStreamHealth[]> {
+    return Promise.all([...this.#streams.keys()].map((id) => this.streamHealth(id)));
   }
 
   /** Records the stream's producers on this node (its origin) into `recordingId`. */

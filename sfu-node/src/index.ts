@@ -9,3 +9,4 @@ export { ControlServer } from './control/ControlServer.ts';
 export { LoadReporter } from './LoadReporter.ts';
 export { Meter, type Tick, type TickSink } from './Meter.ts';
 export { RedisTickSink } from './RedisTickSink.ts';
+export { StreamRecorder, type RecorderOptions } from './recording/StreamRecorder.ts';

@@ -55,6 +55,23 @@ describe('go live and watch in the browser', () => {
     const framesBefore = (await readPlayer(viewer)).frames;
     await waitForPlayer(viewer, (p) => p.frames > framesBefore + 30, 10_000, 'frames to keep flowing after the switch');
 
+    // The studio's health panel: three simulcast layers as the origin receives them, this
+    // browser's encoder resolution beside them, and the one viewer on the high layer.
+    const panel = studio.getByTestId('health-panel');
+    await expect.poll(() => panel.getByTestId('health-layer').count(), { timeout: 15_000 }).toBe(4);
+    const rows = await panel.getByTestId('health-layer').evaluateAll((trs) => trs.map((tr) => ({ layer: tr.getAttribute('data-layer'), bitrate: Number(tr.getAttribute('data-bitrate')), text: tr.textContent ?? '' })));
+    console.log(`[e2e] studio health: ${rows.map((r) => `${r.layer} ${Math.round(r.bitrate / 1000)} kbit/s`).join(', ')}`);
+    expect(rows.map((r) => r.layer).sort()).toEqual(['audio', 'video r0', 'video r1', 'video r2']);
+    for (const r of rows) expect(r.bitrate).toBeGreaterThan(0);
+    await expect.poll(async () => (await panel.getByTestId('health-layer').filter({ hasText: 'video r2' }).textContent()) ?? '', { timeout: 10_000 }).toMatch(/\d+×\d+ @ \d+ fps/);
+    await expect.poll(() => panel.getByTestId('viewers-by-layer').textContent(), { timeout: 10_000 }).toContain('high 100%');
+    // The same figures as metrics, labelled by kind and layer, never by stream.
+    const metrics = await (await fetch(`${platform.url}/metrics`)).text();
+    const value = (series: string) => Number(metrics.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1]);
+    expect(value('vilo_sfu_ingest_bitrate_bps{kind="video"}')).toBeGreaterThan(100_000);
+    expect(value('vilo_sfu_viewers_by_layer{layer="2"}')).toBe(1);
+    expect(metrics).not.toMatch(/vilo_sfu_(ingest|viewers)[^\n]*stream/);
+
     // The creator stops; the viewer sees the ended state.
     await studio.getByTestId('stop-stream').click();
     await expect.poll(() => viewer.getByTestId('stream-state').textContent(), { timeout: 10_000 }).toBe('ended');

@@ -52,6 +52,20 @@ describe('WHIP', () => {
     await whepView(watch, `${platform.url}/whep/${stream.id}`);
     await waitFor('frames in the WHEP player', async () => (await decodedFrames(watch)).frames > 30, 20_000);
 
+    // The creator's health view of a WHIP publisher: its rids and audio, as the origin gets them
+    // (the browser sends the top layer only once its bandwidth estimate allows it).
+    expect((await fetch(`${platform.url}/api/v1/streams/${stream.id}/health`)).status).toBe(401);
+    const health = await waitFor('the WHIP layers in the health view', async () => {
+      const res = await fetch(`${platform.url}/api/v1/streams/${stream.id}/health`, { headers: { authorization: `Bearer ${key}` } });
+      const body = (await res.json()) as { health: { layers: { kind: string; rid: string | null; bitrate: number }[]; viewersByLayer: Record<string, number>; viewers: number } };
+      return body.health.layers.filter((l) => l.bitrate > 0).length >= 3 ? body.health : undefined;
+    }, 15_000);
+    const names = health.layers.map((l) => `${l.kind} ${l.rid ?? ''}`.trim());
+    expect(names).toContain('audio');
+    expect(names.filter((n) => n.startsWith('video')).length).toBeGreaterThanOrEqual(2);
+    for (const n of names.filter((x) => x.startsWith('video'))) expect(['video q', 'video h', 'video f']).toContain(n);
+    expect(Object.values(health.viewersByLayer).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+
     // The client restarts ICE through PATCH; media keeps flowing on the new credentials.
     const ufragBefore = await page.evaluate(() => (window as any).pc.remoteDescription.sdp.match(/a=ice-ufrag:(\S+)/)[1]);
     await page.evaluate(() => (window as any).whip.restart());

@@ -116,3 +116,6 @@ command: ["node", "--watch", "--watch-preserve-output", {{ .main | quote }}]
 command: ["node", {{ .main | quote }}]
 {{- end -}}
 {{- end -}}
+
+{{/* The recordings volume's claim: the one given, or the chart's own. */}}
+{{- define "vilokanam.recordingsClaim" -}}{{ default (include "vilokanam.component" (dict "root" . "component" "recordings")) .Values.recordings.persistence.existingClaim }}{{- end -}}

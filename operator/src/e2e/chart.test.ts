@@ -12,7 +12,7 @@ const base = {
 const render = (values: Record<string, unknown> = {}, kubeVersion?: string) =>
   renderChart({ release: 'vilo', namespace: 'live', values: { ...base, ...values }, ...(kubeVersion ? { kubeVersion } : {}) });
 
-type Pod = { containers: { name: string; livenessProbe?: unknown; readinessProbe?: unknown }[] };
+type Pod = { containers: { name: string; livenessProbe?: unknown; readinessProbe?: unknown; env?: unknown[]; volumeMounts?: unknown[] }[]; volumes?: unknown[] };
 function podSpecs(r: Rendered): [string, Pod, Record<string, string>][] {
   const out: [string, Pod, Record<string, string>][] = [];
   for (const d of r.docs as any[]) {
@@ -89,6 +89,25 @@ describe('helm template', () => {
     expect((find(r, 'ConfigMap', 'vilo-vilokanam-operator') as any).data.VILO_REDIS_URL).toBe('redis://vilo-vilokanam-redis:6379/0');
     const pgSecret = find(r, 'Secret', 'vilo-vilokanam-postgres') as any;
     expect(Buffer.from(pgSecret.data.url, 'base64').toString()).toMatch(/^postgres:\/\/vilokanam:[A-Za-z0-9]{48}@vilo-vilokanam-postgres:5432\/vilokanam$/);
+  });
+
+  it('mounts one recordings volume where recorders write and signaling serves, and keeps it on uninstall', async () => {
+    expect((await render()).docs.filter((d) => d.kind === 'PersistentVolumeClaim')).toEqual([]);
+    const r = await render({ recordings: { persistence: { enabled: true, size: '20Gi' }, clipsPerHour: 12 } });
+    const pvc = find(r, 'PersistentVolumeClaim', 'vilo-vilokanam-recordings') as any;
+    expect(pvc.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
+    expect(pvc.spec).toMatchObject({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '20Gi' } } });
+    const specs = new Map(podSpecs(r).map(([n, s]) => [n, s] as const));
+    for (const name of ['Deployment/vilo-vilokanam-signaling', 'PodTemplate/vilo-vilokanam-sfu-node']) {
+      const spec = specs.get(name)!;
+      expect(spec.volumes, name).toContainEqual({ name: 'recordings', persistentVolumeClaim: { claimName: 'vilo-vilokanam-recordings' } });
+      expect(spec.containers[0]!.volumeMounts, name).toContainEqual({ name: 'recordings', mountPath: '/recordings' });
+    }
+    expect(specs.get('PodTemplate/vilo-vilokanam-sfu-node')!.containers[0]!.env).toContainEqual({ name: 'VILO_RECORDINGS_DIR', value: '/recordings' });
+    expect((find(r, 'ConfigMap', 'vilo-vilokanam-signaling') as any).data).toMatchObject({ VILO_RECORDINGS_DIR: '/recordings', VILO_CLIPS_PER_HOUR: '12' });
+    const claimed = await render({ recordings: { persistence: { enabled: true, existingClaim: 'videos' } } });
+    expect(claimed.docs.filter((d) => d.kind === 'PersistentVolumeClaim')).toEqual([]);
+    expect(new Map(podSpecs(claimed).map(([n, s]) => [n, s] as const)).get('Deployment/vilo-vilokanam-signaling')!.volumes).toContainEqual({ name: 'recordings', persistentVolumeClaim: { claimName: 'videos' } });
   });
 
   it('rolls pods through a config checksum that moves only when the config does', async () => {

@@ -38,6 +38,7 @@ export const ControlMethods = {
   pipeProduce: z.tuple([Id, Piped]),
   startRecording: z.tuple([Id, z.uuid()]),
   stopRecording: z.tuple([Id]),
+  streamHealth: z.tuple([Id]),
 } as const;
 
 /** What a node says of a recording it stopped: its parts, in order, and codecs it could not keep. */

@@ -24,6 +24,7 @@ import { devFaucetRoutes } from './settlement/devFaucetRouter.ts';
 import type { EmbeddedSettlement } from './settlement/EmbeddedSettlement.ts';
 import { StreamStore } from './StreamStore.ts';
 import { whipRoutes } from './whip/whipRouter.ts';
+import { healthRoutes } from './health/healthRoutes.ts';
 import { Clips } from './recording/Clips.ts';
 import { LocalDiskStorage } from './recording/LocalDiskStorage.ts';
 import { recordingsRoutes } from './recording/recordingsRouter.ts';
@@ -143,6 +144,7 @@ async function serve(
     extraRoutes: [
       devFaucetRoutes(settlement),
       d.recordingRoutes,
+      healthRoutes({ store, fleet, routes, hub }),
       whipRoutes({
         fleet, routes, hub, log, store, tokens, billing, accounts, pricing, clientAddress,
         limits: config.limits,

@@ -20,6 +20,7 @@ import {
 } from '../SfuControl.ts';
 import { ControlEventFrame, ControlReply, parseControlEvent, RecordingSummary, type ControlMethod } from '@vilokanam/contracts/control';
 import { UntrustedInput } from '@vilokanam/contracts/untrusted';
+import { NodeStreamHealth } from '@vilokanam/contracts/health';
 import type { ControlAuth } from './ControlAuth.ts';
 
 const CALL_TIMEOUT_MS = 10_000;
@@ -105,6 +106,9 @@ export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuCont
   async stopRecording(streamId: string): Promise<RecordingSummary | undefined> {
     const summary = await this.#call('stopRecording', [streamId]);
     return summary === null || summary === undefined ? undefined : RecordingSummary.parse(summary);
+  }
+  async streamHealth(streamId: string): Promise<NodeStreamHealth> {
+    return NodeStreamHealth.parse(await this.#call('streamHealth', [streamId]));
   }
   closeStream(streamId: string): void {
     this.#fire('closeStream', [streamId]);

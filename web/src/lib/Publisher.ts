@@ -43,6 +43,16 @@ export interface PublisherOptions {
   preferVideoCodec?: string;
 }
 
+/** One simulcast layer as the browser's encoder reports it. */
+export interface EncoderLayer {
+  rid: string | null;
+  width: number;
+  height: number;
+  fps: number;
+  /** Why the encoder holds back: 'cpu', 'bandwidth', or 'none'. */
+  limitation: string;
+}
+
 interface Session extends MediaSession {
   producers: Map<Kind, Producer>;
   codecs?: RtpCodecCapability[];
@@ -196,6 +206,25 @@ export class Publisher {
           })
         : await session.transport.produce({ track, stopTracks: false, appData: { source: 'mic' } });
     session.producers.set(kind, producer);
+  }
+
+  /** What this browser encodes, per simulcast layer: the part of stream health only it knows. */
+  async videoStats(): Promise<EncoderLayer[]> {
+    const producer = this.#session?.producers.get('video');
+    if (!producer || producer.closed) return [];
+    const report = await producer.getStats();
+    const layers: EncoderLayer[] = [];
+    report.forEach((s: Record<string, unknown>) => {
+      if (s.type !== 'outbound-rtp') return;
+      layers.push({
+        rid: typeof s.rid === 'string' ? s.rid : null,
+        width: Number(s.frameWidth ?? 0),
+        height: Number(s.frameHeight ?? 0),
+        fps: Number(s.framesPerSecond ?? 0),
+        limitation: typeof s.qualityLimitationReason === 'string' ? s.qualityLimitationReason : 'none',
+      });
+    });
+    return layers;
   }
 
   #preferredCodec(session: Session): { codec?: RtpCodecCapability } {

@@ -101,6 +101,8 @@ export class OperatorRoutes implements RouteProvider {
       title: stream.title.slice(0, 140),
       category: categorySlug(stream.category),
       pricePerSecond: stream.pricePerSecond.toString(),
+      // The stream's setting, so `kubectl get livestreams` shows which are recorded.
+      recording: stream.recording,
       edges: { min: 0, ...this.#o.defaults.edges },
     };
     try {
@@ -115,7 +117,7 @@ export class OperatorRoutes implements RouteProvider {
       if (!isStatus(err, 409)) throw new Error(kubeMessage(err));
       // Started again after it ended: the same object goes back to the operator.
       const existing = await streams.get(namespace, stream.id);
-      if (existing.spec.ended) await streams.patchSpec(namespace, stream.id, { ended: false });
+      if (existing.spec.ended || existing.spec.recording !== stream.recording) await streams.patchSpec(namespace, stream.id, { ended: false, recording: stream.recording });
     }
   }
 

@@ -36,12 +36,16 @@ await new Promise<void>((resolve, reject) => {
 });
 
 async function status(id: string): Promise<string> {
-  return ((await (await fetch(`${baseURL}/api/v1/streams/${id}`)).json()) as { status: string }).status;
+  return ((await (await fetch(`${baseURL}/api/v1/streams/${id}`)).json()) as { stream: { status: string } }).stream.status;
 }
 
 /** From `start` (performance.now) to the first frame a viewer joined at "live" decodes. */
 async function firstViewerFrame(id: string, start: number): Promise<number> {
-  while ((await status(id)) !== 'live') await new Promise((r) => setTimeout(r, 10));
+  const deadline = Date.now() + 20_000;
+  while ((await status(id)) !== 'live') {
+    if (Date.now() > deadline) throw new Error(`stream ${id} did not go live in 20 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
   const viewer = new NodeViewer(baseURL, id);
   try {
     await viewer.start(20_000);
@@ -56,6 +60,7 @@ async function ended(id: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 1000));
 }
 
+console.log(`platform up at ${baseURL}`);
 const browser = await launchChromium();
 try {
   const studio = await (await mediaContext(browser, baseURL)).newPage();
@@ -72,6 +77,7 @@ try {
   const ctx = await clientContext(browser);
 
   const times = { studio: [] as number[], whip: [] as number[] };
+  console.log(`streams: studio ${studioId}, WHIP ${whipId}`);
   const runStudio = async () => {
     const start = performance.now();
     await studio.getByTestId('go-live').click();

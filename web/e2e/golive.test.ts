@@ -65,6 +65,8 @@ describe('go live and watch in the browser', () => {
     for (const r of rows) expect(r.bitrate).toBeGreaterThan(0);
     await expect.poll(async () => (await panel.getByTestId('health-layer').filter({ hasText: 'video r2' }).textContent()) ?? '', { timeout: 10_000 }).toMatch(/\d+×\d+ @ \d+ fps/);
     await expect.poll(() => panel.getByTestId('viewers-by-layer').textContent(), { timeout: 10_000 }).toContain('high 100%');
+    // The viewer's player reports its freezes; the panel counts it among those reporting.
+    await expect.poll(() => panel.getByTestId('viewer-freezes').getAttribute('data-reporting'), { timeout: 20_000 }).toBe('1');
     // The same figures as metrics, labelled by kind and layer, never by stream.
     const metrics = await (await fetch(`${platform.url}/metrics`)).text();
     const value = (series: string) => Number(metrics.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1]);

@@ -38,5 +38,7 @@ export interface HealthWarning {
 export interface StreamHealthView extends NodeStreamHealth {
   at: string;
   viewers: number;
+  /** What viewers' players reported in the last 30 s: picture freezes over their last minute. */
+  freezes: { reporting: number; freezing: number; freezesLastMinute: number };
   warnings: HealthWarning[];
 }

@@ -32,6 +32,8 @@ export const RequestSchemas = {
   pauseConsumer: z.object({ consumerId: Id }),
   setLayer: z.object({ consumerId: Id, layer: LayerChoice }),
   stats: z.object({}),
+  /** A viewer's picture freezes in the last minute, as its player saw them (stream health). */
+  quality: z.object({ freezesLastMinute: z.number().int().min(0).max(600) }),
 } as const;
 
 export type RequestType = keyof typeof RequestSchemas;
@@ -115,6 +117,7 @@ export interface ResponseMap {
   pauseConsumer: Record<string, never>;
   setLayer: Record<string, never>;
   stats: { transports: number; producers: number; consumers: number };
+  quality: Record<string, never>;
 }
 
 export type Role = 'publisher' | 'viewer';

@@ -61,6 +61,13 @@ export class Viewer {
     this.state.patch({ status: 'idle', message: null, media: null, layer: null });
   }
 
+  /** Tells the creator's health view how often the picture froze here in the last minute. */
+  reportQuality(freezesLastMinute: number): void {
+    const session = this.#session;
+    if (!session) return;
+    session.sig.request('quality', { freezesLastMinute: Math.min(600, Math.max(0, Math.round(freezesLastMinute))) }).catch(() => {});
+  }
+
   /** Pick a simulcast layer (0 lowest … 2 highest) or let bandwidth estimation decide. */
   async setLayer(layer: LayerChoice): Promise<void> {
     this.state.patch({ layerChoice: layer });

@@ -50,5 +50,5 @@ async function collect(d: HealthDeps, streamId: string): Promise<StreamHealthVie
   const viewersByLayer: Record<string, number> = {};
   for (const r of reports) for (const [layer, n] of Object.entries(r?.viewersByLayer ?? {})) viewersByLayer[layer] = (viewersByLayer[layer] ?? 0) + n;
   const layers = origin?.layers ?? [];
-  return { at: new Date().toISOString(), layers, viewersByLayer, viewers: d.hub.viewerCount(streamId), warnings: healthWarnings(layers) };
+  return { at: new Date().toISOString(), layers, viewersByLayer, viewers: d.hub.viewerCount(streamId), freezes: d.hub.viewerQuality(streamId), warnings: healthWarnings(layers) };
 }

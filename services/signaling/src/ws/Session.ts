@@ -300,6 +300,11 @@ export class Session implements HubMember {
       return {};
     },
     stats: async () => ({ transports: this.#transports.size, producers: this.#producers.size, consumers: this.#consumers.size }),
+    quality: async ({ freezesLastMinute }) => {
+      if (this.#role !== 'viewer' || !this.#streamId) throw new WsError('forbidden', 'only a joined viewer reports its quality');
+      this.#deps.hub.reportQuality(this.#streamId, this.id, freezesLastMinute);
+      return {};
+    },
   };
 
   /** Places the tab on its node and makes it a member of the stream. */

@@ -43,6 +43,8 @@ export class StreamHub {
   readonly #metrics: SignalingMetrics;
   readonly #graceMs: number;
   readonly #endingHooks: ((streamId: string) => void)[] = [];
+  /** Each viewer's latest freeze report, by stream then session: one entry per member at most. */
+  readonly #quality = new Map<string, Map<string, { at: number; freezes: number }>>();
 
   constructor(deps: {
     store: StreamStore;
@@ -105,6 +107,7 @@ export class StreamHub {
     for (const [id, owner] of this.#consumerOwner) if (owner === member) this.#consumerOwner.delete(id);
     this.#metrics.sessions.dec({ role: member.role });
     if (member.role === 'viewer') {
+      this.#quality.get(streamId)?.delete(member.id);
       this.#broadcastViewers(streamId);
       return;
     }
@@ -178,6 +181,29 @@ export class StreamHub {
     if (!this.#publishers.has(streamId)) this.#armGrace(streamId);
   }
 
+  /** A viewer's report of its picture's freezes in the last minute. */
+  reportQuality(streamId: string, sessionId: string, freezesLastMinute: number): void {
+    if (!this.#byId.has(sessionId)) return;
+    let reports = this.#quality.get(streamId);
+    if (!reports) this.#quality.set(streamId, (reports = new Map()));
+    reports.set(sessionId, { at: Date.now(), freezes: freezesLastMinute });
+  }
+
+  /** Freezes viewers reported within the last 30 s: how many, and how many viewers froze. */
+  viewerQuality(streamId: string): { reporting: number; freezing: number; freezesLastMinute: number } {
+    const now = Date.now();
+    let reporting = 0;
+    let freezing = 0;
+    let freezesLastMinute = 0;
+    for (const [sessionId, r] of this.#quality.get(streamId) ?? []) {
+      if (now - r.at > 30_000 || !this.#byId.has(sessionId)) continue;
+      reporting++;
+      if (r.freezes > 0) freezing++;
+      freezesLastMinute += r.freezes;
+    }
+    return { reporting, freezing, freezesLastMinute };
+  }
+
   /** Runs as a stream ends, before its route is torn down (the recorder still has its origin). */
   onStreamEnding(hook: (streamId: string) => void): void {
     this.#endingHooks.push(hook);
@@ -193,6 +219,7 @@ export class StreamHub {
         this.#log.error({ err, streamId }, 'stream ending hook failed');
       }
     }
+    this.#quality.delete(streamId);
     this.broadcast(streamId, 'streamEnded', { reason });
     this.#routes.endStream(streamId);
     this.#log.info({ streamId, reason }, 'stream ended');

@@ -40,6 +40,11 @@ describe('StreamHealth', () => {
     expect(a).toMatchObject({ mimeType: 'audio/opus', keyFrameInterval: null });
     expect(a.bitrate).toBeGreaterThan(20_000);
     expect(report.viewersByLayer).toEqual({ 0: 1 });
+    // Frames arriving, counted from a one-second sample of RTP marker bits the report started.
+    await new Promise((r) => setTimeout(r, 1300));
+    const sampled = (await health.report(source.producers, [consumer])).layers.find((l) => l.kind === 'video')!;
+    expect(sampled.frameRate).toBeGreaterThan(25);
+    expect(sampled.frameRate).toBeLessThan(35);
 
     source.stop();
     await new Promise((r) => setTimeout(r, 100));

@@ -14,6 +14,9 @@ const KEYFRAMES_KEPT = 64;
 export class StreamHealth {
   /** Keyframe arrival times (ms) by producer id and layer key. */
   readonly #keyFrames = new Map<string, Map<string, number[]>>();
+  /** Frames per second by producer and layer, from the last one-second sample of RTP traces. */
+  readonly #frameRates = new Map<string, { at: number; byLayer: Map<string, number> }>();
+  readonly #sampling = new Set<string>();
 
   /** Starts following a video producer's keyframes. */
   watch(producer: types.Producer): void {
@@ -24,7 +27,7 @@ export class StreamHealth {
     producer.on('trace', (trace) => {
       if (trace.type !== 'keyframe') return;
       const info = trace.info as { rtpPacket?: { rid?: string; ssrc?: number } } | undefined;
-      const key = layerKey(info?.rtpPacket?.rid, info?.rtpPacket?.ssrc);
+      const key = layerKey(info?.rtpPacket?.ssrc);
       const times = byLayer.get(key) ?? [];
       // Packets of one keyframe arrive together; a frame counts once.
       // The trace's own timestamp is the worker's clock; arrival here is close enough and comparable.
@@ -34,7 +37,40 @@ export class StreamHealth {
       while (times.length > KEYFRAMES_KEPT || (times.length > 0 && at - times[0]! > KEYFRAME_WINDOW_MS)) times.shift();
       byLayer.set(key, times);
     });
-    producer.observer.once('close', () => this.#keyFrames.delete(producer.id));
+    producer.observer.once('close', () => {
+      this.#keyFrames.delete(producer.id);
+      this.#frameRates.delete(producer.id);
+    });
+  }
+
+  /**
+   * Counts a second of the producer's frames (RTP marker bits, RTX aside), by layer. Tracing
+   * every packet costs an IPC message each, so it runs for one second, and only when asked
+   * for health, at most every 5 s.
+   */
+  #sampleFrameRate(producer: types.Producer): void {
+    const last = this.#frameRates.get(producer.id);
+    if (producer.kind !== 'video' || producer.closed || this.#sampling.has(producer.id) || (last && Date.now() - last.at < 5000)) return;
+    this.#sampling.add(producer.id);
+    const counts = new Map<string, number>();
+    const onTrace = (trace: types.ProducerTraceEventData) => {
+      if (trace.type !== 'rtp') return;
+      const info = trace.info as { isRtx?: boolean; rtpPacket?: { marker?: boolean; rid?: string; ssrc?: number } } | undefined;
+      if (info?.isRtx || !info?.rtpPacket?.marker) return;
+      const key = layerKey(info.rtpPacket.ssrc);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    };
+    producer.on('trace', onTrace);
+    const started = Date.now();
+    void producer.enableTraceEvent(['keyframe', 'rtp']).catch(() => {});
+    setTimeout(() => {
+      producer.off('trace', onTrace);
+      this.#sampling.delete(producer.id);
+      if (producer.closed) return;
+      void producer.enableTraceEvent(['keyframe']).catch(() => {});
+      const seconds = (Date.now() - started) / 1000;
+      this.#frameRates.set(producer.id, { at: Date.now(), byLayer: new Map([...counts].map(([k, n]) => [k, n / seconds])) });
+    }, 1000).unref();
   }
 
   async report(producers: Iterable<types.Producer>, consumers: Iterable<types.Consumer>): Promise<NodeStreamHealth> {
@@ -42,10 +78,11 @@ export class StreamHealth {
     const now = Date.now();
     for (const producer of producers) {
       if (producer.closed) continue;
+      this.#sampleFrameRate(producer);
       const stats = (await producer.getStats().catch(() => [])) as types.RtpStreamRecvStats[];
       const mimeType = producer.rtpParameters.codecs[0]?.mimeType ?? '';
       for (const s of stats.filter((x) => x.type === 'inbound-rtp')) {
-        const times = this.#keyFrames.get(producer.id)?.get(layerKey(s.rid, s.ssrc))?.filter((t) => now - t <= KEYFRAME_WINDOW_MS);
+        const times = this.#keyFrames.get(producer.id)?.get(layerKey(s.ssrc))?.filter((t) => now - t <= KEYFRAME_WINDOW_MS);
         layers.push({
           kind: producer.kind,
           rid: s.rid ?? null,
@@ -57,6 +94,7 @@ export class StreamHealth {
           jitter: s.jitter,
           roundTripTime: s.roundTripTime ?? null,
           keyFrameInterval: times && times.length >= 2 ? (times.at(-1)! - times[0]!) / (times.length - 1) / 1000 : null,
+          frameRate: producer.kind === 'video' ? (this.#frameRates.get(producer.id)?.byLayer.get(layerKey(s.ssrc)) ?? null) : null,
         });
       }
     }
@@ -71,6 +109,10 @@ export class StreamHealth {
   }
 }
 
-function layerKey(rid: string | undefined, ssrc: number | undefined): string {
-  return rid ? `rid:${rid}` : `ssrc:${ssrc ?? 0}`;
+/**
+ * Layers are told apart by SSRC: receive stats carry both rid and SSRC, but senders stop
+ * putting the rid header extension on packets once the SSRC is known, so traces mostly lack it.
+ */
+function layerKey(ssrc: number | undefined): string {
+  return `ssrc:${ssrc ?? 0}`;
 }

@@ -57,8 +57,9 @@ describe('WHIP', () => {
     expect((await fetch(`${platform.url}/api/v1/streams/${stream.id}/health`)).status).toBe(401);
     const health = await waitFor('the WHIP layers in the health view', async () => {
       const res = await fetch(`${platform.url}/api/v1/streams/${stream.id}/health`, { headers: { authorization: `Bearer ${key}` } });
-      const body = (await res.json()) as { health: { layers: { kind: string; rid: string | null; bitrate: number }[]; viewersByLayer: Record<string, number>; viewers: number } };
-      return body.health.layers.filter((l) => l.bitrate > 0).length >= 3 ? body.health : undefined;
+      const body = (await res.json()) as { health: { layers: { kind: string; rid: string | null; bitrate: number; frameRate: number | null }[]; viewersByLayer: Record<string, number>; viewers: number } };
+      // Frame rates arrive from the second poll on: the first starts their one-second sample.
+      return body.health.layers.filter((l) => l.bitrate > 0).length >= 3 && body.health.layers.some((l) => (l.frameRate ?? 0) > 0) ? body.health : undefined;
     }, 15_000);
     const names = health.layers.map((l) => `${l.kind} ${l.rid ?? ''}`.trim());
     expect(names).toContain('audio');

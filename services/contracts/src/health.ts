@@ -19,6 +19,8 @@ export const IngestLayer = z.object({
   roundTripTime: Num.nullable(),
   /** Seconds between the last keyframes; null until two were seen. */
   keyFrameInterval: Num.nullable(),
+  /** Frames per second arriving, from the last one-second sample; null until sampled. */
+  frameRate: Num.nullable(),
 });
 export type IngestLayer = z.infer<typeof IngestLayer>;
 

@@ -3,7 +3,7 @@ import type { IngestLayer } from './health.ts';
 import { healthWarnings } from './healthWarnings.ts';
 
 const layer = (over: Partial<IngestLayer> = {}): IngestLayer => ({
-  kind: 'video', rid: null, mimeType: 'video/H264', bitrate: 1_500_000, score: 10, packetsLost: 0, fractionLost: 0, jitter: 0, roundTripTime: null, keyFrameInterval: 2, ...over,
+  kind: 'video', rid: null, mimeType: 'video/H264', bitrate: 1_500_000, score: 10, packetsLost: 0, fractionLost: 0, jitter: 0, roundTripTime: null, keyFrameInterval: 2, frameRate: 30, ...over,
 });
 
 describe('healthWarnings', () => {

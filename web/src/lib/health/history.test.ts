@@ -3,7 +3,7 @@ import type { IngestLayer } from '@vilokanam/contracts/health';
 import { HISTORY_POINTS, layerLabel, pushSample, sparkPath } from './history.ts';
 
 const layer = (rid: string | null, bitrate: number, kind: 'audio' | 'video' = 'video'): IngestLayer => ({
-  kind, rid, mimeType: 'video/VP8', bitrate, score: 10, packetsLost: 0, fractionLost: 0, jitter: 0, roundTripTime: null, keyFrameInterval: null,
+  kind, rid, mimeType: 'video/VP8', bitrate, score: 10, packetsLost: 0, fractionLost: 0, jitter: 0, roundTripTime: null, keyFrameInterval: null, frameRate: null,
 });
 
 describe('health history', () => {

@@ -6,6 +6,11 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh"
+# Recording and VODs run Debian's ffmpeg; the rest of the platform runs without it.
+if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
+  echo "[start] installing ffmpeg for recording" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg; } >&2
+fi
 source "$root/scripts/env.sh"
 cd "$root"
 if [[ -z "${VILO_CHAIN_WS_URL:-}" ]]; then

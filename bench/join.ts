@@ -6,37 +6,15 @@
 // load of all earlier viewers' decoders), then the CPU and memory of the platform process
 // and its mediasoup workers with 1 publisher and JOINS viewers.
 // Usage: npm run bench:join  (env JOINS, SAMPLE_SECONDS)
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { launchChromium, mediaContext } from '@vilokanam/testkit/web';
 import { goLive, watch } from '@vilokanam/testkit/web';
+import { startPlatformProcess } from './lib/platform.ts';
 import { mib, percentile, procStat, sampleCpu, workersOf } from './lib/proc.ts';
 
 const JOINS = Number(process.env.JOINS ?? 20);
 const SAMPLE_SECONDS = Number(process.env.SAMPLE_SECONDS ?? 10);
-const root = fileURLToPath(new URL('..', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const port = await freePort();
-const platform = spawn(process.execPath, ['services/signaling/src/main.ts'], {
-  cwd: root,
-  env: { ...process.env, VILO_PORT: String(port), VILO_DATA_DIR: 'memory://', VILO_LOG_LEVEL: 'warn' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const baseURL = `http://127.0.0.1:${port}`;
-await new Promise<void>((resolve, reject) => {
-  platform.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('is running') && resolve());
-  platform.once('exit', (code) => reject(new Error(`platform exited with ${code}`)));
-});
+const { process: platform, baseURL } = await startPlatformProcess();
 console.log(`platform up at ${baseURL} (pid ${platform.pid}); ${JOINS} joins, ${SAMPLE_SECONDS}s CPU sample`);
 
 const idle = [platform.pid!, ...workersOf(platform.pid!)].map((p) => procStat(p).rss);

@@ -3,37 +3,15 @@
 // publishing one way (the studio's Go live click, or a WHIP client's POST from a page of its
 // own) and ends when a werift viewer, joined the moment the stream reads live, decodes a frame.
 // Rounds alternate the order. Usage: npm run bench:whip  (env ROUNDS)
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { NodeViewer } from '@vilokanam/testkit/clients';
 import { clientContext, clientPage, launchChromium, mediaContext, signInToStudio, whipPublish } from '@vilokanam/testkit/web';
+import { startPlatformProcess } from './lib/platform.ts';
 import { percentile } from './lib/proc.ts';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 8);
-const root = fileURLToPath(new URL('..', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const port = await freePort();
-const platform = spawn(process.execPath, ['services/signaling/src/main.ts'], {
-  cwd: root,
-  env: { ...process.env, VILO_PORT: String(port), VILO_DATA_DIR: 'memory://', VILO_LOG_LEVEL: 'warn', VILO_TRUSTED_PROXIES: 'loopback' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const baseURL = `http://127.0.0.1:${port}`;
-await new Promise<void>((resolve, reject) => {
-  platform.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('is running') && resolve());
-  platform.once('exit', (code) => reject(new Error(`platform exited with ${code}`)));
-});
+const { process: platform, baseURL } = await startPlatformProcess({ VILO_TRUSTED_PROXIES: 'loopback' });
 
 async function status(id: string): Promise<string> {
   return ((await (await fetch(`${baseURL}/api/v1/streams/${id}`)).json()) as { stream: { status: string } }).stream.status;

@@ -9,6 +9,7 @@ import type { NodeStreamHealth, StreamHealthView } from '@vilokanam/contracts/he
 import { healthWarnings } from '@vilokanam/contracts/health-warnings';
 import type { Fleet } from '../fleet/Fleet.ts';
 import type { StreamRoutes } from '../fleet/StreamRoutes.ts';
+import { bearer } from '../http/bearer.ts';
 import { HttpError } from '../http/errors.ts';
 import { routerMiddleware } from '../http/routerMiddleware.ts';
 import type { StreamStore } from '../StreamStore.ts';
@@ -30,7 +31,7 @@ export function healthRoutes(d: HealthDeps): Koa.Middleware {
     const stream = id.success ? await d.store.get(id.data) : undefined;
     if (!stream) throw new HttpError(404, 'not_found', 'stream not found');
     const account = ctx.state.account as { id: string } | undefined;
-    const key = /^Bearer (\S+)$/.exec(ctx.get('authorization'))?.[1];
+    const key = bearer(ctx);
     const allowed = (account && account.id === stream.creatorId) || (key !== undefined && (await d.store.verifyKey(stream.id, key)));
     if (!allowed) throw new HttpError(account || key ? 403 : 401, account || key ? 'forbidden' : 'unauthorized', 'only the stream\'s creator sees its health');
     if (stream.status !== 'live') throw new HttpError(409, 'conflict', 'the stream is not live');

@@ -6,6 +6,7 @@ import type { StreamRecord, StreamStore } from '../StreamStore.ts';
 import { toView } from '../StreamStore.ts';
 import type { TokenIssuer } from '../TokenIssuer.ts';
 import type { AccountSessions } from '../ws/AccountSessions.ts';
+import { bearer } from './bearer.ts';
 import { HttpError } from './errors.ts';
 import { startStream, stopStream, tooManyStreams } from './streamLifecycle.ts';
 
@@ -123,7 +124,7 @@ class StreamsApi {
   }
 
   async #requireKey(ctx: Context, id: string): Promise<void> {
-    const key = /^Bearer (\S+)$/.exec(ctx.get('authorization'))?.[1];
+    const key = bearer(ctx);
     if (!key) throw new HttpError(401, 'unauthorized', 'stream key required (Authorization: Bearer <key>)');
     if (!(await this.#d.store.verifyKey(id, key))) throw new HttpError(403, 'forbidden', 'stream key does not match');
   }

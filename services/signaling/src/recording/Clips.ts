@@ -30,18 +30,24 @@ export class Clips {
 
   /** The last `seconds` of a live stream's recording so far. */
   async fromLive(recording: RecordingRecord, seconds: number, title: string, accountId: string): Promise<ClipRecord> {
-    const total = totalSeconds(await this.#d.parts(recording.id));
+    const parts = await this.#d.parts(recording.id);
+    const total = totalSeconds(parts);
     if (total < 1) throw new HttpError(409, 'conflict', 'nothing has been recorded yet: try again in a few seconds');
-    return this.fromRecording(recording, Math.max(0, total - seconds), total, title, accountId);
+    return this.#cut(recording, parts, Math.max(0, total - seconds), total, title, accountId);
   }
 
   async fromRecording(recording: RecordingRecord, startS: number, endS: number, title: string, accountId: string): Promise<ClipRecord> {
+    return this.#cut(recording, undefined, startS, endS, title, accountId);
+  }
+
+  /** `parts` when the caller already read them; the checks come before any reading. */
+  async #cut(recording: RecordingRecord, known: RecordedPart[] | undefined, startS: number, endS: number, title: string, accountId: string): Promise<ClipRecord> {
     if (!(endS > startS) || endS - startS > MAX_CLIP_SECONDS) throw new HttpError(400, 'bad_request', `a clip is 1 to ${MAX_CLIP_SECONDS} seconds long`);
     if (this.#cutting.has(accountId)) throw new HttpError(429, 'rate_limited', 'one clip at a time');
     if ((await this.#d.recordings.clipCount(accountId, new Date(Date.now() - 3_600_000))) >= this.#d.clipsPerHour) {
       throw new HttpError(429, 'rate_limited', `at most ${this.#d.clipsPerHour} clips an hour`);
     }
-    const parts = await this.#d.parts(recording.id);
+    const parts = known ?? (await this.#d.parts(recording.id));
     const source = clipSource(parts, startS, endS);
     if (!source || source.segments.length === 0) throw new HttpError(422, 'bad_request', 'the range is not in the recording');
     this.#cutting.add(accountId);

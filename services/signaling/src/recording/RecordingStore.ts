@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { PreviewView } from '@vilokanam/contracts/recording';
 import type { Database } from '../db/Database.ts';
 
 export type RecordingStatus = 'recording' | 'processing' | 'ready' | 'failed';
 
-export interface Preview {
-  /** Seconds between two preview frames, and the sprite grid they are tiled in. */
-  interval: number;
-  columns: number;
-  rows: number;
-  width: number;
-  height: number;
-  count: number;
-}
+/** Seek-bar previews as stored: the view adds the sprite's address. */
+export type Preview = Omit<PreviewView, 'sprite'>;
 
 export interface RecordingRecord {
   id: string;

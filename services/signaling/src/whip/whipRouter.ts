@@ -7,6 +7,7 @@ import type Koa from 'koa';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { ClientAddress } from '../http/clientAddress.ts';
+import { bearer } from '../http/bearer.ts';
 import { HttpError } from '../http/errors.ts';
 import { routerMiddleware } from '../http/routerMiddleware.ts';
 import { startStream, stopStream, type LifecycleDeps } from '../http/streamLifecycle.ts';
@@ -186,9 +187,6 @@ class WhipApi {
   }
 }
 
-function bearer(ctx: Context): string | undefined {
-  return /^Bearer (\S+)$/.exec(ctx.get('authorization'))?.[1];
-}
 
 function sdpBody(ctx: Context): string {
   if (!ctx.is('application/sdp')) throw new HttpError(415, 'bad_request', 'the offer must be application/sdp');

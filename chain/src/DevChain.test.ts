@@ -5,6 +5,7 @@ import { Keyring } from '@polkadot/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FUND_AMOUNT, DEV_ACCOUNTS, DevChain } from './DevChain.ts';
 import { devSigner } from './keys.ts';
+import { readChainProperties } from './properties.ts';
 import { quietLog, randomAddress, ROC, startChain, type ChainFixture } from './testing/chainFixture.ts';
 import { waitFor } from '@vilokanam/testkit';
 
@@ -41,6 +42,14 @@ describe('DevChain', () => {
     const keyring = new Keyring({ type: 'sr25519' });
     for (const uri of DEV_ACCOUNTS) expect(await free(keyring.addFromUri(uri).address), uri).toBe(DEFAULT_FUND_AMOUNT);
     expect(await free(extra)).toBe(DEFAULT_FUND_AMOUNT);
+  });
+
+  it('reads the token symbol, decimals, SS58 prefix and existential deposit from the chain itself', () => {
+    const p = readChainProperties(fx.api);
+    expect(p).toMatchObject({ specName: 'statemine', tokenSymbol: 'ROC', tokenDecimals: 12, ss58Prefix: 42 });
+    expect(p.genesisHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(p.existentialDeposit).toBe(BigInt(fx.api.consts.balances!.existentialDeposit!.toString()));
+    expect(p.existentialDeposit).toBeGreaterThan(0n);
   });
 
   it('builds blocks on demand and treats every new head as finalized', async () => {

@@ -1,4 +1,5 @@
 export { connectApi } from './api.ts';
+export { readChainProperties, type ChainProperties } from './properties.ts';
 export { DevChain, DEV_ACCOUNTS, DEFAULT_FUND_AMOUNT, type BlockMode, type DevChainOptions, type NewBlockOptions } from './DevChain.ts';
 export { DepositWatcher, buildDepositExtrinsic, type Deposit, type DepositWatcherEvents, type DepositWatcherOptions } from './DepositWatcher.ts';
 export {

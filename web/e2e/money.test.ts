@@ -7,7 +7,7 @@ import { cryptoWaitReady, encodeAddress, mnemonicGenerate, mnemonicToMiniSecret,
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { depositMemo, verifyInclusion } from '@vilokanam/chain';
-import { Ledger, PayoutBook, type WindowUsage } from '@vilokanam/settlement';
+import { Ledger, PayoutBook, saveChainProperties, type WindowUsage } from '@vilokanam/settlement';
 import { chainMerkleRoot } from '@vilokanam/settlement/chain';
 import type { Platform } from '@vilokanam/signaling';
 import { launchChromium } from '@vilokanam/testkit/web';
@@ -45,6 +45,8 @@ beforeAll(async () => {
   id = u8aToHex(pair.publicKey);
   const money = { VILO_ESCROW_ADDRESS: escrow, VILO_ADMIN_ACCOUNTS: address };
   platform = await startWebPlatform(money);
+  // What settlement records when it connects to a chain: these pages read amounts in its token.
+  await saveChainProperties(platform.db, { genesisHash: hash(), specName: 'statemine', tokenSymbol: 'ROC', tokenDecimals: 12, ss58Prefix: 42, existentialDeposit: 10n ** 9n });
   ledger = new Ledger(platform.db);
   book = new PayoutBook(platform.db, { computeRoot: chainMerkleRoot });
   streamId = (await platform.store.create({ title: 'E2E jazz', category: 'Music', creatorId: await createTestAccount(platform.db) }))!.stream.id;
@@ -71,7 +73,7 @@ describe('money pages', () => {
     await page.waitForURL((url) => url.pathname === '/wallet', { timeout: 20_000 });
     expect(await page.getByTestId('account-address').getAttribute('title')).toBe(address);
 
-    await expect.poll(() => page.getByTestId('wallet-balance').textContent(), { timeout: 15_000 }).toBe('0 planck');
+    await expect.poll(() => page.getByTestId('wallet-balance').textContent(), { timeout: 15_000 }).toBe('0 ROC');
     expect(await page.getByTestId('deposit-memo').textContent()).toBe(depositMemo(id));
     expect(await page.getByTestId('escrow-address').textContent()).toBe(escrow);
     const qr = page.getByTestId('deposit-qr');
@@ -79,14 +81,18 @@ describe('money pages', () => {
     expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;charset=utf-8,/);
     await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
 
-    await ledger.creditDeposit({ chainId: `${hash()}:1`, account: id, amount: 5_000_000n });
+    await ledger.creditDeposit({ chainId: `${hash()}:1`, account: id, amount: 5_000_000_000_000n });
     await watch(3);
     await page.reload();
-    await expect.poll(() => page.getByTestId('wallet-balance').textContent(), { timeout: 15_000 }).toBe('4,997,000 planck');
+    const balance = page.getByTestId('wallet-balance');
+    await expect.poll(() => balance.textContent(), { timeout: 15_000 }).toBe('4.9999 ROC');
+    // Cut, not rounded up; the exact planck is in the tooltip.
+    expect(await balance.getAttribute('title')).toBe('4,999,999,997,000 planck');
+    expect(await balance.getAttribute('data-planck')).toBe('4999999997000');
     const rows = page.getByTestId('wallet-history').locator('tbody tr');
     expect(await rows.count()).toBe(2);
-    expect(await rows.nth(0).textContent()).toContain('−3,000');
-    expect(await rows.nth(1).textContent()).toContain('+5,000,000');
+    expect(await rows.nth(0).textContent()).toContain('−0.000000003 ROC');
+    expect(await rows.nth(1).textContent()).toContain('+5 ROC');
   });
 
   it('shows the creator dashboard live: totals, streams, the chart, payouts with proofs that verify', async () => {
@@ -99,10 +105,10 @@ describe('money pages', () => {
 
     await page.getByRole('link', { name: 'Dashboard' }).click();
     await page.waitForURL((url) => url.pathname === '/dashboard');
-    await expect.poll(() => page.getByTestId('earned-total').textContent(), { timeout: 15_000 }).toBe('3,600');
-    expect(await page.getByTestId('total-paid').textContent()).toBe('2,700');
-    expect(await page.getByTestId('total-payout').textContent()).toBe('0');
-    expect(await page.getByTestId('total-pending').textContent()).toBe('900');
+    await expect.poll(() => page.getByTestId('earned-total').textContent(), { timeout: 15_000 }).toBe('0.0000000036 ROC');
+    expect(await page.getByTestId('total-paid').getAttribute('data-planck')).toBe('2700');
+    expect(await page.getByTestId('total-payout').textContent()).toBe('0 ROC');
+    expect(await page.getByTestId('total-pending').textContent()).toBe('0.0000000009 ROC');
     expect(await page.getByTestId('stream-earnings').textContent()).toContain('E2E jazz');
     const bars = await page.getByTestId('time-chart').locator('rect.bar').evaluateAll((rs) => rs.filter((r) => Number(r.getAttribute('height')) > 0).length);
     expect(bars).toBeGreaterThan(0);
@@ -117,8 +123,15 @@ describe('money pages', () => {
 
     // Polling: a window settled while the page is open shows up without a reload.
     await watch(1);
-    await expect.poll(() => page.getByTestId('earned-total').textContent(), { timeout: 15_000 }).toBe('4,500');
-    expect(await page.getByTestId('total-pending').textContent()).toBe('1,800');
+    await expect.poll(() => page.getByTestId('earned-total').getAttribute('data-planck'), { timeout: 15_000 }).toBe('4500');
+    expect(await page.getByTestId('total-pending').getAttribute('data-planck')).toBe('1800');
+    // The chart's axis labels are in tokens and drawn whole, inside the chart.
+    const labels = await page.getByTestId('time-chart').getByTestId('axis-label').evaluateAll((els) =>
+      els.map((e) => ({ text: e.textContent, x: (e as SVGTextElement).getBBox().x })),
+    );
+    expect(labels.at(-1)!.text).toBe('0');
+    for (const l of labels) expect(l.text).toMatch(/^0(\.0{8}[1-9][0-9]*)?$/);
+    for (const l of labels) expect(l.x, l.text ?? '').toBeGreaterThanOrEqual(0);
   });
 
   it('shows an admin the reconciler verdict, its checks and the payout batches', async () => {
@@ -131,7 +144,7 @@ describe('money pages', () => {
     await expect.poll(() => page.getByTestId('reconciler-verdict').textContent(), { timeout: 15_000 }).toContain('NOT CLEAN');
     const checks = await page.getByTestId('reconciler-checks').textContent();
     expect(checks).toContain('escrow balance');
-    expect(checks).toContain('expected 4,997,300, actual 5,000,000');
+    expect(checks).toContain('expected 0.00000499 ROC (4,997,300 planck), actual 0.000005 ROC (5,000,000 planck)');
     expect(await page.getByTestId('payout-counts').textContent()).toContain('finalized: 1');
   });
 });

@@ -7,7 +7,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '@vilokanam/signaling';
 import { creatorAccount, viewerAccount } from '@vilokanam/settlement';
-import { launchChromium, mediaContext } from '@vilokanam/testkit/web';
+import { devSigner } from '@vilokanam/chain';
+import { fillPrice, injectTestExtension, launchChromium, mediaContext, TEST_EXTENSION, type SignRequest } from '@vilokanam/testkit/web';
 
 import { startWebPlatform } from '@vilokanam/testkit/web';
 import { waitFor } from '@vilokanam/testkit';
@@ -34,7 +35,8 @@ async function signIn(context: BrowserContext): Promise<{ page: Page; accountId:
   return { page, accountId: account!.id };
 }
 
-const planckText = async (page: Page, testid: string) => BigInt(((await page.getByTestId(testid).textContent()) ?? '').replace(/[^0-9]/g, '') || '0');
+/** An amount as the page holds it exactly (the text shows tokens; data-planck the exact figure). */
+const planckText = async (page: Page, testid: string) => BigInt((await page.getByTestId(testid).getAttribute('data-planck')) ?? '0');
 
 beforeAll(async () => {
   platform = await startWebPlatform({
@@ -59,7 +61,9 @@ describe('paying per second in the browser', () => {
     await creatorPage.goto('/studio');
     await creatorPage.getByTestId('title-input').fill('Paid jazz');
     await creatorPage.getByTestId('category-input').fill('Music');
-    await creatorPage.getByTestId('price-input').fill(PRICE.toString());
+    // 2,000,000,000 planck a second is 7.2 ROC an hour; the form shows what a second costs.
+    await fillPrice(creatorPage, PRICE);
+    expect(await creatorPage.getByTestId('price-preview').textContent()).toContain('0.002 ROC a second: 0.12 ROC a minute, 7.2 ROC an hour.');
     await creatorPage.getByTestId('create-stream').click();
     await creatorPage.getByTestId('go-live').click();
     await waitFor('the studio to be live', () => creatorPage.getByTestId('studio-state').textContent(), { until: (s) => s === 'live', timeoutMs: 30_000 });
@@ -67,24 +71,59 @@ describe('paying per second in the browser', () => {
     expect((await platform.store.get(streamId))!).toMatchObject({ creatorId, pricePerSecond: PRICE });
   });
 
-  it('sends a viewer without balance to the wallet, where a real deposit is credited once final', { timeout: 120_000 }, async () => {
+  it('sends a viewer without balance to the wallet, where a browser wallet extension deposits in one click', { timeout: 150_000 }, async () => {
+    // The viewer's own wallet: an extension holding //Charlie, funded on the dev chain.
+    const api = platform.settlement!.service.api!;
+    const charlie = await devSigner('//Charlie');
+    const requests: SignRequest[] = [];
+    let refuseNext = false;
     viewerContext = await mediaContext(browser, platform.url);
-    const viewer = await signIn(viewerContext);
-    viewerId = viewer.accountId;
-    const page = viewer.page;
+    await injectTestExtension(viewerContext, { api, accounts: [{ pair: charlie, name: 'Charlie' }], requests, approve: () => !refuseNext });
+
+    const page = await viewerContext.newPage();
+    await page.goto('/signin?next=%2F');
+    await page.getByRole('button', { name: `Connect ${TEST_EXTENSION}` }).click();
+    await page.getByRole('button', { name: /Charlie/ }).click();
+    await page.getByTestId('account-address').waitFor({ timeout: 20_000 });
+    const cookie = (await viewerContext.cookies()).find((c) => c.name === 'vilo_session');
+    viewerId = (await platform.accountFromCookieHeader(`vilo_session=${cookie!.value}`))!.id;
+    expect(viewerId).toBe(api.createType('AccountId', charlie.address).toHex());
+
     await page.goto(`/watch/${streamId}`);
-    expect(await page.getByTestId('price').textContent()).toContain('2,000,000,000 planck per second');
+    const price = page.getByTestId('price');
+    await expect.poll(() => price.textContent()).toContain('0.12 ROC a minute');
+    expect(await price.textContent()).toContain('7.2 ROC an hour, 0.002 ROC a second');
+    expect(await price.getAttribute('data-planck')).toBe(PRICE.toString());
     await page.getByTestId('watch-button').click();
     const remedy = page.getByTestId('remedy');
     await remedy.waitFor({ timeout: 20_000 });
     expect(await remedy.getAttribute('href')).toBe('/wallet');
-
     await remedy.click();
-    await page.getByTestId('faucet-deposit').click();
-    await page.getByTestId('faucet-note').waitFor({ timeout: 30_000 });
-    const balance = await waitFor('the deposit to be credited', () => planckText(page, 'wallet-balance'), { until: (b) => b > 0n, timeoutMs: 60_000 });
-    expect(balance).toBe(10n ** 13n);
-    expect(await platform.settlement!.service.ledger.balance(viewerAccount(viewerId))).toBe(balance);
+
+    const freeBefore = BigInt(((await api.query.system!.account!(charlie.address)) as unknown as { data: { free: { toString(): string } } }).data.free.toString());
+    await page.getByTestId('connect-wallet').click();
+    await page.getByTestId('deposit-amount').fill('10');
+    await page.getByTestId('deposit-review').click();
+    const fee = BigInt((await page.getByTestId('deposit-fee').getAttribute('data-planck', { timeout: 30_000 }))!);
+    expect(fee).toBeGreaterThan(0n);
+    // The person cancels in the wallet the first time: nothing is sent, and the page says so.
+    refuseNext = true;
+    await page.getByTestId('deposit-confirm').click();
+    await expect.poll(() => page.getByTestId('deposit-error').textContent()).toBe('You cancelled the deposit in your wallet. Nothing was sent.');
+    refuseNext = false;
+    await page.getByTestId('deposit-confirm').click();
+    await page.getByTestId('deposit-credited').waitFor({ timeout: 90_000 });
+    expect(await page.getByTestId('deposit-progress').getAttribute('data-stage')).toBe('credited');
+    expect(requests.map((r) => r.kind)).toEqual(['raw', 'payload', 'payload']);
+
+    const deposited = 10n * 10n ** 12n;
+    const ledgerBalance = await platform.settlement!.service.ledger.balance(viewerAccount(viewerId));
+    expect(ledgerBalance).toBe(deposited);
+    await expect.poll(() => page.getByTestId('wallet-balance').getAttribute('data-planck'), { timeout: 15_000 }).toBe(deposited.toString());
+    expect(await page.getByTestId('wallet-balance').textContent()).toBe('10 ROC');
+    // What left the account is the amount plus exactly the fee the page showed before confirming.
+    const freeAfter = BigInt(((await api.query.system!.account!(charlie.address)) as unknown as { data: { free: { toString(): string } } }).data.free.toString());
+    expect(freeBefore - freeAfter).toBe(deposited + fee);
     await page.close();
   });
 
@@ -128,8 +167,10 @@ describe('paying per second in the browser', () => {
     await dashboard.goto('/dashboard');
     const shown = await waitFor('the dashboard total', () => planckText(dashboard, 'earned-total'), { until: (v) => v === earnings.earned, timeoutMs: 20_000 });
     expect(shown).toBe(earnings.earned);
+    expect(await dashboard.getByTestId('earned-total').textContent()).toMatch(/^0\.\d+ ROC$/);
     const row = dashboard.getByTestId('stream-earnings').locator('tr', { hasText: 'Paid jazz' });
-    expect(((await row.textContent()) ?? '').replace(/[^0-9]/g, '')).toContain(earnings.earned.toString());
+    const cells = await row.locator('[data-planck]').evaluateAll((els) => els.map((e) => e.getAttribute('data-planck')));
+    expect(cells).toContain(earnings.earned.toString());
   });
 
   it('stops a viewer whose balance runs low mid-stream, bills every second watched, and links to a top-up', async () => {

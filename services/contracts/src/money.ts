@@ -7,6 +7,22 @@ export type Planck = string;
 /** Planck that may be negative (a ledger entry), e.g. "-900". */
 export type SignedPlanck = string;
 
+/** GET /api/v1/chain: how to read amounts, and where a browser wallet sends a deposit. */
+export interface ChainResponse {
+  /** The chain's own token (registry properties); null until settlement has connected to a chain once. */
+  token: { symbol: string; decimals: number } | null;
+  ss58Prefix: number | null;
+  genesisHash: string | null;
+  /** The smallest balance an account may keep, in planck. */
+  existentialDeposit: Planck | null;
+  /** A node RPC (ws:// or wss://) a browser may use to compose a deposit; null: manual deposits only. */
+  rpcUrl: string | null;
+  escrowAddress: string | null;
+}
+
+/** GET /api/v1/me/deposits/:id (id = `<block hash>:<extrinsic index>`, as the chain names it). */
+export type DepositStatusResponse = { id: string; credited: false } | { id: string; credited: true; amount: Planck; creditedAt: string };
+
 export interface WalletHistoryEntry {
   entryId: string;
   txnId: string;

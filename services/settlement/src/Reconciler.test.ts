@@ -6,6 +6,7 @@ import { accountHex, devSigner, type KeyringPair } from '@vilokanam/chain';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLedger } from './audit.ts';
+import { loadChainProperties } from './chainProperties.ts';
 import { depositCursorName, loadCursor } from './chainState.ts';
 import { openDatabase, type Database } from './db/Database.ts';
 import { creatorAccount, viewerAccount } from './ledgerSql.ts';
@@ -74,6 +75,12 @@ afterAll(async () => {
 }, 60_000);
 
 describe('Reconciler after a full run on a real dev chain', () => {
+  it('records the chain it settles on, with the token as the chain describes it, for the pages', async () => {
+    const stored = await loadChainProperties(db);
+    expect(stored).toMatchObject({ tokenSymbol: 'ROC', tokenDecimals: 12, ss58Prefix: 42, genesisHash: fx.api.genesisHash.toHex() });
+    expect(stored!.existentialDeposit).toBe(BigInt(fx.api.consts.balances!.existentialDeposit!.toString()));
+  });
+
   it('is clean once deposits are credited, windows settled and payouts finalized, even with a payout in flight', async () => {
     const [bob, charlie, dave] = (await Promise.all(['//Bob', '//Charlie', '//Dave'].map((u) => devSigner(u)))) as [KeyringPair, KeyringPair, KeyringPair];
     const escrow = service.escrowAddress!;

@@ -1,6 +1,7 @@
-import { connectApi, loadSigner, maxTransfersPerExtrinsic, SettlementClient, type ApiPromise, type KeyringPair, type SignerConfig } from '@vilokanam/chain';
+import { connectApi, loadSigner, maxTransfersPerExtrinsic, readChainProperties, SettlementClient, type ApiPromise, type KeyringPair, type SignerConfig } from '@vilokanam/chain';
 import type { Logger } from 'pino';
 import { chainMerkleRoot } from './chainRoot.ts';
+import { saveChainProperties } from './chainProperties.ts';
 import type { Database } from './db/Database.ts';
 import { DepositCrediter } from './DepositCrediter.ts';
 import { Ledger } from './Ledger.ts';
@@ -145,6 +146,9 @@ export class SettlementService {
         : await loadSigner(o.signer, { allowDevUri: o.allowDevSigner ?? o.signer.allowDevUri, ss58Format: api.registry.chainSS58 ?? 42 });
       const escrow = signer.address;
       log.info({ escrow, signer: isPair(o.signer) ? 'pair' : o.signer.source }, 'escrow signer loaded');
+      const properties = readChainProperties(api);
+      await saveChainProperties(db, properties);
+      log.info({ chain: properties.specName, token: properties.tokenSymbol, decimals: properties.tokenDecimals }, 'chain properties recorded');
       // First, so a Postgres database without its URL fails before anything runs.
       const lock = new SubmitterLock({ db, databaseUrl: this.#o.databaseUrl, log });
       const poll = o.pollMs === undefined ? {} : { pollMs: o.pollMs };

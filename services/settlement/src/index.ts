@@ -1,4 +1,5 @@
 export { auditLedger, entriesTotal } from './audit.ts';
+export { loadChainProperties, saveChainProperties } from './chainProperties.ts';
 export { reserveSecondsFromEnv, settlementConfigFromEnv, settlementLagSeconds, workerSettings, type SettlementChainConfig, type SettlementConfig } from './config.ts';
 export { migrate, openDatabase, type Database, type DatabaseOptions, type Queryable } from './db/Database.ts';
 export {

@@ -186,7 +186,9 @@ function moneyConfig(config: SignalingConfig, settlement: EmbeddedSettlement | u
   const explorer = devChain && !config.money.explorerUrl
     ? { explorerUrl: `https://polkadot.js.org/apps/?rpc=${encodeURIComponent(devChain.wsUrl)}#/explorer/query/{blockHash}` }
     : {};
-  return { ...config.money, escrowAddress: settlement.escrowAddress, ...explorer };
+  // The dev chain listens on this machine, where the browser of `npm start` runs too.
+  const rpc = devChain && !config.money.rpcUrl ? { rpcUrl: devChain.wsUrl } : {};
+  return { ...config.money, escrowAddress: settlement.escrowAddress, ...explorer, ...rpc };
 }
 
 async function listen(server: Server, host: string, port: number): Promise<string> {

@@ -69,6 +69,15 @@ export class MoneyStore {
     return { balance: balance.toString(), history, nextBefore: more ? history[history.length - 1]!.entryId : null };
   }
 
+  /** A deposit credited to this account, by chain id; someone else's reads as not credited. */
+  async deposit(accountId: string, chainId: string): Promise<{ amount: string; creditedAt: string } | undefined> {
+    const [row] = await this.#db.query<{ amount: string; credited_at: Date | string }>(
+      'SELECT amount::text AS amount, credited_at FROM deposits WHERE chain_id = $1 AND account = $2',
+      [chainId, accountId],
+    );
+    return row ? { amount: row.amount, creditedAt: iso(row.credited_at) } : undefined;
+  }
+
   async earnings(accountId: string, range: EarningsRange, now: number): Promise<Omit<EarningsResponse, 'account' | 'payouts'> & { payouts: Omit<PayoutView, 'explorerUrl'>[] }> {
     const [e, streams, series, payouts] = await Promise.all([
       this.ledger.earnings(accountId),

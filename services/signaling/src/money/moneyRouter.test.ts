@@ -18,7 +18,7 @@ import Koa from 'koa';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { depositMemo, parseDepositMemo, verifyInclusion } from '@vilokanam/chain';
-import { Ledger, PayoutBook, type WindowUsage } from '@vilokanam/settlement';
+import { Ledger, PayoutBook, saveChainProperties, type WindowUsage } from '@vilokanam/settlement';
 import { chainMerkleRoot } from '@vilokanam/settlement/chain';
 import { createAuth, type Auth } from '../auth/Auth.ts';
 import { authRoutes } from '../auth/authRouter.ts';
@@ -29,7 +29,7 @@ import { errorMiddleware } from '../http/errors.ts';
 import { StreamStore } from '../StreamStore.ts';
 import { engines } from '../testing/databases.ts';
 import { moneyRoutes, type MoneyConfig } from './moneyRouter.ts';
-import type { EarningsResponse, ProofBundle, ProofFile, ReconcilerResponse, WalletResponse } from '@vilokanam/contracts/money';
+import type { ChainResponse, DepositStatusResponse, EarningsResponse, ProofBundle, ProofFile, ReconcilerResponse, WalletResponse } from '@vilokanam/contracts/money';
 
 const quiet = pino({ level: 'silent' });
 const run = promisify(execFile);
@@ -52,6 +52,8 @@ describe.each(engines)('money API on $name', (engine) => {
   const servers: Server[] = [];
   let base: string;
   let bare: string;
+  let withRpc: string;
+  const viewerDeposit = `${hash()}:1`;
   let tmp: string;
   const escrow = newPair('sr25519', 0).address;
   const pairs = { viewer: newPair('sr25519'), other: newPair('sr25519'), creator: newPair('sr25519'), admin: newPair('ed25519'), stranger: newPair('sr25519') };
@@ -91,6 +93,7 @@ describe.each(engines)('money API on $name', (engine) => {
     auth = createAuth(db, { sessionSecret: randomBytes(32), sessionTtlSeconds: 3600, challengeTtlSeconds: 300, ss58Prefix: 42 });
     base = await serve({ escrowAddress: escrow, adminAccounts: [pairs.admin.address], explorerUrl: 'https://explorer.test/extrinsic/{txHash}?block={blockNumber}' });
     bare = await serve({ escrowAddress: undefined, adminAccounts: [] });
+    withRpc = await serve({ escrowAddress: undefined, adminAccounts: [], rpcUrl: 'wss://rpc.example/asset-hub' });
     tmp = await mkdtemp(path.join(os.tmpdir(), 'vilo-proofs-'));
     for (const [name, pair] of Object.entries(pairs)) {
       const client = new AuthClient(base);
@@ -103,7 +106,7 @@ describe.each(engines)('money API on $name', (engine) => {
     const ledger = new Ledger(db);
     const book = new PayoutBook(db, { computeRoot: chainMerkleRoot });
     const [viewer, other, creator] = [idOf(pairs.viewer), idOf(pairs.other), idOf(pairs.creator)];
-    await ledger.creditDeposit({ chainId: `${hash()}:1`, account: viewer, amount: 1_000_000n });
+    await ledger.creditDeposit({ chainId: viewerDeposit, account: viewer, amount: 1_000_000n });
     await ledger.creditDeposit({ chainId: `${hash()}:2`, account: other, amount: 5_000n });
     const w = (sessionId: string, window: number, over: Partial<WindowUsage> = {}): WindowUsage => ({
       sessionId,
@@ -159,6 +162,34 @@ describe.each(engines)('money API on $name', (engine) => {
     const wrong = await get('viewer', '/me/wallet', { method: 'POST' });
     expect(wrong).toMatchObject({ status: 405, body: { error: { code: 'bad_request' } } });
     expect(wrong.headers.get('allow')).toContain('GET');
+  });
+
+  it('tells anyone the chain token once settlement has recorded it, and where a browser wallet deposits', async () => {
+    const before = await get<ChainResponse>(null, '/chain');
+    expect(before.status).toBe(200);
+    expect(before.body).toEqual({ token: null, ss58Prefix: null, genesisHash: null, existentialDeposit: null, rpcUrl: null, escrowAddress: escrow });
+    const genesisHash = hash();
+    await saveChainProperties(handle.db, { genesisHash, specName: 'statemint', tokenSymbol: 'DOT', tokenDecimals: 10, ss58Prefix: 0, existentialDeposit: 10n ** 8n });
+    const after = await get<ChainResponse>(null, '/chain', { at: withRpc });
+    expect(after.body).toEqual({ token: { symbol: 'DOT', decimals: 10 }, ss58Prefix: 0, genesisHash, existentialDeposit: '100000000', rpcUrl: 'wss://rpc.example/asset-hub', escrowAddress: null });
+    // Settlement connecting again (another chain, or a runtime upgrade) rewrites the one row.
+    await saveChainProperties(handle.db, { genesisHash, specName: 'statemint', tokenSymbol: 'DOT', tokenDecimals: 10, ss58Prefix: 0, existentialDeposit: 2n * 10n ** 8n });
+    expect((await get<ChainResponse>(null, '/chain')).body.existentialDeposit).toBe('200000000');
+    expect((await handle.db.query('SELECT count(*)::int AS n FROM chain_properties'))[0]).toEqual({ n: 1 });
+    const bad = { genesisHash: 'nope', specName: 'x', tokenSymbol: 'DOT', tokenDecimals: 10, ss58Prefix: 0, existentialDeposit: 1n };
+    await expect(saveChainProperties(handle.db, bad)).rejects.toThrow();
+  });
+
+  it('tells a wallet when its deposit is credited, to its owner only', async () => {
+    const mine = await get<DepositStatusResponse>('viewer', `/me/deposits/${viewerDeposit.toUpperCase().replace('0X', '0x')}`);
+    expect(mine.status).toBe(200);
+    expect(mine.body).toMatchObject({ id: viewerDeposit, credited: true, amount: '1000000' });
+    // Someone else's deposit reads exactly like one not credited yet.
+    expect((await get<DepositStatusResponse>('other', `/me/deposits/${viewerDeposit}`)).body).toEqual({ id: viewerDeposit, credited: false });
+    expect((await get<DepositStatusResponse>('viewer', `/me/deposits/${hash()}:0`)).body.credited).toBe(false);
+    expect((await get('viewer', '/me/deposits/nope')).status).toBe(400);
+    expect((await get('viewer', `/me/deposits/${hash()}:1234567`)).status).toBe(400);
+    expect((await get(null, `/me/deposits/${viewerDeposit}`)).status).toBe(401);
   });
 
   it('shows the viewer their balance, history and deposit memo', async () => {

@@ -5,7 +5,7 @@ import type Koa from 'koa';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { PayoutBook } from '@vilokanam/settlement';
+import { loadChainProperties, PayoutBook } from '@vilokanam/settlement';
 import { requireAccount } from '../auth/middleware.ts';
 import { parseAddress } from '../auth/wallet.ts';
 import type { Database } from '../db/Database.ts';
@@ -13,7 +13,7 @@ import { HttpError } from '../http/errors.ts';
 import { routerMiddleware } from '../http/routerMiddleware.ts';
 import { MoneyStore, type BatchHead } from './MoneyStore.ts';
 import { buildTree, loadChain, proofFile, TreeCache, type BatchTree } from './proofs.ts';
-import type { EarningsRange, EarningsResponse, PayoutView, ProofBundle, ReconcilerResponse, WalletResponse } from '@vilokanam/contracts/money';
+import type { ChainResponse, DepositStatusResponse, EarningsRange, EarningsResponse, PayoutView, ProofBundle, ReconcilerResponse, WalletResponse } from '@vilokanam/contracts/money';
 
 export interface MoneyConfig {
   /** SS58 address viewers deposit to; absent: the wallet offers no deposit instructions. */
@@ -25,6 +25,8 @@ export interface MoneyConfig {
    * filled in, e.g. `https://assethub-polkadot.subscan.io/extrinsic/{txHash}`.
    */
   explorerUrl?: string;
+  /** A chain node's ws:// or wss:// RPC that browsers reach, to compose deposits for a wallet extension. */
+  rpcUrl?: string;
 }
 
 export interface MoneyDeps {
@@ -51,6 +53,7 @@ const ProofsQuery = z
   })
   .refine((q) => (q.session === undefined) === (q.window === undefined), { message: 'session and window go together' })
   .refine((q) => q.batch !== undefined || q.session !== undefined, { message: 'name a batch, or a session and window' });
+const DepositId = z.string().regex(/^0x[0-9a-fA-F]{64}:[0-9]{1,6}$/, 'a deposit id: <block hash>:<extrinsic index>');
 const AdminQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) });
 const HASH32 = /^0x[0-9a-fA-F]{64}$/;
 const OPEN_OR_PAID: readonly PayoutView['status'][] = ['pending', 'submitted', 'finalized'];
@@ -96,6 +99,7 @@ class MoneyApi {
   readonly #now: () => number;
   readonly #admins: Set<string>;
   readonly #store: MoneyStore;
+  readonly #db: Database;
   readonly #payouts: PayoutBook;
   readonly #trees = new TreeCache();
 
@@ -108,6 +112,7 @@ class MoneyApi {
     }
     this.#admins = adminAccountIds(this.#money.adminAccounts, deps.auth.ss58Prefix);
     this.#store = new MoneyStore(deps.db);
+    this.#db = deps.db;
     // Signaling only reads payouts; batches are created (and their roots computed) by settlement.
     this.#payouts = new PayoutBook(deps.db, {
       computeRoot: () => {
@@ -118,6 +123,22 @@ class MoneyApi {
     if (escrow) loadChain().catch((err: unknown) => deps.log.error({ err }, 'loading @vilokanam/chain failed'));
   }
 
+  /** Public: how to read amounts (the chain's own token), and where a browser wallet deposits. */
+  chain = async (ctx: Context): Promise<void> => {
+    const p = await loadChainProperties(this.#db);
+    const body: ChainResponse = {
+      token: p ? { symbol: p.tokenSymbol, decimals: p.tokenDecimals } : null,
+      ss58Prefix: p?.ss58Prefix ?? null,
+      genesisHash: p?.genesisHash ?? null,
+      existentialDeposit: p ? p.existentialDeposit.toString() : null,
+      rpcUrl: this.#money.rpcUrl ?? null,
+      escrowAddress: this.#money.escrowAddress ?? null,
+    };
+    // Changes only when settlement moves to another chain; a minute of staleness is harmless.
+    ctx.set('Cache-Control', 'public, max-age=60');
+    ctx.body = body;
+  };
+
   wallet = async (ctx: Context): Promise<void> => {
     const account = requireAccount(ctx);
     const wallet = await this.#store.wallet(account.id, WalletQuery.parse(ctx.query));
@@ -125,6 +146,15 @@ class MoneyApi {
     const escrow = this.#money.escrowAddress;
     if (escrow) body.deposit = { escrowAddress: escrow, memo: (await loadChain()).chain.depositMemo(account.id) };
     else body.depositUnavailableReason = 'Deposits are not open yet: this platform has no escrow address configured.';
+    reply(ctx, body);
+  };
+
+  /** Whether one deposit (by its chain id) is credited to the caller: what a wallet's progress waits for. */
+  deposit = async (ctx: Context): Promise<void> => {
+    const account = requireAccount(ctx);
+    const chainId = DepositId.parse(ctx.params.id).toLowerCase();
+    const credited = await this.#store.deposit(account.id, chainId);
+    const body: DepositStatusResponse = credited ? { id: chainId, credited: true, amount: credited.amount, creditedAt: credited.creditedAt } : { id: chainId, credited: false };
     reply(ctx, body);
   };
 
@@ -215,7 +245,9 @@ class MoneyApi {
 export function createMoneyRouter(deps: MoneyDeps): Router {
   const api = new MoneyApi(deps);
   const router = new Router({ prefix: '/api/v1' });
+  router.get('/chain', api.chain);
   router.get('/me/wallet', api.wallet);
+  router.get('/me/deposits/:id', api.deposit);
   router.get('/me/earnings', api.earnings);
   router.get('/me/proofs', api.proofs);
   router.get('/admin/reconciler', api.reconciler);

@@ -15,11 +15,25 @@ export async function signInToStudio(studio: Page): Promise<void> {
   await form.waitFor({ timeout: 20_000 });
 }
 
+/**
+ * Types a per-second price the way a creator would: in tokens per hour once the page knows the
+ * chain's token (every whole-planck-per-second price is exact per hour), else in planck per second.
+ */
+export async function fillPrice(studio: Page, pricePerSecond: bigint): Promise<void> {
+  const chain = (await (await studio.request.get('/api/v1/chain')).json()) as { token: { decimals: number } | null };
+  if (!chain.token) return studio.getByTestId('price-input').fill(pricePerSecond.toString());
+  await studio.getByTestId('price-unit').selectOption('hour');
+  const perHour = pricePerSecond * 3600n;
+  const unit = 10n ** BigInt(chain.token.decimals);
+  const fraction = (perHour % unit).toString().padStart(chain.token.decimals, '0').replace(/0+$/, '');
+  await studio.getByTestId('price-input').fill(`${perHour / unit}${fraction ? `.${fraction}` : ''}`);
+}
+
 export async function goLive(studio: Page, title: string, timeoutMs = 20_000, opts: { pricePerSecond?: bigint; recording?: boolean } = {}): Promise<string> {
   await signInToStudio(studio);
   await studio.getByTestId('title-input').fill(title);
   await studio.getByTestId('category-input').fill('Testing');
-  if (opts.pricePerSecond) await studio.getByTestId('price-input').fill(opts.pricePerSecond.toString());
+  if (opts.pricePerSecond) await fillPrice(studio, opts.pricePerSecond);
   if (opts.recording) await studio.getByTestId('recording-input').check();
   await studio.getByTestId('create-stream').click();
   await studio.getByTestId('go-live').click();

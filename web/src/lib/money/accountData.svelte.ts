@@ -12,6 +12,7 @@ export class AccountData<T> {
   failure = $state.raw<unknown>(null);
   updatedAt = $state<Date | null>(null);
   readonly #signedIn = $derived(accountSession.status === 'signed-in');
+  #poller: { refresh(): void } | null = null;
 
   /**
    * Construct during component setup: polling lives as long as the component. `loader` runs
@@ -41,7 +42,16 @@ export class AccountData<T> {
           this.failure = e;
         },
       });
-      return () => poller.stop();
+      this.#poller = poller;
+      return () => {
+        this.#poller = null;
+        poller.stop();
+      };
     });
+  }
+
+  /** Loads now rather than at the next tick: something the page did changed the data. */
+  refresh(): void {
+    this.#poller?.refresh();
   }
 }

@@ -1,6 +1,6 @@
 // Geometry for the hand-drawn SVG charts. Values are bigint planck; only the pixel ratios
 // become numbers, and they never flow back into money.
-import { groupDigits } from './format.ts';
+import { exactPlanck, formatTokens, type Token } from './tokens.ts';
 
 /** The smallest 1, 2 or 5 × 10^k at or above `max` (at least 1): an axis top people can read. */
 export function niceCeiling(max: bigint): bigint {
@@ -24,8 +24,13 @@ export function linearScale(max: bigint, length: number): (value: bigint) => num
 }
 
 /** A bar's tooltip: what it is, its exact amount, and one more fact about it. */
-export function barTitle(label: string, value: bigint, note: string): string {
-  return `${label}: ${groupDigits(value.toString())} planck, ${note}`;
+export function barTitle(label: string, value: bigint, note: string, token: Token | null): string {
+  return `${label}: ${formatTokens(value, token, { decimals: 6 })} (${exactPlanck(value)}), ${note}`;
+}
+
+/** Room for the longest axis label, in drawing units, so no label is ever cut off. */
+export function axisWidth(labels: readonly string[], charWidth = 7, padding = 12): number {
+  return Math.max(...labels.map((l) => l.length), 1) * charWidth + padding;
 }
 
 export function maxOf(values: readonly bigint[]): bigint {

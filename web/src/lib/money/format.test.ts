@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, formatPlanck, formatSigned, groupDigits, payoutBadge, shortHash } from './format.ts';
-import { barTitle, labelEvery, linearScale, maxOf, niceCeiling, ratio } from './charts.ts';
+import { axisWidth, barTitle, labelEvery, linearScale, maxOf, niceCeiling, ratio } from './charts.ts';
 
 describe('money formatting', () => {
   it('groups planck digits exactly, far beyond what a double holds', () => {
@@ -59,7 +59,11 @@ describe('chart geometry', () => {
   });
 
   it('titles a bar with its exact amount', () => {
-    expect(barTitle('Jazz night', 1_234_567n, '2 min watched')).toBe('Jazz night: 1,234,567 planck, 2 min watched');
+    expect(barTitle('Jazz night', 1_234_567n, '2 min watched', null)).toBe('Jazz night: 1,234,567 planck (1,234,567 planck), 2 min watched');
+    expect(barTitle('Jazz night', 1_234_567_000_000n, '2 min watched', { symbol: 'ROC', decimals: 12 })).toBe('Jazz night: 1.234567 ROC (1,234,567,000,000 planck), 2 min watched');
+    // The axis grows with its longest label instead of cutting it off.
+    expect(axisWidth(['0', '2.5', '5'])).toBe(3 * 7 + 12);
+    expect(axisWidth(['340,282,366,920,938', '0'])).toBe(19 * 7 + 12);
   });
 
   it('thins axis labels to the room there is', () => {

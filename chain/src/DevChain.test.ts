@@ -46,7 +46,8 @@ describe('DevChain', () => {
 
   it('reads the token symbol, decimals, SS58 prefix and existential deposit from the chain itself', () => {
     const p = readChainProperties(fx.api);
-    expect(p).toMatchObject({ specName: 'statemine', tokenSymbol: 'ROC', tokenDecimals: 12, ss58Prefix: 42 });
+    // Rococo Asset Hub uses Kusama's address format.
+    expect(p).toMatchObject({ specName: 'statemine', tokenSymbol: 'ROC', tokenDecimals: 12, ss58Prefix: 2 });
     expect(p.genesisHash).toMatch(/^0x[0-9a-f]{64}$/);
     expect(p.existentialDeposit).toBe(BigInt(fx.api.consts.balances!.existentialDeposit!.toString()));
     expect(p.existentialDeposit).toBeGreaterThan(0n);

@@ -129,3 +129,18 @@ export async function maxTransfersPerExtrinsic(api: ApiPromise, weightShare = DE
   best = Math.min(best, Math.floor((limits.maxLength - (one.encodedLength - perByte)) / perByte));
   return Math.max(0, Math.min(best, limits.batchedCallsLimit - 1));
 }
+
+/** A withdrawal's batch id has this length (`w-` and a uuid); the fee depends on the memo's length. */
+const WITHDRAWAL_ID_SHAPE = 'w-00000000-0000-0000-0000-000000000000';
+
+/**
+ * The network fee of one withdrawal: a payout of a single transfer with its memo, signed by the
+ * escrow. What the platform charges the withdrawer towards it.
+ */
+export async function estimateWithdrawalFee(api: ApiPromise, escrow: string): Promise<bigint> {
+  await cryptoWaitReady();
+  const to = encodeAddress(randomAsU8a(32), api.registry.chainSS58 ?? 42);
+  const tx = buildPayoutCall(api, WITHDRAWAL_ID_SHAPE, [{ to, amount: 10_000_000_000n }], new Uint8Array(32));
+  const info = await tx.paymentInfo(escrow);
+  return info.partialFee.toBigInt();
+}

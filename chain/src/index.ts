@@ -6,6 +6,7 @@ export {
   DEFAULT_WEIGHT_SHARE,
   buildPayoutCall,
   estimatePayoutBatch,
+  estimateWithdrawalFee,
   maxTransfersPerExtrinsic,
   payoutLimits,
   type PayoutEstimate,

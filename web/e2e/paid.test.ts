@@ -173,6 +173,39 @@ describe('paying per second in the browser', () => {
     expect(cells).toContain(earnings.earned.toString());
   });
 
+  it('withdraws what is left to the wallet: the fee shown first, paid once on chain, exact in the ledger, and the books reconcile', { timeout: 120_000 }, async () => {
+    const api = platform.settlement!.service.api!;
+    const ledger = platform.settlement!.service.ledger;
+    const charlie = await devSigner('//Charlie');
+    const free = async () => BigInt(((await api.query.system!.account!(charlie.address)) as unknown as { data: { free: { toString(): string } } }).data.free.toString());
+    const left = await ledger.balance(viewerAccount(viewerId));
+    const platformBefore = await ledger.balance('platform');
+    const freeBefore = await free();
+
+    const page = await viewerContext.newPage();
+    await page.goto('/wallet');
+    const panel = page.getByTestId('withdraw-me');
+    await expect.poll(() => panel.getByTestId('withdraw-available').getAttribute('data-planck'), { timeout: 15_000 }).toBe(left.toString());
+    expect(await panel.getByTestId('withdraw-destination').inputValue()).toBe(charlie.address);
+    await panel.getByRole('button', { name: 'All' }).click();
+    await panel.getByTestId('withdraw-review').click();
+    const fee = BigInt((await panel.getByTestId('withdraw-fee').getAttribute('data-planck'))!);
+    const arrives = BigInt((await panel.getByTestId('withdraw-arrives').getAttribute('data-planck'))!);
+    expect(fee).toBeGreaterThan(0n);
+    expect(arrives).toBe(left - fee);
+    await panel.getByTestId('withdraw-confirm').click();
+    await panel.locator('[data-testid="withdrawals"] li[data-status="finalized"]').waitFor({ timeout: 60_000 });
+
+    // Exactly what the page said arrives arrived, once; the ledger is empty and the platform kept the fee.
+    expect((await free()) - freeBefore).toBe(arrives);
+    expect(await ledger.balance(viewerAccount(viewerId))).toBe(0n);
+    expect((await ledger.balance('platform')) - platformBefore).toBe(fee);
+    await expect.poll(() => panel.getByTestId('withdraw-available').getAttribute('data-planck'), { timeout: 15_000 }).toBe('0');
+    // Every outflow of escrow is explained: the reconciler is clean once crediting has passed the block.
+    await expect.poll(async () => (await platform.settlement!.service.reconcile()).checks.filter((c) => !c.ok).map((c) => c.name), { timeout: 30_000, interval: 1_000 }).toEqual([]);
+    await page.close();
+  });
+
   it('stops a viewer whose balance runs low mid-stream, bills every second watched, and links to a top-up', async () => {
     const context = await mediaContext(browser, platform.url);
     const { page, accountId } = await signIn(context);

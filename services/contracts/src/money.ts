@@ -23,11 +23,55 @@ export interface ChainResponse {
 /** GET /api/v1/me/deposits/:id (id = `<block hash>:<extrinsic index>`, as the chain names it). */
 export type DepositStatusResponse = { id: string; credited: false } | { id: string; credited: true; amount: Planck; creditedAt: string };
 
+/** What a withdrawal costs: `fee` is kept towards the network fee; an amount below `minimum` is refused. */
+export interface WithdrawalQuote {
+  fee: Planck;
+  minimum: Planck;
+}
+
+export interface WithdrawalView {
+  id: string;
+  /** SS58 address the money goes to. */
+  destination: string;
+  /** What left the balance. */
+  requested: Planck;
+  fee: Planck;
+  /** What the destination receives: requested − fee. */
+  sent: Planck;
+  /** pending/submitted: on its way, reserved; finalized: paid; failed/expired: nothing sent, the balance is back. */
+  status: 'pending' | 'submitted' | 'finalized' | 'failed' | 'expired';
+  txHash: string | null;
+  blockNumber: number | null;
+  error: string | null;
+  createdAt: string;
+}
+
+/** GET /api/v1/me/withdrawals (and /admin/withdrawals for the platform's fee, with `treasuryAddress`). */
+export interface WithdrawalsResponse {
+  /** Balance that can be withdrawn now. */
+  available: Planck;
+  /** Reserved by withdrawals on their way. */
+  inFlight: Planck;
+  /** Null while withdrawals are unavailable, with the reason. */
+  quote: WithdrawalQuote | null;
+  unavailableReason?: string;
+  /** Newest first. */
+  withdrawals: WithdrawalView[];
+  treasuryAddress?: string | null;
+}
+
+/** POST /api/v1/me/withdrawals: `requestId` is new per withdrawal; sending it again returns the same one. */
+export interface WithdrawalRequestBody {
+  amount: Planck;
+  destination: string;
+  requestId: string;
+}
+
 export interface WalletHistoryEntry {
   entryId: string;
   txnId: string;
-  /** `deposit`: money in from chain; `watch`: seconds billed. */
-  kind: 'watch' | 'deposit' | 'payout';
+  /** `deposit`: money in from chain; `watch`: seconds billed; `withdrawal`: money out to an address of yours. */
+  kind: 'watch' | 'deposit' | 'payout' | 'withdrawal';
   memo: string | null;
   /** Signed: positive raised the balance. */
   amount: SignedPlanck;

@@ -9,5 +9,7 @@ CREATE TABLE chain_properties (
   token_decimals      integer NOT NULL CHECK (token_decimals BETWEEN 0 AND 30),
   ss58_prefix         integer NOT NULL CHECK (ss58_prefix BETWEEN 0 AND 16383),
   existential_deposit numeric(39, 0) NOT NULL CHECK (existential_deposit >= 0),
+  -- What one withdrawal (a one-transfer payout) costs in network fees, estimated on connect.
+  withdrawal_fee      numeric(39, 0) CHECK (withdrawal_fee >= 0),
   updated_at          timestamptz NOT NULL DEFAULT now()
 );

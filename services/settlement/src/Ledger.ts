@@ -71,7 +71,7 @@ export interface DepositResult {
 export interface HistoryEntry {
   entryId: string;
   txnId: string;
-  kind: 'watch' | 'deposit' | 'payout';
+  kind: 'watch' | 'deposit' | 'payout' | 'withdrawal';
   memo: string | null;
   amount: bigint;
   createdAt: Date;
@@ -328,7 +328,7 @@ export class Ledger {
       `SELECT (SELECT balance::text FROM ledger_accounts WHERE id = $1) AS settled,
               (SELECT balance::text FROM ledger_accounts WHERE id = $2) AS pending,
               (SELECT coalesce(sum(i.amount), 0)::text FROM payout_items i JOIN payout_batches b ON b.id = i.batch_id
-               WHERE i.creator = $3 AND b.status = 'finalized') AS paid`,
+               WHERE i.creator = $3 AND b.status = 'finalized' AND b.kind = 'creators') AS paid`,
       [creatorAccount(creator), payoutPendingAccount(creator), creator],
     );
     const settled = parseSigned(row?.settled);

@@ -1,16 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from './db/Database.ts';
-import {
-  addTo,
-  creatorAccount,
-  ensureAccounts,
-  ESCROW_ACCOUNT,
-  insertEntries,
-  insertTxn,
-  lockAccounts,
-  payoutPendingAccount,
-} from './ledgerSql.ts';
+import { addTo, creatorAccount, ensureAccounts, insertEntries, insertTxn, lockAccounts, payoutPendingAccount } from './ledgerSql.ts';
 import { parsePlanck } from './money.ts';
+import { finalizeEntries, reverseEntries, type BatchMoney } from './payoutEntries.ts';
 
 export type PayoutStatus = 'pending' | 'submitted' | 'finalized' | 'failed' | 'expired';
 
@@ -37,6 +29,8 @@ export interface PayoutItem {
 export interface PayoutBatchRecord {
   id: string;
   idempotencyKey: string;
+  /** `creators`: a scheduled payout of earnings; `withdrawal`: one account's money leaving (Withdrawals). */
+  kind: BatchMoney['kind'];
   status: PayoutStatus;
   total: bigint;
   windowCount: number;
@@ -75,6 +69,7 @@ const OPEN: readonly PayoutStatus[] = ['pending', 'submitted'];
 interface BatchRow {
   id: string;
   idempotency_key: string;
+  kind: BatchMoney['kind'];
   status: PayoutStatus;
   total: string;
   window_count: number;
@@ -200,14 +195,11 @@ export class PayoutBook {
       const status = await this.#lockStatus(tx, batchId);
       if (status === 'finalized') return 'duplicate';
       if (!OPEN.includes(status)) throw new Error(`payout ${batchId} is ${status}`);
-      const items = await this.#items(tx, batchId);
-      await lockAccounts(tx, [...items.map((i) => payoutPendingAccount(i.creator)), ESCROW_ACCOUNT]);
-      const entries = new Map<string, bigint>();
-      for (const i of items) {
-        addTo(entries, payoutPendingAccount(i.creator), -i.amount);
-        addTo(entries, ESCROW_ACCOUNT, i.amount);
-      }
-      const txnId = await insertTxn(tx, { kind: 'payout', idempotencyKey: `payout:${batchId}:finalize`, memo: batchId });
+      const money = await this.#money(tx, batchId);
+      const entries = finalizeEntries(money);
+      await lockAccounts(tx, entries.keys());
+      const kind = money.kind === 'withdrawal' ? 'withdrawal' : 'payout';
+      const txnId = await insertTxn(tx, { kind, idempotencyKey: `${kind}:${batchId}:finalize`, memo: batchId });
       await insertEntries(tx, txnId!, entries);
       await tx.query(
         `UPDATE payout_batches SET status = 'finalized', tx_hash = $2, block_hash = $3, block_number = $4, fee = $5,
@@ -233,14 +225,11 @@ export class PayoutBook {
       const status = await this.#lockStatus(tx, batchId);
       if (status === to) return 'duplicate';
       if (!OPEN.includes(status)) throw new Error(`payout ${batchId} is ${status}`);
-      const items = await this.#items(tx, batchId);
-      await lockAccounts(tx, items.flatMap((i) => [creatorAccount(i.creator), payoutPendingAccount(i.creator)]));
-      const entries = new Map<string, bigint>();
-      for (const i of items) {
-        addTo(entries, payoutPendingAccount(i.creator), -i.amount);
-        addTo(entries, creatorAccount(i.creator), i.amount);
-      }
-      const txnId = await insertTxn(tx, { kind: 'payout', idempotencyKey: `payout:${batchId}:reverse`, memo: `${batchId} ${to}` });
+      const money = await this.#money(tx, batchId);
+      const entries = reverseEntries(money);
+      await lockAccounts(tx, entries.keys());
+      const kind = money.kind === 'withdrawal' ? 'withdrawal' : 'payout';
+      const txnId = await insertTxn(tx, { kind, idempotencyKey: `${kind}:${batchId}:reverse`, memo: `${batchId} ${to}` });
       await insertEntries(tx, txnId!, entries);
       await tx.query('UPDATE settled_windows SET payout_batch_id = NULL WHERE payout_batch_id = $1', [batchId]);
       await tx.query(
@@ -293,6 +282,16 @@ export class PayoutBook {
     return row.status;
   }
 
+  /** What ending the batch moves: its kind, where a withdrawal came from, its charge, its items. */
+  async #money(q: Queryable, batchId: string): Promise<BatchMoney> {
+    const [row] = await q.query<{ kind: BatchMoney['kind']; source: string | null; charge: string }>(
+      'SELECT kind, source, charge::text AS charge FROM payout_batches WHERE id = $1',
+      [batchId],
+    );
+    if (!row) throw new Error(`payout ${batchId} not found`);
+    return { kind: row.kind, source: row.source, charge: parsePlanck(row.charge), items: await this.#items(q, batchId) };
+  }
+
   async #items(q: Queryable, batchId: string): Promise<PayoutItem[]> {
     const rows = await q.query<{ creator: string; address: string; amount: string }>(
       'SELECT creator, address, amount::text AS amount FROM payout_items WHERE batch_id = $1 ORDER BY creator',
@@ -303,7 +302,7 @@ export class PayoutBook {
 
   async #get(q: Queryable, batchId: string): Promise<PayoutBatchRecord | undefined> {
     const [r] = await q.query<BatchRow>(
-      `SELECT id, idempotency_key, status, total::text AS total, window_count, merkle_root, tx_hash, block_hash,
+      `SELECT id, idempotency_key, kind, status, total::text AS total, window_count, merkle_root, tx_hash, block_hash,
               block_number::text AS block_number, fee::text AS fee, error, created_at
        FROM payout_batches WHERE id = $1`,
       [batchId],
@@ -312,6 +311,7 @@ export class PayoutBook {
     return {
       id: r.id,
       idempotencyKey: r.idempotency_key,
+      kind: r.kind,
       status: r.status,
       total: parsePlanck(r.total),
       windowCount: r.window_count,

@@ -45,6 +45,8 @@ export interface PayoutSchedulerOptions {
   maxBatchesPerSlot?: number;
   /** After a failed cycle, or while another process is the submitter; default min(interval, 30 s). */
   retryMs?: number;
+  /** How often requested withdrawals are looked for and sent, between payout slots. Default 5 s. */
+  withdrawalPollMs?: number;
   /** Unix milliseconds. */
   now?: () => number;
   /** Test hook: the extrinsic is signed and about to be sent (synchronous, like the event). */
@@ -77,6 +79,7 @@ export class PayoutScheduler extends EventEmitter<PayoutSchedulerEvents> {
   readonly #retryMs: number;
   #queue: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
+  #withdrawalTimer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
   #stopped = true;
 
@@ -94,6 +97,26 @@ export class PayoutScheduler extends EventEmitter<PayoutSchedulerEvents> {
     if (!this.#stopped) return;
     this.#stopped = false;
     this.#schedule(0);
+    this.#withdrawalTimer = setInterval(() => void this.sendWithdrawals(), this.#o.withdrawalPollMs ?? 5_000);
+  }
+
+  /**
+   * Sends (or resolves) every open withdrawal now, in the cycle queue, so it never overlaps a
+   * payout cycle; a person waiting for their money does not wait for the next payout slot.
+   */
+  sendWithdrawals(): Promise<BatchEvent[]> {
+    const run = this.#queue.then(async () => {
+      if (!(await this.#o.lock.acquire())) return [];
+      const events: BatchEvent[] = [];
+      for (const b of await this.#o.book.open()) if (b.kind === 'withdrawal') events.push(await this.#settle(b));
+      return events;
+    });
+    this.#queue = run.catch(() => {});
+    return run.catch((err: Error) => {
+      this.#o.metrics?.payoutErrors.inc();
+      this.#log.error({ err }, 'sending withdrawals failed; retrying');
+      return [];
+    });
   }
 
   /**
@@ -103,6 +126,7 @@ export class PayoutScheduler extends EventEmitter<PayoutSchedulerEvents> {
   async stop(waitMs = 10_000): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#withdrawalTimer);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#running, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
     clearTimeout(timer);

@@ -77,7 +77,7 @@ afterAll(async () => {
 describe('Reconciler after a full run on a real dev chain', () => {
   it('records the chain it settles on, with the token as the chain describes it, for the pages', async () => {
     const stored = await loadChainProperties(db);
-    expect(stored).toMatchObject({ tokenSymbol: 'ROC', tokenDecimals: 12, ss58Prefix: 42, genesisHash: fx.api.genesisHash.toHex() });
+    expect(stored).toMatchObject({ tokenSymbol: 'ROC', tokenDecimals: 12, ss58Prefix: 2, genesisHash: fx.api.genesisHash.toHex() });
     expect(stored!.existentialDeposit).toBe(BigInt(fx.api.consts.balances!.existentialDeposit!.toString()));
   });
 

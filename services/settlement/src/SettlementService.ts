@@ -1,4 +1,4 @@
-import { connectApi, loadSigner, maxTransfersPerExtrinsic, readChainProperties, SettlementClient, type ApiPromise, type KeyringPair, type SignerConfig } from '@vilokanam/chain';
+import { connectApi, estimateWithdrawalFee, loadSigner, maxTransfersPerExtrinsic, readChainProperties, SettlementClient, type ApiPromise, type KeyringPair, type SignerConfig } from '@vilokanam/chain';
 import type { Logger } from 'pino';
 import { chainMerkleRoot } from './chainRoot.ts';
 import { saveChainProperties } from './chainProperties.ts';
@@ -29,6 +29,8 @@ export interface SettlementChainOptions {
   /** 0 or unset: the reconciler runs only through reconcile(). */
   reconcileIntervalMs?: number;
   pollMs?: number;
+  /** How often requested withdrawals are sent between payout slots; default 5 s. */
+  withdrawalPollMs?: number;
   /** Test hooks of the payout scheduler (crash points). */
   hooks?: Pick<PayoutSchedulerOptions, 'onSigned' | 'beforeRecord'>;
 }
@@ -113,6 +115,11 @@ export class SettlementService {
     if (this.#o.chain) this.#chain = await this.#startChain(this.#o.chain);
   }
 
+  /** Sends requested withdrawals now rather than at the next poll (a no-op without a chain). */
+  async sendWithdrawals(): Promise<void> {
+    await this.#chain?.scheduler.sendWithdrawals();
+  }
+
   /** Runs the reconciler now. */
   async reconcile(): Promise<ReconcileReport> {
     if (!this.#chain) throw new Error('reconcile: no chain configured or not started');
@@ -145,10 +152,10 @@ export class SettlementService {
         ? o.signer
         : await loadSigner(o.signer, { allowDevUri: o.allowDevSigner ?? o.signer.allowDevUri, ss58Format: api.registry.chainSS58 ?? 42 });
       const escrow = signer.address;
-      log.info({ escrow, signer: isPair(o.signer) ? 'pair' : o.signer.source }, 'escrow signer loaded');
-      const properties = readChainProperties(api);
+      const properties = { ...readChainProperties(api), withdrawalFee: await estimateWithdrawalFee(api, escrow) };
       await saveChainProperties(db, properties);
-      log.info({ chain: properties.specName, token: properties.tokenSymbol, decimals: properties.tokenDecimals }, 'chain properties recorded');
+      log.info({ chain: properties.specName, token: properties.tokenSymbol, decimals: properties.tokenDecimals, withdrawalFee: properties.withdrawalFee.toString() }, 'chain properties recorded');
+      log.info({ escrow, signer: isPair(o.signer) ? 'pair' : o.signer.source }, 'escrow signer loaded');
       // First, so a Postgres database without its URL fails before anything runs.
       const lock = new SubmitterLock({ db, databaseUrl: this.#o.databaseUrl, log });
       const poll = o.pollMs === undefined ? {} : { pollMs: o.pollMs };
@@ -176,6 +183,7 @@ export class SettlementService {
         intervalMs: o.payoutIntervalMs,
         minAmount,
         maxCreators,
+        ...(o.withdrawalPollMs === undefined ? {} : { withdrawalPollMs: o.withdrawalPollMs }),
         ...o.hooks,
       });
       scheduler.start();

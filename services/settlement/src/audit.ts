@@ -57,8 +57,24 @@ export async function auditLedger(db: Queryable): Promise<string[]> {
     `SELECT a.owner || ' ' || a.balance || ' vs ' || coalesce(i.s, 0) AS v
      FROM ledger_accounts a LEFT JOIN (SELECT i.creator, sum(i.amount) AS s FROM payout_items i
                                        JOIN payout_batches b ON b.id = i.batch_id AND b.status IN ('pending', 'submitted')
-                                       GROUP BY i.creator) i ON i.creator = a.owner
+                                       WHERE b.kind = 'creators' GROUP BY i.creator) i ON i.creator = a.owner
      WHERE a.kind = 'payout_pending' AND a.balance <> coalesce(i.s, 0)`,
+  );
+  // A withdrawal holds what it takes from the balance (sent plus the fee charge) until it ends.
+  await check(
+    'withdrawal_pending differs from open withdrawals',
+    `SELECT a.owner || ' ' || a.balance || ' vs ' || coalesce(w.s, 0) AS v
+     FROM ledger_accounts a LEFT JOIN (SELECT i.creator AS owner, sum(i.amount + b.charge) AS s FROM payout_items i
+                                       JOIN payout_batches b ON b.id = i.batch_id AND b.status IN ('pending', 'submitted')
+                                       WHERE b.kind = 'withdrawal' GROUP BY i.creator) w ON w.owner = a.owner
+     WHERE a.kind = 'withdrawal_pending' AND a.balance <> coalesce(w.s, 0)`,
+  );
+  await check(
+    'withdrawal is not one item from its owner',
+    `SELECT b.id AS v FROM payout_batches b
+     WHERE b.kind = 'withdrawal' AND ((SELECT count(*) FROM payout_items i WHERE i.batch_id = b.id) <> 1
+        OR b.window_count <> 0 OR b.source <> (SELECT CASE WHEN i.creator = 'platform' THEN 'platform' ELSE 'viewer:' || i.creator END
+                                                FROM payout_items i WHERE i.batch_id = b.id LIMIT 1))`,
   );
   await check(
     'batch total differs from its items or windows',
@@ -67,7 +83,7 @@ export async function auditLedger(db: Queryable): Promise<string[]> {
      LEFT JOIN (SELECT payout_batch_id, sum(creator_amount) AS s, count(*) AS n FROM settled_windows
                 WHERE payout_batch_id IS NOT NULL GROUP BY payout_batch_id) w ON w.payout_batch_id = b.id
      WHERE b.total <> coalesce(i.s, 0)
-        OR (b.status IN ('pending', 'submitted', 'finalized') AND (b.total <> coalesce(w.s, 0) OR b.window_count <> coalesce(w.n, 0)))
+        OR (b.kind = 'creators' AND b.status IN ('pending', 'submitted', 'finalized') AND (b.total <> coalesce(w.s, 0) OR b.window_count <> coalesce(w.n, 0)))
         OR (b.status IN ('failed', 'expired') AND w.n IS NOT NULL)`,
   );
   // The escrow address must hold what was deposited minus what was paid out.

@@ -37,6 +37,8 @@ const Env = z.object({
   VILO_DEPOSIT_START_BLOCK: z.coerce.number().int().min(0).optional(),
   /** 0: the reconciler runs only on demand. */
   VILO_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
+  /** How often requested withdrawals are sent between payout slots. */
+  VILO_WITHDRAWAL_POLL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** Fallback poll for finalized heads when a subscription notification is missed. */
   VILO_CHAIN_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(6_000),
 });
@@ -73,6 +75,7 @@ export interface SettlementChainConfig {
   depositStartBlock: number | undefined;
   reconcileIntervalMs: number;
   pollMs: number;
+  withdrawalPollMs: number;
 }
 
 export function settlementConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SettlementConfig {
@@ -106,6 +109,7 @@ export function settlementConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S
           depositStartBlock: e.VILO_DEPOSIT_START_BLOCK,
           reconcileIntervalMs: e.VILO_RECONCILE_INTERVAL_MS,
           pollMs: e.VILO_CHAIN_POLL_MS,
+          withdrawalPollMs: e.VILO_WITHDRAWAL_POLL_MS,
         }
       : undefined,
   };

@@ -1,5 +1,6 @@
 export { auditLedger, entriesTotal } from './audit.ts';
-export { loadChainProperties, saveChainProperties } from './chainProperties.ts';
+export { loadChainProperties, saveChainProperties, type StoredChainProperties } from './chainProperties.ts';
+export { PLATFORM_OWNER, withdrawalCommitment, Withdrawals, withdrawalSource, type WithdrawalRecord, type WithdrawalRequest, type WithdrawalResult } from './Withdrawals.ts';
 export { reserveSecondsFromEnv, settlementConfigFromEnv, settlementLagSeconds, workerSettings, type SettlementChainConfig, type SettlementConfig } from './config.ts';
 export { migrate, openDatabase, type Database, type DatabaseOptions, type Queryable } from './db/Database.ts';
 export {
@@ -13,7 +14,7 @@ export {
   type SettleResult,
   type WindowUsage,
 } from './Ledger.ts';
-export { creatorAccount, ESCROW_ACCOUNT, payoutPendingAccount, PLATFORM_ACCOUNT, viewerAccount } from './ledgerSql.ts';
+export { creatorAccount, ESCROW_ACCOUNT, payoutPendingAccount, PLATFORM_ACCOUNT, viewerAccount, withdrawalPendingAccount } from './ledgerSql.ts';
 export { CREATOR_SHARE_PERCENT, parsePlanck, splitWatch, type WatchSplit } from './money.ts';
 export {
   PayoutBook,

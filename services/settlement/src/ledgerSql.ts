@@ -6,11 +6,13 @@ import { parseSigned } from './money.ts';
 
 export const PLATFORM_ACCOUNT = 'platform';
 export const ESCROW_ACCOUNT = 'escrow';
-export type OwnedKind = 'viewer' | 'creator' | 'payout_pending';
+export type OwnedKind = 'viewer' | 'creator' | 'payout_pending' | 'withdrawal_pending';
 
 export const viewerAccount = (id: string): string => `viewer:${id}`;
 export const creatorAccount = (id: string): string => `creator:${id}`;
 export const payoutPendingAccount = (id: string): string => `payout_pending:${id}`;
+/** Money on its way out in a withdrawal; the owner is a viewer's id or 'platform'. */
+export const withdrawalPendingAccount = (owner: string): string => `withdrawal_pending:${owner}`;
 
 export const ACCOUNT_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -43,7 +45,7 @@ export async function lockAccounts(q: Queryable, ids: Iterable<string>): Promise
 }
 
 export interface TxnHeader {
-  kind: 'watch' | 'deposit' | 'payout';
+  kind: 'watch' | 'deposit' | 'payout' | 'withdrawal';
   idempotencyKey: string;
   memo?: string;
 }

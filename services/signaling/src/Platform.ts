@@ -21,6 +21,7 @@ import { SignalingMetrics } from './metrics.ts';
 import { startMedia, type MediaMode, type PlatformOptions } from './modes/index.ts';
 import type { MoneyConfig } from './money/moneyRouter.ts';
 import { devFaucetRoutes } from './settlement/devFaucetRouter.ts';
+import { withdrawalsRoutes } from './money/withdrawalsRouter.ts';
 import type { EmbeddedSettlement } from './settlement/EmbeddedSettlement.ts';
 import { StreamStore } from './StreamStore.ts';
 import { whipRoutes } from './whip/whipRouter.ts';
@@ -143,6 +144,10 @@ async function serve(
     streamsPerAccount: config.limits.streamsPerAccount,
     extraRoutes: [
       devFaucetRoutes(settlement),
+      withdrawalsRoutes({
+        db, log, ss58Prefix: config.auth.ss58Prefix, adminAccounts: config.money.adminAccounts, treasuryAddress: config.money.treasuryAddress,
+        ...(settlement ? { kick: () => settlement.service.sendWithdrawals() } : {}),
+      }),
       d.recordingRoutes,
       healthRoutes({ store, fleet, routes, hub }),
       whipRoutes({

@@ -47,6 +47,8 @@ const Env = z.object({
   VILO_SS58_PREFIX: z.coerce.number().int().min(0).max(16_383).default(42),
   // Money pages. Checked (SS58 checksums, key lengths) where the money routes are built.
   VILO_ESCROW_ADDRESS: z.string().trim().optional(),
+  // Where the platform's own fee goes when an admin withdraws it.
+  VILO_TREASURY_ADDRESS: z.string().trim().optional(),
   // A node RPC that browsers may reach, for wallet-extension deposits composed in the page.
   VILO_CHAIN_PUBLIC_WS_URL: z.string().trim().regex(/^(wss?:\/\/[^\s]+)?$/, 'a ws:// or wss:// URL').optional(),
   VILO_ADMIN_ACCOUNTS: z.string().default(''),
@@ -93,7 +95,7 @@ interface CommonConfig {
    * Wallet and dashboard. `escrowAddress`: SS58 address viewers deposit to (absent: deposits
    * are not offered). `adminAccounts`: SS58 addresses or 0x account ids allowed on /admin.
    */
-  money: { escrowAddress: string | undefined; adminAccounts: string[]; explorerUrl?: string; rpcUrl?: string };
+  money: { escrowAddress: string | undefined; adminAccounts: string[]; explorerUrl?: string; rpcUrl?: string; treasuryAddress?: string };
   /**
    * Recordings, VODs and clips: where they are stored (the recorder on the origin writes there
    * too: one volume), the ffmpeg tools, and how many clips one account may cut an hour.
@@ -203,6 +205,7 @@ function commonConfig(e: ParsedEnv, env: NodeJS.ProcessEnv): CommonConfig {
       adminAccounts: list(e.VILO_ADMIN_ACCOUNTS),
       ...(e.VILO_EXPLORER_URL ? { explorerUrl: e.VILO_EXPLORER_URL } : {}),
       ...(e.VILO_CHAIN_PUBLIC_WS_URL ? { rpcUrl: e.VILO_CHAIN_PUBLIC_WS_URL } : {}),
+      ...(e.VILO_TREASURY_ADDRESS ? { treasuryAddress: e.VILO_TREASURY_ADDRESS } : {}),
     },
   };
 }

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { RTCPeerConnection } from 'werift';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLedger } from '@vilokanam/settlement';
+import { auditLedger, saveChainProperties } from '@vilokanam/settlement';
 import { NodeViewer } from '@vilokanam/testkit/clients';
 import type { Reply, WsTestClient } from '@vilokanam/testkit/clients';
 import { RequestSchemas } from '@vilokanam/contracts/signaling';
@@ -34,6 +34,8 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 beforeAll(async () => {
   h = await AbuseHarness.start({ VILO_MAX_SOCKETS_PER_IP: '200', VILO_MAX_STREAMS_PER_ACCOUNT: '20' });
+  // As settlement records it on connecting, so the withdrawal routes take their real paths.
+  await saveChainProperties(h.platform.db, { genesisHash: `0x${'11'.repeat(32)}`, specName: 'statemine', tokenSymbol: 'ROC', tokenDecimals: 12, ss58Prefix: 42, existentialDeposit: 10n ** 9n, withdrawalFee: 10n ** 7n });
   creator = await h.account();
   viewer = await h.account(1_000_000n);
   paid = await h.liveStream(creator, 100n);
@@ -152,6 +154,10 @@ const ROUTES = [
   '/api/v1/me/proofs',
   '/api/v1/admin/reconciler',
   '/api/v1/dev/faucet',
+  '/api/v1/chain',
+  '/api/v1/me/deposits/:id',
+  '/api/v1/me/withdrawals',
+  '/api/v1/admin/withdrawals',
   '/api/v1/nowhere',
   '/whip/:id',
   '/whep/:id',
@@ -183,7 +189,7 @@ const request = fc.record({
   contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', '', 'application/sdp', 'application/trickle-ice-sdpfrag'),
   authorization: fc.option(fc.oneof(fc.string({ maxLength: 80 }).map((s) => `Bearer ${s}`), fc.string({ maxLength: 80 }))),
   forwardedFor: fc.option(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 40 }))),
-  body: fc.option(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 300 }), fc.constant('{"title":"t","category":"c","pricePerSecond":"1"}'), fc.constant('{"startMs":0,"endMs":5000}'), fc.constant('{"seconds":30}'), sdpEdit)),
+  body: fc.option(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 300 }), fc.constant('{"title":"t","category":"c","pricePerSecond":"1"}'), fc.constant('{"startMs":0,"endMs":5000}'), fc.constant('{"seconds":30}'), fc.constant('{"amount":"2000000000","destination":"5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty","requestId":"fuzz-request-1"}'), sdpEdit)),
   liveKey: fc.boolean(),
 });
 

@@ -161,7 +161,7 @@ export class MoneyStore {
       `SELECT b.id, b.status, i.amount::text AS amount, b.tx_hash, b.block_hash, b.block_number::text AS block_number,
               b.merkle_root, b.created_at, b.settled_at
        FROM payout_items i JOIN payout_batches b ON b.id = i.batch_id
-       WHERE i.creator = $1 ORDER BY b.created_at DESC, b.id LIMIT 100`,
+       WHERE i.creator = $1 AND b.kind = 'creators' ORDER BY b.created_at DESC, b.id LIMIT 100`,
       [creator],
     );
     return rows.map((r) => ({

@@ -27,6 +27,8 @@ export interface MoneyConfig {
   explorerUrl?: string;
   /** A chain node's ws:// or wss:// RPC that browsers reach, to compose deposits for a wallet extension. */
   rpcUrl?: string;
+  /** SS58 address the platform's fee is withdrawn to (withdrawalsRouter). */
+  treasuryAddress?: string;
 }
 
 export interface MoneyDeps {

@@ -52,6 +52,7 @@ export class EmbeddedSettlement {
         depositStartBlock: undefined,
         reconcileIntervalMs: 60_000,
         pollMs: 1000,
+        withdrawalPollMs: 1000,
       };
     }
     const service = new SettlementService({

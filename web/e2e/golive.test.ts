@@ -32,11 +32,15 @@ describe('go live and watch in the browser', () => {
     await viewer.getByTestId('stream-card').filter({ hasText: 'E2E live' }).first().click();
     await viewer.waitForURL(`**/watch/${streamId}`);
 
-    await viewer.getByTestId('watch-button').click();
+    // A free live stream plays by itself, muted, as viewers expect.
+    await viewer.getByTestId('price').waitFor();
+    expect(await viewer.getByTestId('player').getAttribute('data-started')).toBe('true');
+    expect(await viewer.getByTestId('watch-button').count()).toBe(0);
+    expect(await viewer.getByTestId('player').evaluate((v: HTMLVideoElement) => v.muted)).toBe(true);
     await startFrameCounter(viewer);
     await expect.poll(() => viewer.getByTestId('player').getAttribute('data-join-ms'), { timeout: 20_000 }).toMatch(/^\d+(\.\d+)?$/);
     const joinMs = Number(await viewer.getByTestId('player').getAttribute('data-join-ms'));
-    console.log(`[e2e] join time (watch click → first decoded frame): ${Math.round(joinMs)} ms`);
+    console.log(`[e2e] join time (autoplay start → first decoded frame): ${Math.round(joinMs)} ms`);
     expect(joinMs).toBeGreaterThan(0);
 
     const playing = await waitForPlayer(viewer, (p) => p.frames > 60 && p.width > 0 && p.height > 0, 30_000, '60 decoded frames');

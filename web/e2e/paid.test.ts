@@ -240,4 +240,42 @@ describe('paying per second in the browser', () => {
     expect(Math.abs(Number(billed) - watched)).toBeLessThanOrEqual(2);
     expect(await ledger.balance(viewerAccount(accountId))).toBe(PRICE * (covered - billed));
   }, 120_000);
+
+  it('stops a viewer at the spending limit they set in the wallet, bills no more, and lists every second in the statement', { timeout: 120_000 }, async () => {
+    const context = await mediaContext(browser, platform.url);
+    const { page, accountId } = await signIn(context);
+    const ledger = platform.settlement!.service.ledger;
+    await platform.settlement!.devDeposit(accountId, 10n ** 12n);
+    await waitFor('the deposit to be credited', () => ledger.balance(viewerAccount(accountId)), { until: (b) => b === 10n ** 12n, timeoutMs: 60_000 });
+
+    // 12 seconds' worth on any one stream a day: 0.024 ROC.
+    await page.goto('/wallet');
+    await page.getByTestId('cap-stream').fill('0.024');
+    await page.getByTestId('caps-save').click();
+    await page.getByTestId('caps-saved').waitFor();
+
+    await page.goto(`/watch/${streamId}`);
+    const allowance = page.getByTestId('cap-allowance');
+    await expect.poll(() => allowance.getAttribute('data-limit'), { timeout: 15_000 }).toBe('stream_cap');
+    expect(await allowance.textContent()).toContain('spending limit allows about 12 s of this stream today');
+    await page.getByTestId('watch-button').click();
+    const remedy = page.getByTestId('remedy');
+    await remedy.waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('stream-state').textContent()).toBe('error');
+    expect(await page.locator('.stage__overlay').textContent()).toContain('spending cap');
+    await page.close();
+    await new Promise((r) => setTimeout(r, 3500));
+    await waitFor('every window to be settled', () => platform.ticks!.indexedWindows(), { until: (n) => n === 0, timeoutMs: 30_000 });
+    const spent = 10n ** 12n - (await ledger.balance(viewerAccount(accountId)));
+    expect(spent).toBeGreaterThan(0n);
+    expect(spent).toBeLessThanOrEqual(PRICE * 12n);
+
+    // The statement lists every billed second; its lines add up to the balance.
+    const csv = await (await context.request.get('/api/v1/me/statement.csv')).text();
+    const rows = csv.trimEnd().split('\r\n').slice(1).map((l) => l.split(','));
+    const watched = rows.filter((r) => r[1] === 'watch');
+    expect(watched.reduce((s, r) => s + Number(r[5]), 0)).toBe(Number(spent / PRICE));
+    expect(rows.reduce((s, r) => s + BigInt(r[7]!), 0n)).toBe(await ledger.balance(viewerAccount(accountId)));
+    await context.close();
+  });
 });

@@ -67,6 +67,18 @@ export interface WithdrawalRequestBody {
   requestId: string;
 }
 
+/** GET/PUT /api/v1/me/caps[?stream=]: a viewer's own spending caps, per UTC day. */
+export interface SpendingCapsResponse {
+  /** Planck a day across every stream; null: no cap. */
+  perDay: Planck | null;
+  /** Planck a day on any one stream; null: no cap. */
+  perStream: Planck | null;
+  spentToday: Planck;
+  balance: Planck;
+  /** With ?stream=: what may still be spent on it now, and what limits that. */
+  stream?: { id: string; spentToday: Planck; spendable: Planck; limit: 'balance' | 'day_cap' | 'stream_cap' };
+}
+
 export interface WalletHistoryEntry {
   entryId: string;
   txnId: string;

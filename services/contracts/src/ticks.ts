@@ -144,7 +144,8 @@ export const OverdraftMessage = z.object({
    * `overdrawn`: a window could not be paid in full. `low_balance`: every window was paid, but
    * what is left would not cover the seconds still on their way to settlement, so the
    * account's sessions stop now, while their last seconds can still be billed.
+   * `spending_cap`: the same, for a spending cap the viewer set rather than their balance.
    */
-  reason: z.enum(['overdrawn', 'low_balance']).optional(),
+  reason: z.enum(['overdrawn', 'low_balance', 'spending_cap']).optional(),
 });
 export type OverdraftMessage = z.infer<typeof OverdraftMessage>;

@@ -16,6 +16,7 @@ import {
   type OwnedKind,
 } from './ledgerSql.ts';
 import { parsePlanck, parseSigned, splitWatch, U128_MAX } from './money.ts';
+import { loadCapStates, recordSpending, spendableWithin } from './SpendingCaps.ts';
 
 /** Seconds of media one viewer session received in one window, at the session's fixed price. */
 export interface WindowUsage {
@@ -42,8 +43,10 @@ export interface SettledWindowResult {
   platformAmount: bigint;
   /** Null when nothing was billed. */
   txnId: string | null;
-  /** The viewer's spendable balance right after this window was billed. */
+  /** What the viewer may still spend right after this window: the balance, or less under a spending cap. */
   balanceAfter: bigint;
+  /** A spending cap, not the balance, is what limits `balanceAfter` (and cut the window, if overdrawn). */
+  capped: boolean;
 }
 
 /** The window was settled before; nothing changed. */
@@ -177,6 +180,7 @@ export class Ledger {
         )
       ).map((r) => r.k),
     );
+    const caps = await loadCapStates(tx, order.map((i) => ws[i]!.viewer));
     const rows: SettledWindowResult[] = [];
     const usages: WindowUsage[] = [];
     const entries = new Map<string, bigint>();
@@ -188,11 +192,18 @@ export class Ledger {
       }
       const va = viewerAccount(w.viewer);
       const balance = balances.get(va)!;
-      const affordable = w.pricePerSecond === 0n ? BigInt(w.seconds) : balance / w.pricePerSecond;
+      const cap = caps.get(w.viewer);
+      const room = spendableWithin(balance, cap, w.stream).amount;
+      const affordable = w.pricePerSecond === 0n ? BigInt(w.seconds) : room / w.pricePerSecond;
       const billed = affordable < BigInt(w.seconds) ? Number(affordable) : w.seconds;
       const amount = BigInt(billed) * w.pricePerSecond;
       const split = splitWatch(amount);
       balances.set(va, balance - amount);
+      if (cap && amount > 0n) {
+        cap.day += amount;
+        cap.byStream.set(w.stream, (cap.byStream.get(w.stream) ?? 0n) + amount);
+      }
+      const after = spendableWithin(balance - amount, cap, w.stream);
       addTo(entries, va, -amount);
       addTo(entries, creatorAccount(w.creator), split.creator);
       addTo(entries, PLATFORM_ACCOUNT, split.platform);
@@ -208,7 +219,8 @@ export class Ledger {
         creatorAmount: split.creator,
         platformAmount: split.platform,
         txnId: null,
-        balanceAfter: balance - amount,
+        balanceAfter: after.amount,
+        capped: after.limit !== 'balance',
       };
       results[i] = r;
       rows.push(r);
@@ -252,6 +264,7 @@ export class Ledger {
     // Only a caller settling one session under two different viewers could get here; roll back.
     if (n !== rows.length) throw new Error('settled window conflict; retry');
     if (txnId) await insertEntries(tx, txnId, entries);
+    await recordSpending(tx, rows);
   }
 
   /**

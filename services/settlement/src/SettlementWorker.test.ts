@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger } from './Ledger.ts';
 import { creatorAccount, PLATFORM_ACCOUNT, viewerAccount } from './ledgerSql.ts';
 import { splitWatch } from './money.ts';
+import { SpendingCaps } from './SpendingCaps.ts';
 import { SettlementMetrics } from './SettlementMetrics.ts';
 import { SettlementWorker, type OverdraftEvent, type SettlementWorkerOptions } from './SettlementWorker.ts';
 import { engines } from './testing/databases.ts';
@@ -164,6 +165,25 @@ describe.each(engines)('SettlementWorker on $name with Redis', (engine) => {
     expect(await ledger.balance(viewerAccount('alice'))).toBe(150n);
     expect(events.map((e) => e.sessionId).sort()).toEqual([a1, a2].sort());
     expect(events.every((e) => e.reason === 'low_balance' && e.unbilledSeconds === 0 && e.viewer === 'alice')).toBe(true);
+  });
+
+  it('stops a viewer nearing the spending cap they set, like a low balance, and never bills past it', async () => {
+    const { db, redis, ledger, worker, session } = await setup({ reserveSeconds: 20 });
+    const events: OverdraftEvent[] = [];
+    worker.on('overdraft', (e) => events.push(e));
+    await ledger.creditDeposit({ chainId: 'c1', account: 'alice', amount: 1_000_000n });
+    // Plenty of balance, but at most 490 a day: at 10 a second, 30 s leave 190, under the reserve of 200.
+    await new SpendingCaps(db).set('alice', { perDay: 490n, perStream: null });
+    const a = await session('alice', 'carol', 10n);
+    const base = PAST - (PAST % W);
+    for (let s = base; s < base + 30; s++) await recordTicks(redis, [{ sessionId: a, unixSecond: s }], W);
+    await worker.runOnce();
+    expect(events).toEqual([expect.objectContaining({ sessionId: a, reason: 'spending_cap', unbilledSeconds: 0 })]);
+    // Seconds that still arrive are billed only up to the cap: of 30 more, 19 fit in the 190 left.
+    for (let s = base + 30; s < base + 60; s++) await recordTicks(redis, [{ sessionId: a, unixSecond: s }], W);
+    await worker.runOnce();
+    expect(await ledger.balance(viewerAccount('alice'))).toBe(1_000_000n - 490n);
+    expect(events.at(-1)).toMatchObject({ sessionId: a, reason: 'overdrawn', unbilledSeconds: 11 });
   });
 
   it('keeps exact totals for 200 sessions on many streams, random ticks with duplicates', async () => {

@@ -288,7 +288,7 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
    */
   #stops(results: readonly SettleResult[], usages: readonly WindowUsage[]): Map<string, OverdraftEvent> {
     const stops = new Map<string, OverdraftEvent>();
-    const viewers = new Map<string, { balance: bigint; price: Map<string, bigint>; sessions: Map<string, OverdraftEvent> }>();
+    const viewers = new Map<string, { balance: bigint; capped: boolean; price: Map<string, bigint>; sessions: Map<string, OverdraftEvent> }>();
     results.forEach((r, i) => {
       if (r.status === 'duplicate') return;
       if (r.status === 'overdrawn') {
@@ -298,9 +298,13 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
         stops.set(r.sessionId, { sessionId: r.sessionId, viewer: r.viewer, stream: r.stream, window, unbilledSeconds: unbilled, reason: 'overdrawn' });
       }
       let v = viewers.get(r.viewer);
-      if (!v) viewers.set(r.viewer, (v = { balance: r.balanceAfter, price: new Map(), sessions: new Map() }));
+      if (!v) viewers.set(r.viewer, (v = { balance: r.balanceAfter, capped: r.capped, price: new Map(), sessions: new Map() }));
       // The ledger bills a viewer's windows in order, so the lowest balance is the latest.
-      if (r.balanceAfter < v.balance) v.balance = r.balanceAfter;
+      // A spending cap counts as the balance: the viewer stops before passing it, as before running dry.
+      if (r.balanceAfter < v.balance) {
+        v.balance = r.balanceAfter;
+        v.capped = r.capped;
+      }
       v.price.set(r.sessionId, usages[i]!.pricePerSecond);
       v.sessions.set(r.sessionId, { sessionId: r.sessionId, viewer: r.viewer, stream: r.stream, window: r.window, unbilledSeconds: 0, reason: 'low_balance' });
     });
@@ -309,7 +313,7 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
       let perSecond = 0n;
       for (const p of v.price.values()) perSecond += p;
       if (perSecond === 0n || v.balance >= perSecond * BigInt(this.#reserveSeconds)) continue;
-      for (const [sessionId, ev] of v.sessions) if (!stops.has(sessionId)) stops.set(sessionId, ev);
+      for (const [sessionId, ev] of v.sessions) if (!stops.has(sessionId)) stops.set(sessionId, v.capped ? { ...ev, reason: 'spending_cap' } : ev);
     }
     return stops;
   }

@@ -1,4 +1,5 @@
 export { auditLedger, entriesTotal } from './audit.ts';
+export { SpendingCaps, type Spendable, type SpendingCap } from './SpendingCaps.ts';
 export { loadChainProperties, saveChainProperties, type StoredChainProperties } from './chainProperties.ts';
 export { PLATFORM_OWNER, withdrawalCommitment, Withdrawals, withdrawalSource, type WithdrawalRecord, type WithdrawalRequest, type WithdrawalResult } from './Withdrawals.ts';
 export { reserveSecondsFromEnv, settlementConfigFromEnv, settlementLagSeconds, workerSettings, type SettlementChainConfig, type SettlementConfig } from './config.ts';

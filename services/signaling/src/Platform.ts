@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type Koa from 'koa';
-import { Ledger, viewerAccount, type MemoryTickStore } from '@vilokanam/settlement';
+import { Ledger, SpendingCaps, viewerAccount, type MemoryTickStore } from '@vilokanam/settlement';
 import type { SfuNode } from '@vilokanam/sfu-node';
 import type { Account, AccountStore } from './auth/AccountStore.ts';
 import { createAuth, type Auth, type AuthOptions } from './auth/Auth.ts';
@@ -21,6 +21,8 @@ import { SignalingMetrics } from './metrics.ts';
 import { startMedia, type MediaMode, type PlatformOptions } from './modes/index.ts';
 import type { MoneyConfig } from './money/moneyRouter.ts';
 import { devFaucetRoutes } from './settlement/devFaucetRouter.ts';
+import { capsRoutes } from './money/capsRouter.ts';
+import { statementRoutes } from './money/statementRouter.ts';
 import { withdrawalsRoutes } from './money/withdrawalsRouter.ts';
 import type { EmbeddedSettlement } from './settlement/EmbeddedSettlement.ts';
 import { StreamStore } from './StreamStore.ts';
@@ -133,7 +135,8 @@ async function serve(
   const { fleet, routes, billing, settlement } = d.media;
   const tokens = new TokenIssuer(config.tokenSecret, config.tokenTtlSeconds);
   const ledger = new Ledger(db);
-  const pricing = { ...config.pricing, balanceOf: (id: string) => ledger.balance(viewerAccount(id)) };
+  const caps = new SpendingCaps(db);
+  const pricing = { ...config.pricing, spendable: async (id: string, streamId: string) => caps.spendable(id, streamId, await ledger.balance(viewerAccount(id))) };
   const clientAddress = clientAddressResolver(config.limits.trustedProxies);
   const accounts = new AccountSessions();
   const app = createApp({
@@ -144,6 +147,8 @@ async function serve(
     streamsPerAccount: config.limits.streamsPerAccount,
     extraRoutes: [
       devFaucetRoutes(settlement),
+      capsRoutes({ db }),
+      statementRoutes({ db }),
       withdrawalsRoutes({
         db, log, ss58Prefix: config.auth.ss58Prefix, adminAccounts: config.money.adminAccounts, treasuryAddress: config.money.treasuryAddress,
         ...(settlement ? { kick: () => settlement.service.sendWithdrawals() } : {}),

@@ -158,6 +158,8 @@ const ROUTES = [
   '/api/v1/me/deposits/:id',
   '/api/v1/me/withdrawals',
   '/api/v1/admin/withdrawals',
+  '/api/v1/me/caps',
+  '/api/v1/me/statement.csv',
   '/api/v1/nowhere',
   '/whip/:id',
   '/whep/:id',
@@ -189,7 +191,7 @@ const request = fc.record({
   contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', '', 'application/sdp', 'application/trickle-ice-sdpfrag'),
   authorization: fc.option(fc.oneof(fc.string({ maxLength: 80 }).map((s) => `Bearer ${s}`), fc.string({ maxLength: 80 }))),
   forwardedFor: fc.option(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 40 }))),
-  body: fc.option(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 300 }), fc.constant('{"title":"t","category":"c","pricePerSecond":"1"}'), fc.constant('{"startMs":0,"endMs":5000}'), fc.constant('{"seconds":30}'), fc.constant('{"amount":"2000000000","destination":"5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty","requestId":"fuzz-request-1"}'), sdpEdit)),
+  body: fc.option(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 300 }), fc.constant('{"title":"t","category":"c","pricePerSecond":"1"}'), fc.constant('{"startMs":0,"endMs":5000}'), fc.constant('{"seconds":30}'), fc.constant('{"amount":"2000000000","destination":"5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty","requestId":"fuzz-request-1"}'), fc.constant('{"perDay":"1000","perStream":null}'), sdpEdit)),
   liveKey: fc.boolean(),
 });
 

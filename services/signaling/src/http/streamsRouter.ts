@@ -1,3 +1,5 @@
+import type { Spendable } from '@vilokanam/settlement';
+import { notEnough } from '../billing/notEnough.ts';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
@@ -36,7 +38,8 @@ export interface StreamsDeps {
     /** A paid stream's viewer needs this many seconds' worth of balance to start watching. */
     minPrepaidSeconds: number;
     /** The viewer's spendable balance in planck. */
-    balanceOf(accountId: string): Promise<bigint>;
+    /** What the account may spend on the stream: its balance, or less under a spending cap it set. */
+    spendable(accountId: string, streamId: string): Promise<Spendable>;
   };
   /** Sessions the account holds now: a new one must be covered on top of them. */
   accounts: AccountSessions;
@@ -101,19 +104,18 @@ class StreamsApi {
     const price = stream.pricePerSecond;
     if (shown !== undefined && BigInt(shown) !== price) throw new HttpError(409, 'conflict', `the price is now ${price} planck per second`);
     const account = ctx.state.account;
-    if (price > 0n) await this.#requireBalance(account?.id, price);
+    if (price > 0n) await this.#requireBalance(account?.id, stream.id, price);
     const { token, expiresAt } = await this.#d.tokens.issue({ streamId: stream.id, role, account: account?.id, pricePerSecond: price });
     ctx.body = { token, expiresAt: expiresAt.toISOString(), pricePerSecond: price.toString() };
   };
 
   /** The same rule the join applies: the balance covers this session and those already open. */
-  async #requireBalance(accountId: string | undefined, price: bigint): Promise<void> {
+  async #requireBalance(accountId: string | undefined, streamId: string, price: bigint): Promise<void> {
     const { accounts, pricing } = this.#d;
     if (!accountId) throw new HttpError(401, 'unauthorized', 'sign in to watch a paid stream');
     const needed = (accounts.pricePerSecond(accountId) + price) * BigInt(Math.max(1, pricing.minPrepaidSeconds));
-    if ((await pricing.balanceOf(accountId)) < needed) {
-      throw new HttpError(402, 'payment_required', `top up first: watching needs at least ${needed} planck (${pricing.minPrepaidSeconds} s)`);
-    }
+    const spendable = await pricing.spendable(accountId, streamId);
+    if (spendable.amount < needed) throw new HttpError(402, 'payment_required', notEnough(spendable, needed, pricing.minPrepaidSeconds));
   }
 
   async #load(ctx: Context): Promise<StreamRecord> {
@@ -141,3 +143,4 @@ export function streamsRouter(deps: StreamsDeps): Router {
   router.post('/:id/tokens', api.token);
   return router;
 }
+

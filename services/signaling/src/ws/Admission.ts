@@ -1,3 +1,5 @@
+import type { Spendable } from '@vilokanam/settlement';
+import { notEnough } from '../billing/notEnough.ts';
 import type { Logger } from 'pino';
 import type { ViewerBilling } from '../billing/ViewerBilling.ts';
 import type { StreamRecord } from '../StreamStore.ts';
@@ -13,7 +15,8 @@ export interface AdmissionDeps {
   pricing: {
     /** A paid session starts only if the account's balance covers this many seconds of all its sessions. */
     minPrepaidSeconds: number;
-    balanceOf(accountId: string): Promise<bigint>;
+    /** What the account may spend on the stream: its balance, or less under a spending cap it set. */
+    spendable(accountId: string, streamId: string): Promise<Spendable>;
   };
 }
 
@@ -59,9 +62,8 @@ export class Admission {
     this.#account = account;
     if (price === 0n) return;
     const needed = accounts.pricePerSecond(account) * BigInt(Math.max(1, pricing.minPrepaidSeconds));
-    if ((await pricing.balanceOf(account)) < needed) {
-      throw new WsError('payment_required', `top up first: your sessions need at least ${needed} planck (${pricing.minPrepaidSeconds} s each)`);
-    }
+    const spendable = await pricing.spendable(account, stream.id);
+    if (spendable.amount < needed) throw new WsError('payment_required', notEnough(spendable, needed, pricing.minPrepaidSeconds));
     await this.#deps.billing.open({ sessionId: this.#sessionId, viewer: account, creator: stream.creatorId!, stream: stream.id, pricePerSecond: price, joinedAt: Date.now() });
     this.#billed = true;
   }

@@ -1,3 +1,4 @@
+import type { Spendable } from '@vilokanam/settlement';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
@@ -46,11 +47,19 @@ export interface SessionDeps {
   pricing: {
     /** A paid session starts only if the account's balance covers this many seconds of all its sessions. */
     minPrepaidSeconds: number;
-    balanceOf(accountId: string): Promise<bigint>;
+    /** What the account may spend on the stream: its balance, or less under a spending cap it set. */
+    spendable(accountId: string, streamId: string): Promise<Spendable>;
   };
 }
 
 export const TOP_UP_URL = '/wallet';
+
+/** What the player says when settlement stops the account, by reason. */
+const OVERDRAFT_MESSAGES = {
+  overdrawn: 'Your balance ran out, so the stream is paused. Top up to keep watching.',
+  low_balance: 'Your balance is too low to keep watching, so the stream is paused. Top up to continue.',
+  spending_cap: 'You have reached the spending cap you set for today, so the stream is paused. You can change it in your wallet.',
+} as const;
 
 /** What one tab may make the node allocate (docs/threat-model.md). */
 export const SESSION_LIMITS = {
@@ -145,16 +154,14 @@ export class Session implements HubMember {
    * Settlement stopped this session's account: its media stops here, at the serving node.
    * `low_balance`: every second so far is paid, but the rest would not cover the next ones.
    */
-  overdraft(reason: 'overdrawn' | 'low_balance' = 'overdrawn'): void {
+  overdraft(reason: 'overdrawn' | 'low_balance' | 'spending_cap' = 'overdrawn'): void {
     if (this.#overdrawn || this.#closed || !this.#admission.billed) return;
     this.#overdrawn = true;
     for (const id of this.#consumers.keys()) {
       this.#sfu?.pauseConsumer(id).catch((err: unknown) => this.#log.warn({ consumerId: id, err }, 'pause failed'));
     }
     this.#log.info({ streamId: this.#streamId, reason }, 'account stopped: media paused');
-    const message = reason === 'low_balance'
-      ? 'Your balance is too low to keep watching, so the stream is paused. Top up to continue.'
-      : 'Your balance ran out, so the stream is paused. Top up to keep watching.';
+    const message = OVERDRAFT_MESSAGES[reason];
     this.notify('overdraft', { message, topUpUrl: TOP_UP_URL });
   }
 

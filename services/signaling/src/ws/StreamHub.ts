@@ -17,7 +17,7 @@ export interface HubMember {
   readonly account: string | undefined;
   notify<K extends keyof NotificationMap>(event: K, data: NotificationMap[K]): void;
   /** Billing stopped this tab's account: its media must stop. */
-  overdraft(reason?: 'overdrawn' | 'low_balance'): void;
+  overdraft(reason?: 'overdrawn' | 'low_balance' | 'spending_cap'): void;
   /** The node closed one of the tab's consumers. */
   dropConsumer(consumerId: string): void;
   /** Closes the socket; the client reconnects unless the code says otherwise. */
@@ -131,7 +131,7 @@ export class StreamHub {
    * hear the same message): every session of it here stops, not only the one reported.
    * Returns how many were stopped.
    */
-  overdraft(msg: { sessionId: string; viewer: string; reason?: 'overdrawn' | 'low_balance' | undefined }): number {
+  overdraft(msg: { sessionId: string; viewer: string; reason?: 'overdrawn' | 'low_balance' | 'spending_cap' | undefined }): number {
     const stopped = new Set<HubMember>();
     const reported = this.#byId.get(msg.sessionId);
     if (reported) stopped.add(reported);

@@ -44,10 +44,19 @@ export async function goLive(studio: Page, title: string, timeoutMs = 20_000, op
   return id;
 }
 
-/** Clicks Watch and returns the page's own measurement: click → first presented frame. */
+/**
+ * A free live stream starts by itself; a paid one (or one not live yet) waits for Watch. Once
+ * the stream's details are on the page the choice is made, so this never clicks a vanished button.
+ */
+export async function pressWatchUnlessPlaying(page: Page): Promise<void> {
+  await page.getByTestId('price').waitFor({ timeout: 20_000 });
+  if ((await page.getByTestId('player').getAttribute('data-started')) !== 'true') await page.getByTestId('watch-button').click();
+}
+
+/** Clicks Watch (unless the stream started by itself) and returns the page's own measurement: click → first presented frame. */
 export async function watch(page: Page, streamId: string, timeoutMs = 20_000): Promise<number> {
   await page.goto(`/watch/${streamId}`);
-  await page.getByTestId('watch-button').click();
+  await pressWatchUnlessPlaying(page);
   const ms = await waitFor('the first frame', () => page.getByTestId('player').getAttribute('data-join-ms'), { until: (v) => v !== null && /^\d+(\.\d+)?$/.test(v), timeoutMs });
   return Number(ms);
 }

@@ -25,17 +25,24 @@ const mnemonic = mnemonicGenerate(12);
 let address: string;
 let pages: { name: string; path: string }[];
 
+/** The signed-in session (cookie and dev wallet), made once: sign-ins are rate limited per address. */
+let session: Awaited<ReturnType<BrowserContext['storageState']>> | undefined;
+
 /** A signed-in browser (the dev wallet of `mnemonic`) at a given viewport; or a signed-out one. */
 async function signedIn(viewport: { width: number; height: number }, phone: boolean, signIn = true): Promise<BrowserContext> {
-  const context = await browser.newContext({ baseURL: platform.url, viewport, isMobile: phone, hasTouch: phone, deviceScaleFactor: phone ? 3 : 1 });
-  if (!signIn) return context;
-  await context.addInitScript(([key, value]) => localStorage.setItem(key!, value!), [DEV_WALLET_STORAGE_KEY, JSON.stringify({ mnemonic, address })]);
-  const page = await context.newPage();
-  await page.goto('/signin?next=%2Fwallet');
-  await page.getByTestId('signin-dev-wallet').click();
-  await page.waitForURL((url) => url.pathname === '/wallet', { timeout: 20_000 });
-  await page.close();
-  return context;
+  const options = { baseURL: platform.url, viewport, isMobile: phone, hasTouch: phone, deviceScaleFactor: phone ? 3 : 1 };
+  if (!signIn) return browser.newContext(options);
+  if (!session) {
+    const context = await browser.newContext(options);
+    await context.addInitScript(([key, value]) => localStorage.setItem(key!, value!), [DEV_WALLET_STORAGE_KEY, JSON.stringify({ mnemonic, address })]);
+    const page = await context.newPage();
+    await page.goto('/signin?next=%2Fwallet');
+    await page.getByTestId('signin-dev-wallet').click();
+    await page.waitForURL((url) => url.pathname === '/wallet', { timeout: 20_000 });
+    session = await context.storageState();
+    return context;
+  }
+  return browser.newContext({ ...options, storageState: session });
 }
 
 /** The page has loaded its data: no "Loading…" left, and the main heading is there. */

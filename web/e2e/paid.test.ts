@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '@vilokanam/signaling';
 import { creatorAccount, viewerAccount } from '@vilokanam/settlement';
 import { devSigner } from '@vilokanam/chain';
-import { fillPrice, injectTestExtension, launchChromium, mediaContext, TEST_EXTENSION, type SignRequest } from '@vilokanam/testkit/web';
+import { fillPrice, injectTestExtension, launchChromium, mediaContext, tabTo, TEST_EXTENSION, type SignRequest } from '@vilokanam/testkit/web';
 
 import { startWebPlatform } from '@vilokanam/testkit/web';
 import { waitFor } from '@vilokanam/testkit';
@@ -101,9 +101,13 @@ describe('paying per second in the browser', () => {
     await remedy.click();
 
     const freeBefore = BigInt(((await api.query.system!.account!(charlie.address)) as unknown as { data: { free: { toString(): string } } }).data.free.toString());
-    await page.getByTestId('connect-wallet').click();
-    await page.getByTestId('deposit-amount').fill('10');
-    await page.getByTestId('deposit-review').click();
+    // From the keyboard alone, as the accessibility plan promises for deposits.
+    await tabTo(page, 'connect-wallet');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('deposit-amount').waitFor();
+    await tabTo(page, 'deposit-amount');
+    await page.keyboard.type('10');
+    await page.keyboard.press('Enter');
     const fee = BigInt((await page.getByTestId('deposit-fee').getAttribute('data-planck', { timeout: 30_000 }))!);
     expect(fee).toBeGreaterThan(0n);
     // The person cancels in the wallet the first time: nothing is sent, and the page says so.
@@ -111,7 +115,8 @@ describe('paying per second in the browser', () => {
     await page.getByTestId('deposit-confirm').click();
     await expect.poll(() => page.getByTestId('deposit-error').textContent()).toBe('You cancelled the deposit in your wallet. Nothing was sent.');
     refuseNext = false;
-    await page.getByTestId('deposit-confirm').click();
+    await tabTo(page, 'deposit-confirm');
+    await page.keyboard.press('Enter');
     await page.getByTestId('deposit-credited').waitFor({ timeout: 90_000 });
     expect(await page.getByTestId('deposit-progress').getAttribute('data-stage')).toBe('credited');
     expect(requests.map((r) => r.kind)).toEqual(['raw', 'payload', 'payload']);

@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger, saveChainProperties } from '@vilokanam/settlement';
 import type { Platform } from '@vilokanam/signaling';
-import { goLive, launchChromium, mediaContext, startWebPlatform } from '@vilokanam/testkit/web';
+import { focusVisible, goLive, launchChromium, mediaContext, startWebPlatform, tabTo } from '@vilokanam/testkit/web';
 import { waitFor } from '@vilokanam/testkit';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -186,18 +186,32 @@ describe('accessibility', () => {
     const watchPath = pages.find((p) => p.name === 'watch')!.path;
     await settle(page, watchPath);
     expect(await page.getByTestId('price').textContent()).toContain('0.06 ROC a minute');
-    let reached = false;
-    for (let i = 0; i < 40 && !reached; i++) {
-      await page.keyboard.press('Tab');
-      reached = await page.evaluate(() => document.activeElement?.getAttribute('data-testid') === 'watch-button');
-    }
-    expect(reached).toBe(true);
+    await tabTo(page, 'watch-button');
     // The focused control is visibly marked.
-    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
-    expect(outline).not.toBe('none');
+    expect(await focusVisible(page)).toBe(true);
     await page.keyboard.press('Enter');
     const joinMs = await waitFor('the first frame', () => page.getByTestId('player').getAttribute('data-join-ms'), { until: (v) => v !== null, timeoutMs: 30_000 });
     expect(Number(joinMs)).toBeGreaterThan(0);
+    await context.close();
+  });
+
+  it('lets a keyboard user create a stream and go live from the studio', async () => {
+    const context = await signedIn({ width: 1280, height: 800 }, false);
+    await context.grantPermissions(['camera', 'microphone']);
+    const page = await context.newPage();
+    await settle(page, '/studio');
+    await tabTo(page, 'title-input');
+    await page.keyboard.type('Typed live');
+    await tabTo(page, 'category-input');
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type('Music');
+    await tabTo(page, 'create-stream');
+    expect(await focusVisible(page)).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('go-live').waitFor();
+    await tabTo(page, 'go-live');
+    await page.keyboard.press('Enter');
+    await waitFor('the studio to be live', () => page.getByTestId('studio-state').textContent(), { until: (s) => s === 'live', timeoutMs: 30_000 });
     await context.close();
   });
 });

@@ -1,5 +1,6 @@
 // Maps what the studio knows (has the creator pressed Go live? what does the publisher
 // report?) onto the six words the UI and tests rely on.
+import { t } from './i18n/index.ts';
 import type { PublisherSnapshot } from './Publisher.ts';
 
 export type StudioState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'stopped' | 'error';
@@ -30,16 +31,17 @@ export function studioState(phase: StudioPhase, publisher: PublisherSnapshot | n
   }
 }
 
+/** Message ids of the sentences, looked up when a sentence is asked for. */
 const SENTENCES: Record<StudioState, string> = {
-  idle: 'You are offline.',
-  connecting: 'Connecting to the server…',
-  live: 'You are live.',
-  reconnecting: 'Connection lost — reconnecting…',
-  stopped: 'The stream has ended.',
-  error: 'Something went wrong.',
+  idle: 'studioState.idle',
+  connecting: 'studioState.connecting',
+  live: 'studioState.live',
+  reconnecting: 'studioState.reconnecting',
+  stopped: 'studioState.stopped',
+  error: 'studioState.error',
 };
 
 export function studioSentence(state: StudioState, error: string | null): string {
-  if (state !== 'live' && state !== 'idle' && error) return `${SENTENCES[state]} ${error}`;
-  return SENTENCES[state];
+  if (state !== 'live' && state !== 'idle' && error) return t('studioState.withDetail', { sentence: t(SENTENCES[state]), detail: error });
+  return t(SENTENCES[state]);
 }

@@ -1,6 +1,7 @@
 // The viewer's observable state and the words the watch page shows for it. Kept free
 // of WebRTC so the mapping can be unit-tested.
 import type { LayerChoice } from '@vilokanam/contracts/signaling';
+import { t } from './i18n/index.ts';
 
 export type ViewerStatus = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'ended' | 'error';
 
@@ -23,20 +24,21 @@ export function initialViewerSnapshot(layerChoice: LayerChoice = 'auto'): Viewer
   return { status: 'idle', message: null, viewers: null, layer: null, layerChoice, media: null, pricePerSecond: null, remedy: null };
 }
 
+/** Message ids of the sentences, looked up when a sentence is asked for. */
 const SENTENCES: Record<ViewerStatus, string> = {
-  idle: 'Press Watch to start playback.',
-  connecting: 'Connecting to the stream…',
-  live: 'You are watching live.',
-  reconnecting: 'Connection lost — reconnecting…',
-  ended: 'The stream has ended.',
-  error: 'Playback failed.',
+  idle: 'viewer.idle',
+  connecting: 'viewer.connecting',
+  live: 'viewer.live',
+  reconnecting: 'viewer.reconnecting',
+  ended: 'viewer.ended',
+  error: 'viewer.error',
 };
 
 /** One human sentence for the status badge; the status word itself stays machine-stable. */
 export function viewerSentence(status: ViewerStatus, message: string | null): string {
-  if (status === 'error' && message) return `Playback failed: ${message}`;
+  if (status === 'error' && message) return t('viewer.errorWith', { message });
   if ((status === 'connecting' || status === 'reconnecting') && message?.startsWith('Waiting')) return message;
-  return SENTENCES[status];
+  return t(SENTENCES[status]);
 }
 
 export interface QualityOption {
@@ -44,11 +46,32 @@ export interface QualityOption {
   label: string;
 }
 
+// The labels are getters so the catalogue is read when the list is shown, not when this loads.
 export const QUALITY_OPTIONS: readonly QualityOption[] = [
-  { value: 'auto', label: 'Auto' },
-  { value: '2', label: '720p / High' },
-  { value: '1', label: '360p / Medium' },
-  { value: '0', label: '180p / Low' },
+  {
+    value: 'auto',
+    get label() {
+      return t('viewer.qualityAuto');
+    },
+  },
+  {
+    value: '2',
+    get label() {
+      return t('viewer.qualityHigh');
+    },
+  },
+  {
+    value: '1',
+    get label() {
+      return t('viewer.qualityMedium');
+    },
+  },
+  {
+    value: '0',
+    get label() {
+      return t('viewer.qualityLow');
+    },
+  },
 ];
 
 /** Parse a <select> value into a protocol layer choice; unknown input means auto. */
@@ -57,7 +80,7 @@ export function parseLayerChoice(value: string): LayerChoice {
   return 'auto';
 }
 
-const LAYER_NAMES = ['Low', 'Medium', 'High'] as const;
+const LAYER_NAMES = ['viewer.layerLow', 'viewer.layerMedium', 'viewer.layerHigh'] as const;
 
 /**
  * Names the forwarded layer by rank, not resolution: a small camera makes the browser
@@ -66,5 +89,5 @@ const LAYER_NAMES = ['Low', 'Medium', 'High'] as const;
 export function layerName(layer: number | null): string {
   if (layer === null) return '—';
   const name = LAYER_NAMES[layer];
-  return name ? `${layer} (${name})` : String(layer);
+  return name ? t('viewer.layer', { number: layer, name: t(name) }) : String(layer);
 }

@@ -53,7 +53,7 @@ describe('the message catalogue', () => {
   });
 
   it('holds only messages that parse as ICU and format with sample values', () => {
-    const values = { symbol: 'ROC', amount: '1 ROC', fee: '0.01 ROC', number: 7, time: 'about 2 min', duration: '2 min', which: 'day_cap', planck: '1 planck', hour: '3.6 ROC', minute: '0.06 ROC', second: '0.001 ROC', rate: '0.06 ROC' };
+    const values = { symbol: 'ROC', amount: '1 ROC', fee: '0.01 ROC', number: 7, time: 'about 2 min', duration: '2 min', which: 'day_cap', planck: '1 planck', hour: '3.6 ROC', minute: '0.06 ROC', second: '0.001 ROC', rate: '0.06 ROC', message: 'Stream not found', title: 'Morning run', count: 1, total: 2, value: '—', name: 'Low', label: 'video h', figure: 'bitrate', address: '5Grw…utQY', hash: '0x12345678', width: 1280, height: 720, fps: '30', reason: 'cpu', sentence: 'Something went wrong.', detail: 'Invalid stream key' };
     for (const [key, message] of messages) {
       expect(() => new IntlMessageFormat(message, 'en').format(values), key).not.toThrow();
     }
@@ -62,7 +62,7 @@ describe('the message catalogue', () => {
   });
 
   it('shows every message through ICU as the pages do, so quoting never shows', () => {
-    const values = { symbol: 'ROC', amount: '1 ROC', fee: '0.01 ROC', number: 7, time: 'about 2 min', duration: '2 min', which: 'day_cap', planck: '1 planck', hour: '3.6 ROC', minute: '0.06 ROC', second: '0.001 ROC', rate: '0.06 ROC' };
+    const values = { symbol: 'ROC', amount: '1 ROC', fee: '0.01 ROC', number: 7, time: 'about 2 min', duration: '2 min', which: 'day_cap', planck: '1 planck', hour: '3.6 ROC', minute: '0.06 ROC', second: '0.001 ROC', rate: '0.06 ROC', message: 'Stream not found', title: 'Morning run', count: 1, total: 2, value: '—', name: 'Low', label: 'video h', figure: 'bitrate', address: '5Grw…utQY', hash: '0x12345678', width: 1280, height: 720, fps: '30', reason: 'cpu', sentence: 'Something went wrong.', detail: 'Invalid stream key' };
     for (const key of messages.keys()) expect(t(key, values), key).not.toMatch(/'\{|\}'/);
     // Asked without values, as most components ask, a quoted brace still comes out plain.
     expect(t('deposit.intro')).toMatch(/^polkadot\{\.js\}, Talisman or SubWallet/);

@@ -9,6 +9,7 @@ import { closeSession, createDevice, loadDevice, relay, transportOptions, watchT
 import { Observable } from './observable.ts';
 import { RetryLoop, Superseded } from './RetryLoop.ts';
 import { CloseCode } from '@vilokanam/contracts/signaling';
+import { t } from '#lib/i18n/index.ts';
 
 type Kind = 'audio' | 'video';
 
@@ -140,9 +141,9 @@ export class Publisher {
         if (info.code === CloseCode.replacedByNewPublisher) {
           this.#loop.stop();
           this.#teardown();
-          this.#finish('replaced', 'This stream is now being published from another window.');
+          this.#finish('replaced', t('errors.replaced'));
         } else {
-          this.#lost(generation, 'Lost connection to the server');
+          this.#lost(generation, t('errors.lostServer'));
         }
       });
       sig.on('viewers', ({ count }) => this.state.patch({ viewers: count }));
@@ -181,7 +182,7 @@ export class Publisher {
         // Retrying cannot conjure a camera; say so instead of looping.
         this.#loop.stop();
         this.#teardown();
-        this.#finish('fatal', 'There is no live camera or microphone to publish.');
+        this.#finish('fatal', t('errors.noDevices'));
         return;
       }
       this.#firstPublish.resolve();
@@ -269,7 +270,7 @@ export class Publisher {
 
   #finish(ended: NonNullable<PublisherSnapshot['ended']>, error: string | null): void {
     this.state.patch({ connection: 'closed', reconnecting: false, ended, error });
-    if (ended === 'fatal') this.#firstPublish.reject(new Error(error ?? 'Publishing failed'));
+    if (ended === 'fatal') this.#firstPublish.reject(new Error(error ?? t('errors.publishFailed')));
     else this.#firstPublish.resolve();
   }
 }

@@ -10,6 +10,7 @@ import type {
 } from '@vilokanam/contracts/signaling';
 import { VilokanamError } from '@vilokanam/contracts/errors';
 import { encodeRequest, parseServerFrame } from './frames.ts';
+import { t } from '#lib/i18n/index.ts';
 
 export type SignalingErrorCode = ErrorCode | 'timeout' | 'closed' | 'connect_failed';
 
@@ -73,8 +74,8 @@ export class SignalingClient {
         ws.removeEventListener('close', onEarlyClose);
         resolve(new SignalingClient(ws, options));
       };
-      const onEarlyClose = () => fail('Could not reach the signaling server');
-      const timer = setTimeout(() => fail('Timed out connecting to the signaling server'), options.openTimeoutMs ?? 8_000);
+      const onEarlyClose = () => fail(t('errors.signalingUnreachable'));
+      const timer = setTimeout(() => fail(t('errors.signalingTimeout')), options.openTimeoutMs ?? 8_000);
       ws.addEventListener('open', onOpen, { once: true });
       ws.addEventListener('close', onEarlyClose, { once: true });
     });
@@ -163,7 +164,7 @@ export class SignalingClient {
     this.#closed = true;
     for (const pending of this.#pending.values()) {
       clearTimeout(pending.timer);
-      pending.reject(new SignalingError('closed', 'Connection closed before a response arrived'));
+      pending.reject(new SignalingError('closed', t('errors.closedEarly')));
     }
     this.#pending.clear();
     const info: CloseInfo = { code, reason, byClient: this.#closedByClient };

@@ -11,6 +11,7 @@ import { Observable } from './observable.ts';
 import { RetryLoop, Superseded } from './RetryLoop.ts';
 import { SignalingError } from './SignalingClient.ts';
 import { initialViewerSnapshot, type ViewerSnapshot } from './viewerState.ts';
+import { t } from '#lib/i18n/index.ts';
 
 export type { ViewerSnapshot, ViewerStatus } from './viewerState.ts';
 
@@ -140,7 +141,7 @@ export class Viewer {
   #subscribe(session: Session): void {
     const { sig, generation } = session;
     sig.onClose((info) => {
-      if (!info.byClient) this.#lost(generation, 'Connection lost');
+      if (!info.byClient) this.#lost(generation, t('errors.connectionLost'));
     });
     sig.on('viewers', ({ count }) => this.state.patch({ viewers: count }));
     sig.on('streamEnded', () => this.#ended());
@@ -148,7 +149,7 @@ export class Viewer {
     sig.on('overdraft', ({ message, topUpUrl }) => {
       this.#loop.stop();
       this.#teardown();
-      this.state.patch({ status: 'error', message, media: null, remedy: { href: topUpUrl, label: 'Top up your wallet' } });
+      this.state.patch({ status: 'error', message, media: null, remedy: { href: topUpUrl, label: t('errors.topUp') } });
     });
     sig.on('streamLive', () => this.#refresh(session));
     sig.on('producerAdded', ({ producerId }) => {
@@ -284,7 +285,7 @@ export class Viewer {
   #ended(): void {
     this.#loop.stop();
     this.#teardown();
-    this.state.patch({ status: 'ended', message: 'The stream has ended.', media: null, layer: null, viewers: 0 });
+    this.state.patch({ status: 'ended', message: t('errors.streamEnded'), media: null, layer: null, viewers: 0 });
   }
 
   #teardown(): void {

@@ -2,6 +2,7 @@
 // errors will not fix themselves, so reconnect loops stop on them instead of spinning.
 import { ApiError } from './api.ts';
 import { VilokanamError } from '@vilokanam/contracts/errors';
+import { t } from '#lib/i18n/index.ts';
 
 const FATAL_CODES = new Set(['unauthorized', 'forbidden', 'not_found', 'bad_request', 'unsupported_version', 'payment_required']);
 const FATAL_STATUSES = new Set([400, 401, 402, 403, 404]);
@@ -9,8 +10,8 @@ const FATAL_STATUSES = new Set([400, 401, 402, 403, 404]);
 /** Where a refused viewer can fix it: sign in, or top up the wallet. */
 export function remedyFor(error: unknown, here: string = globalThis.location?.pathname ?? '/'): { href: string; label: string } | null {
   const code = errorCode(error);
-  if (code === 'payment_required') return { href: '/wallet', label: 'Top up your wallet' };
-  if (code === 'unauthorized') return { href: `/signin?next=${encodeURIComponent(here)}`, label: 'Sign in' };
+  if (code === 'payment_required') return { href: '/wallet', label: t('errors.topUp') };
+  if (code === 'unauthorized') return { href: `/signin?next=${encodeURIComponent(here)}`, label: t('errors.signIn') };
   return null;
 }
 
@@ -25,7 +26,7 @@ export function errorCode(error: unknown): string | null {
 export function errorMessage(error: unknown): string {
   if (error instanceof Error && error.message) return error.message;
   if (typeof error === 'string' && error) return error;
-  return 'Something went wrong';
+  return t('errors.somethingWrong');
 }
 
 export function isFatal(error: unknown): boolean {

@@ -6,6 +6,7 @@ import type { ApiPromise } from '@polkadot/api';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { InjectedAccountWithMeta } from '@polkadot/extension-inject/types';
 import { VilokanamError } from '@vilokanam/contracts/errors';
+import { t } from '#lib/i18n/index.ts';
 
 export type DepositStage = 'signing' | 'sent' | 'in_block' | 'finalized';
 
@@ -46,14 +47,14 @@ export class ExtensionDeposit {
       return new ExtensionDeposit(api, dapp);
     } catch {
       await provider.disconnect().catch(() => {});
-      throw new DepositError('chain_unreachable', 'Could not reach the network. Check your connection and try again.');
+      throw new DepositError('chain_unreachable', t('errors.chainUnreachable'));
     }
   }
 
   /** Accounts the wallet extensions share with this site; asks each for access the first time. */
   async accounts(): Promise<InjectedAccountWithMeta[]> {
     const extensions = await this.#dapp.web3Enable(APP_NAME);
-    if (extensions.length === 0) throw new DepositError('no_extension', 'No wallet extension answered. Install one (polkadot{.js}, Talisman or SubWallet), or allow this site in it.');
+    if (extensions.length === 0) throw new DepositError('no_extension', t('errors.noExtension'));
     const accounts = await this.#dapp.web3Accounts({ ss58Format: this.#api.registry.chainSS58 ?? 42 });
     return accounts.filter((a) => a.type !== 'ethereum');
   }
@@ -111,9 +112,9 @@ export class ExtensionDeposit {
               resolve(p);
             }
           } else if (status.isDropped || status.isInvalid || status.isUsurped) {
-            fail(new DepositError('dropped', 'The network dropped the deposit before it was included. Nothing was taken; try again.'));
+            fail(new DepositError('dropped', t('errors.dropped')));
           } else if (status.isFinalityTimeout) {
-            fail(new DepositError('timeout', 'The deposit was not confirmed in time. Check your balance in a minute before trying again.'));
+            fail(new DepositError('timeout', t('errors.depositTimeout')));
           }
         })
         .then(
@@ -133,15 +134,15 @@ function dispatchFailure(api: ApiPromise, err: import('@polkadot/types/interface
   if (err.isModule) {
     const { section, name } = api.registry.findMetaError(err.asModule);
     const key = `${section}.${name}`;
-    if (/InsufficientBalance|FundsUnavailable/.test(name)) return new DepositError('insufficient_funds', 'Your account does not hold enough to deposit that amount. Deposit less.');
-    if (/KeepAlive|Expendable|NotExpendable/.test(name)) return new DepositError('keep_alive', 'That would leave your account below the minimum balance the network requires. Deposit a little less.');
+    if (/InsufficientBalance|FundsUnavailable/.test(name)) return new DepositError('insufficient_funds', t('errors.insufficientFunds'));
+    if (/KeepAlive|Expendable|NotExpendable/.test(name)) return new DepositError('keep_alive', t('errors.keepAlive'));
     return new DepositError('chain_refused', `The network refused the deposit (${key}). Nothing was credited.`);
   }
   if (err.isToken) {
     // Runtimes name these differently across versions (NoFunds then FundsUnavailable, WouldDie then NotExpendable).
     const token: string = err.asToken.type;
-    if (token === 'FundsUnavailable' || token === 'NoFunds') return new DepositError('insufficient_funds', 'Your account does not hold enough to deposit that amount. Deposit less.');
-    if (token === 'NotExpendable' || token === 'WouldDie' || token === 'BelowMinimum') return new DepositError('keep_alive', 'That would leave your account below the minimum balance the network requires. Deposit a little less.');
+    if (token === 'FundsUnavailable' || token === 'NoFunds') return new DepositError('insufficient_funds', t('errors.insufficientFunds'));
+    if (token === 'NotExpendable' || token === 'WouldDie' || token === 'BelowMinimum') return new DepositError('keep_alive', t('errors.keepAlive'));
   }
   return new DepositError('chain_refused', `The network refused the deposit (${err.type}). Nothing was credited.`);
 }
@@ -149,9 +150,9 @@ function dispatchFailure(api: ApiPromise, err: import('@polkadot/types/interface
 /** Errors before the network saw anything: the wallet said no, or the node refused the transaction. */
 function sendFailure(err: unknown): DepositError {
   const message = err instanceof Error ? err.message : String(err);
-  if (/cancel|reject|denied|declined/i.test(message)) return new DepositError('cancelled', 'You cancelled the deposit in your wallet. Nothing was sent.');
+  if (/cancel|reject|denied|declined/i.test(message)) return new DepositError('cancelled', t('errors.cancelled'));
   if (/1010|Inability to pay some fees|balance too low/i.test(message)) {
-    return new DepositError('insufficient_funds', 'Your account cannot pay this amount plus the network fee. Deposit less, or add funds to the account first.');
+    return new DepositError('insufficient_funds', t('errors.cannotPayFee'));
   }
   return new DepositError('send_failed', `The deposit could not be sent: ${message}`);
 }

@@ -1,5 +1,6 @@
 // Browser extension wallets (polkadot{.js}, Talisman, SubWallet) through the standard
 // injected API they all put on window.injectedWeb3, without a wrapper library.
+import { t } from '#lib/i18n/index.ts';
 
 export interface InjectedAccount {
   address: string;
@@ -51,14 +52,14 @@ export interface ConnectedWallet {
 /** Asks the wallet for access (it shows its own prompt the first time) and lists accounts. */
 export async function connectWallet(id: string): Promise<ConnectedWallet> {
   const provider = window.injectedWeb3?.[id];
-  if (!provider) throw new Error('That wallet is no longer available. Reload the page and try again.');
+  if (!provider) throw new Error(t('errors.walletGone'));
   const extension = await provider.enable('Vilokanam');
   const accounts = (await extension.accounts.get()).filter((a) => a.type !== 'ethereum' && !a.address.startsWith('0x'));
   const signRaw = extension.signer.signRaw?.bind(extension.signer);
   return {
     accounts,
     async sign(address, message) {
-      if (!signRaw) throw new Error('This wallet cannot sign messages.');
+      if (!signRaw) throw new Error(t('errors.cannotSign'));
       // The wallet wraps the bytes in <Bytes>…</Bytes> before signing; the server accepts that.
       const { signature } = await signRaw({ address, data: utf8Hex(message), type: 'bytes' });
       return signature;

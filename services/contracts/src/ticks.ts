@@ -1,11 +1,13 @@
 // The Redis contract between the media side (signaling, sfu-node) and settlement. Both sides
 // import these functions, so the key layout lives in one place.
 //
-//   HASH vilo:vsession:<sessionId>   viewer, creator, stream, price (planck/s), joinedAt (ms)
+//   HASH vilo:vsession:<sessionId>   viewer, creator, stream, price (planck/s), joinedAt (ms), sig
+//                                    (HMAC-SHA256 of the rest, under VILO_BILLING_SESSION_KEY)
 //   SET  vilo:ticks:<sessionId>:<w>  unix seconds media flowed in window w = floor(s / W)
 //   SET  vilo:tickwin                "<sessionId>:<w>" for every window holding ticks
 //   SET  vilo:tickwin:orphan         windows set aside because their session hash is unusable
 //   PUBSUB vilo:overdraft            OverdraftMessage JSON
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { zodMessage } from './errors.ts';
@@ -68,12 +70,41 @@ const SessionHash = z.object({
   joinedAt: z.string().regex(/^\d{1,16}$/),
 });
 
-/** Parses the session hash; undefined when it is missing or malformed. */
-export function parseViewerSession(sessionId: string, hash: Record<string, string>): ViewerSession | undefined {
+/**
+ * What signaling signs when it opens a session, so settlement bills only sessions signaling
+ * opened: anyone else who can write to Redis cannot invent a viewer to charge or a creator to
+ * pay. HMAC-SHA256 over every field, under a key the two share (VILO_BILLING_SESSION_KEY).
+ */
+export function viewerSessionMac(key: Uint8Array, sessionId: string, hash: Record<string, string>): string {
+  const fields = ['v1', sessionId, hash.viewer, hash.creator, hash.stream, hash.price, hash.joinedAt].join('\n');
+  return createHmac('sha256', key).update(fields).digest('hex');
+}
+
+function macMatches(key: Uint8Array, sessionId: string, hash: Record<string, string>): boolean {
+  const given = hash.sig;
+  if (typeof given !== 'string' || !/^[0-9a-f]{64}$/.test(given)) return false;
+  return timingSafeEqual(Buffer.from(given, 'hex'), Buffer.from(viewerSessionMac(key, sessionId, hash), 'hex'));
+}
+
+/**
+ * Parses the session hash; undefined when it is missing or malformed, or, given the key, when
+ * its signature does not match every field.
+ */
+export function parseViewerSession(sessionId: string, hash: Record<string, string>, key?: Uint8Array): ViewerSession | undefined {
   const parsed = SessionHash.safeParse(hash);
   if (!parsed.success || !UUID.test(sessionId)) return undefined;
+  if (key && !macMatches(key, sessionId, hash)) return undefined;
   const h = parsed.data;
   return { sessionId, viewer: h.viewer, creator: h.creator, stream: h.stream, pricePerSecond: BigInt(h.price), joinedAt: Number(h.joinedAt) };
+}
+
+/** The shared billing key from the environment: 32+ bytes as hex or base64, or unset. */
+export function billingKeyFromEnv(value: string | undefined): Uint8Array | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const v = value.trim();
+  const bytes = /^[0-9a-fA-F]+$/.test(v) && v.length % 2 === 0 ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+  if (bytes.length < 32) throw new Error('invalid configuration: VILO_BILLING_SESSION_KEY: at least 32 bytes, as hex or base64');
+  return new Uint8Array(bytes);
 }
 
 async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {
@@ -91,9 +122,13 @@ export function viewerSessionHash(s: ViewerSession): Record<string, string> {
   return hash;
 }
 
-/** Signaling, at join. Writes the whole hash at once so the worker never sees half of it. */
-export async function openViewerSession(redis: Redis, s: ViewerSession): Promise<void> {
-  await redis.hset(sessionKey(s.sessionId), viewerSessionHash(s));
+/**
+ * Signaling, at join. Writes the whole hash at once so the worker never sees half of it; with
+ * the billing key, the hash carries its signature (`sig`).
+ */
+export async function openViewerSession(redis: Redis, s: ViewerSession, key?: Uint8Array): Promise<void> {
+  const hash = viewerSessionHash(s);
+  await redis.hset(sessionKey(s.sessionId), key ? { ...hash, sig: viewerSessionMac(key, s.sessionId, hash) } : hash);
 }
 
 /**

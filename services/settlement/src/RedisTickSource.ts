@@ -10,11 +10,17 @@ const SCARD_MANY = "local r = {} for i, k in ipairs(KEYS) do r[i] = redis.call('
 export class RedisTickSource implements TickSource {
   readonly #redis: Redis;
   readonly #channel: string;
+  readonly #sessionKey: Uint8Array | undefined;
 
-  /** `overdraftChannel` exists for tests sharing one Redis: pub/sub ignores the database number. */
-  constructor(redis: Redis, opts: { overdraftChannel?: string } = {}) {
+  /**
+   * `overdraftChannel` exists for tests sharing one Redis: pub/sub ignores the database number.
+   * With `sessionKey`, a session hash bills only if signaling's signature matches it; any other
+   * is unusable, so its windows are set aside as orphans, never billed.
+   */
+  constructor(redis: Redis, opts: { overdraftChannel?: string; sessionKey?: Uint8Array } = {}) {
     this.#redis = redis;
     this.#channel = opts.overdraftChannel ?? OVERDRAFT_CHANNEL;
+    this.#sessionKey = opts.sessionKey;
   }
 
   async *scanWindows(): AsyncIterable<string[]> {
@@ -35,7 +41,7 @@ export class RedisTickSource implements TickSource {
     for (const [err] of replies) if (err) throw err;
     return {
       counts: replies[0]![1] as number[],
-      sessions: sessionIds.map((s, i) => parseViewerSession(s, replies[1 + i]![1] as Record<string, string>)),
+      sessions: sessionIds.map((s, i) => parseViewerSession(s, replies[1 + i]![1] as Record<string, string>, this.#sessionKey)),
     };
   }
 

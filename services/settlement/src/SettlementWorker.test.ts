@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger } from './Ledger.ts';
 import { creatorAccount, PLATFORM_ACCOUNT, viewerAccount } from './ledgerSql.ts';
 import { splitWatch } from './money.ts';
+import { RedisTickSource } from './RedisTickSource.ts';
 import { SpendingCaps } from './SpendingCaps.ts';
 import { SettlementMetrics } from './SettlementMetrics.ts';
 import { SettlementWorker, type OverdraftEvent, type SettlementWorkerOptions } from './SettlementWorker.ts';
@@ -236,6 +237,29 @@ describe.each(engines)('SettlementWorker on $name with Redis', (engine) => {
     expect(await ledger.balance(PLATFORM_ACCOUNT)).toBe(platform);
     const [{ n } = { n: 0 }] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM settled_windows');
     expect(n).toBe(sum.settled);
+  });
+
+  it('with the billing key, bills only sessions signaling signed, and sets forged or altered ones aside', async () => {
+    const key = randomBytes(32);
+    const { redis, ledger } = await setup();
+    const signedWorker = new SettlementWorker({ source: new RedisTickSource(redis, { sessionKey: key }), ledger, log: quiet, windowSeconds: W, graceSeconds: 5, batchSize: 50 });
+    await ledger.creditDeposit({ chainId: 'k1', account: 'alice', amount: 10_000n });
+    const open = (sessionId: string, sign: Uint8Array | undefined, creator = 'carol') =>
+      openViewerSession(redis, { sessionId, viewer: 'alice', creator, stream: 's', pricePerSecond: 10n, joinedAt: 1 }, sign);
+    const [signed, unsigned, altered, otherKey] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await open(signed, key);
+    await open(unsigned, undefined);
+    await open(altered, key);
+    // Someone with Redis access redirects a signed session's earnings to themselves.
+    await redis.hset(`vilo:vsession:${altered}`, 'creator', 'mallory');
+    await open(otherKey, randomBytes(32));
+    await recordTicks(redis, [signed, unsigned, altered, otherKey].map((sessionId) => ({ sessionId, unixSecond: PAST })), W);
+    const sum = await signedWorker.runOnce();
+    expect(sum).toMatchObject({ settled: 1, orphaned: 3 });
+    const w = Math.floor(PAST / W);
+    expect((await redis.smembers(ORPHAN_INDEX_KEY)).sort()).toEqual([unsigned, altered, otherKey].map((s) => windowMember(s, w)).sort());
+    expect(await ledger.balance(viewerAccount('alice'))).toBe(10_000n - 10n);
+    expect(await ledger.balance(creatorAccount('mallory'))).toBe(0n);
   });
 
   it('sets aside windows whose session hash is missing, keeping their ticks', async () => {

@@ -1,5 +1,6 @@
 import { signerConfigFromEnv, type SignerConfig } from '@vilokanam/chain';
 import { z } from 'zod';
+import { billingKeyFromEnv } from '@vilokanam/contracts/ticks';
 import type { SettlementWorkerOptions } from './SettlementWorker.ts';
 import { zodMessage } from '@vilokanam/contracts/errors';
 
@@ -62,6 +63,8 @@ export interface SettlementConfig {
   payoutIntervalMs: number;
   /** Undefined when VILO_CHAIN_WS_URL is unset. */
   chain: SettlementChainConfig | undefined;
+  /** VILO_BILLING_SESSION_KEY: only sessions signed with it are billed; unset: unsigned ones are. */
+  billingSessionKey: Uint8Array | undefined;
 }
 
 export interface SettlementChainConfig {
@@ -98,6 +101,7 @@ export function settlementConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S
     metrics: e.VILO_SETTLEMENT_METRICS_PORT === undefined ? undefined : { host: e.VILO_SETTLEMENT_METRICS_HOST, port: e.VILO_SETTLEMENT_METRICS_PORT },
     logLevel: e.VILO_LOG_LEVEL,
     payoutIntervalMs,
+    billingSessionKey: billingKeyFromEnv(env.VILO_BILLING_SESSION_KEY),
     chain: e.VILO_CHAIN_WS_URL
       ? {
           wsUrl: e.VILO_CHAIN_WS_URL,

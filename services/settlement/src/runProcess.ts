@@ -21,10 +21,11 @@ export async function runSettlementProcess(hooks: ProcessHooks = {}): Promise<Se
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }, log);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
   const metrics = new SettlementMetrics({ defaultMetrics: true });
+  if (!config.billingSessionKey) log.warn('VILO_BILLING_SESSION_KEY is not set: any session hash in Redis is billed as it stands');
   const service = new SettlementService({
     db,
     databaseUrl: config.databaseUrl,
-    ticks: new RedisTickSource(redis),
+    ticks: new RedisTickSource(redis, config.billingSessionKey ? { sessionKey: config.billingSessionKey } : {}),
     log,
     metrics,
     worker: { ...workerSettings(config), ...hooks.worker },

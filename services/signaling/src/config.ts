@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { billingKeyFromEnv } from '@vilokanam/contracts/ticks';
 import { clientAddressResolver } from './http/clientAddress.ts';
 import { reserveSecondsFromEnv, settlementConfigFromEnv, type SettlementConfig } from '@vilokanam/settlement';
 import { zodMessage } from '@vilokanam/contracts/errors';
@@ -125,6 +126,8 @@ export interface FleetConfig extends CommonConfig {
   /** Which fleet's load reports to follow when several share one Redis. */
   fleet: string;
   edges: EdgeSettings;
+  /** Signs billing sessions for settlement (VILO_BILLING_SESSION_KEY); unset: sessions go unsigned. */
+  billingSessionKey: Uint8Array | undefined;
 }
 
 /** The same nodes, placed by the operator through LiveStreams. */
@@ -157,6 +160,7 @@ export function signalingConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Si
     redisUrl: e.VILO_REDIS_URL,
     sfuControlSecret: e.VILO_SFU_CONTROL_SECRET,
     fleet: e.VILO_FLEET,
+    billingSessionKey: billingKeyFromEnv(env.VILO_BILLING_SESSION_KEY),
     edges: { viewersPerEdge: e.VILO_VIEWERS_PER_EDGE, maxEdges: e.VILO_MAX_EDGES, fanoutPerNode: e.VILO_EDGE_FANOUT, idleMs: e.VILO_EDGE_IDLE_MS },
   };
   if (e.VILO_SFU_MODE === 'fleet') return { ...fleet, sfuMode: 'fleet' };

@@ -10,12 +10,15 @@ export class RedisViewerBilling extends EventEmitter<ViewerBillingEvents> implem
   readonly #redis: Redis;
   readonly #sub: Redis;
   readonly #untrusted: UntrustedInput;
+  readonly #sessionKey: Uint8Array | undefined;
 
-  constructor(opts: { redis: Redis; subscriber: Redis; log: Logger; untrusted: UntrustedInput }) {
+  /** `sessionKey`: signs each session hash, so settlement bills only sessions opened here. */
+  constructor(opts: { redis: Redis; subscriber: Redis; log: Logger; untrusted: UntrustedInput; sessionKey?: Uint8Array }) {
     super();
     this.#redis = opts.redis;
     this.#sub = opts.subscriber;
     this.#untrusted = opts.untrusted;
+    this.#sessionKey = opts.sessionKey;
   }
 
   async start(): Promise<void> {
@@ -28,7 +31,7 @@ export class RedisViewerBilling extends EventEmitter<ViewerBillingEvents> implem
   }
 
   open(session: ViewerSession): Promise<void> {
-    return openViewerSession(this.#redis, session);
+    return openViewerSession(this.#redis, session, this.#sessionKey);
   }
 
   close(sessionId: string): Promise<void> {

@@ -31,7 +31,8 @@ export async function startFleetMedia(config: FleetConfig | KubernetesConfig, ct
   const [redis, reports, overdrafts] = [connect(), connect(), connect()];
   const untrusted = new UntrustedInput({ count: (source) => metrics.malformed.inc({ source }), warn: (obj, msg) => log.warn(obj, msg) });
   const fleet = new RedisFleet({ redis, subscriber: reports, auth: new ControlAuth(config.sfuControlSecret), log, fleet: config.fleet, untrusted });
-  const billing = new RedisViewerBilling({ redis, subscriber: overdrafts, log, untrusted });
+  const billing = new RedisViewerBilling({ redis, subscriber: overdrafts, log, untrusted, ...(config.billingSessionKey ? { sessionKey: config.billingSessionKey } : {}) });
+  if (!config.billingSessionKey) log.warn('VILO_BILLING_SESSION_KEY is not set: billing sessions are unsigned, and settlement cannot tell them from forged ones');
   try {
     await fleet.start();
     await billing.start();

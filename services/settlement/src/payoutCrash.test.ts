@@ -3,9 +3,8 @@
 // finalized a payout but before the ledger recorded it, once after signing but before sending.
 // After each restart every creator must hold exactly what they earned, on chain, and the
 // reconciler must find the chain and the ledger in agreement.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { accountHex, devSigner } from '@vilokanam/chain';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -16,6 +15,7 @@ import { openDatabase, type Database } from './db/Database.ts';
 import { Ledger } from './Ledger.ts';
 import { viewerAccount } from './ledgerSql.ts';
 import { Reconciler } from './Reconciler.ts';
+import { exited, startSettlementChild, whileBuildingBlocks, type CrashPoint } from './testing/settlementChild.ts';
 import { depositOnChain, freeBalance, quietLog, randomAddress, ROC, startEscrowChain, type EscrowChain } from './testing/chain.ts';
 import { createPostgresDatabase } from '@vilokanam/testkit/postgres';
 import { openViewerSession, recordTicks, TICK_INDEX_KEY } from '@vilokanam/contracts/ticks';
@@ -24,7 +24,6 @@ const W = 10;
 const PRICE = 10n ** 9n;
 /** Its own Redis database: the crash test of the worker flushes 8. */
 const REDIS_URL = process.env.VILO_TEST_REDIS_URL_PAYOUT ?? 'redis://127.0.0.1:6379/9';
-const entry = fileURLToPath(new URL('./testing/serviceProcess.ts', import.meta.url));
 
 let fx: EscrowChain;
 let created: { url: string; drop(): Promise<void> };
@@ -51,34 +50,12 @@ afterAll(async () => {
   await fx?.close();
 }, 60_000);
 
-function startService(crashAt?: 'signed' | 'finalized'): Promise<ChildProcess> {
-  const p = spawn(process.execPath, [entry], {
-    env: {
-      ...process.env,
-      VILO_DATABASE_URL: created.url,
-      VILO_REDIS_URL: REDIS_URL,
-      VILO_SETTLEMENT_WINDOW_SECONDS: String(W),
-      VILO_SETTLEMENT_INTERVAL_MS: '100',
-      VILO_CHAIN_WS_URL: fx.chain.wsUrl,
-      VILO_CHAIN_SIGNER_URI: fx.escrowUri,
-      VILO_PAYOUT_INTERVAL_MS: '1500',
-      VILO_CHAIN_POLL_MS: '200',
-      VILO_CHAIN_ERA_PERIOD: '8',
-      VILO_RECONCILE_INTERVAL_MS: '0',
-      VILO_LOG_LEVEL: 'error',
-      ...(crashAt ? { VILO_TEST_CRASH_AT: crashAt } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    p.once('exit', (code, signal) => reject(new Error(`settlement exited early (${code ?? signal})`)));
-    p.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('settlement ready')) {
-        p.removeAllListeners('exit');
-        resolve(p);
-      }
-    });
-  });
+function startService(crashAt?: CrashPoint): Promise<ChildProcess> {
+  return startSettlementChild(
+    fx,
+    { VILO_DATABASE_URL: created.url, VILO_REDIS_URL: REDIS_URL, VILO_SETTLEMENT_WINDOW_SECONDS: String(W), VILO_SETTLEMENT_INTERVAL_MS: '100', VILO_PAYOUT_INTERVAL_MS: '1500' },
+    crashAt,
+  );
 }
 
 /** Sessions for `creators`, with ticks in long-closed windows; adds what they earn to `owed`. */
@@ -102,7 +79,6 @@ async function newCreators(n: number): Promise<string[]> {
   return out;
 }
 
-const exited = (p: ChildProcess) => new Promise<NodeJS.Signals | null>((r) => p.once('exit', (_code, signal) => r(signal)));
 const batches = () => db.query<{ id: string; status: string }>('SELECT id, status FROM payout_batches ORDER BY created_at, id');
 const onChain = () => Promise.all([...owed.keys()].map((a) => freeBalance(fx.api, a)));
 
@@ -164,19 +140,9 @@ describe('settlement service killed mid-payout (Postgres, Redis, dev chain)', ()
     // The restarted service waits out the attempt's era before paying again; chopsticks in
     // instant mode builds no block by itself, so build them.
     child = await startService();
-    let done = false;
-    const blocks = (async () => {
-      while (!done) {
-        await fx.chain.newBlock();
-        await new Promise((r) => setTimeout(r, 300));
-      }
-    })();
-    try {
-      await expect.poll(async () => (await batches()).find((b) => b.id === open[0]!.id)?.status, { timeout: 60_000, interval: 200 }).toBe('expired');
-    } finally {
-      done = true;
-      await blocks;
-    }
+    await whileBuildingBlocks(fx, () =>
+      expect.poll(async () => (await batches()).find((b) => b.id === open[0]!.id)?.status, { timeout: 60_000, interval: 200 }).toBe('expired'),
+    );
     await expectSettledOnce();
     child.kill('SIGTERM');
     await exited(child);

@@ -4,8 +4,7 @@
 // the transfer but before the ledger recorded it. After each restart the destination holds
 // exactly what was sent once (or nothing, with the balance given back when the attempt
 // expired), the escrow signed one extrinsic per paid withdrawal, and the reconciler is clean.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { accountHex, devSigner } from '@vilokanam/chain';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,11 +15,11 @@ import { Ledger } from './Ledger.ts';
 import { PLATFORM_ACCOUNT, viewerAccount } from './ledgerSql.ts';
 import { Reconciler } from './Reconciler.ts';
 import { depositOnChain, freeBalance, quietLog, randomAddress, ROC, startEscrowChain, type EscrowChain } from './testing/chain.ts';
+import { exited, startSettlementChild, whileBuildingBlocks, type CrashPoint } from './testing/settlementChild.ts';
 import { Withdrawals, type WithdrawalRecord } from './Withdrawals.ts';
 import { createPostgresDatabase } from '@vilokanam/testkit/postgres';
 
 const REDIS_URL = process.env.VILO_TEST_REDIS_URL_WITHDRAWAL ?? 'redis://127.0.0.1:6379/10';
-const entry = fileURLToPath(new URL('./testing/serviceProcess.ts', import.meta.url));
 const CHARGE = ROC / 100n;
 
 let fx: EscrowChain;
@@ -50,36 +49,9 @@ afterAll(async () => {
   await fx?.close();
 }, 60_000);
 
-function startService(crashAt?: 'signed' | 'finalized'): Promise<ChildProcess> {
-  const p = spawn(process.execPath, [entry], {
-    env: {
-      ...process.env,
-      VILO_DATABASE_URL: created.url,
-      VILO_REDIS_URL: REDIS_URL,
-      VILO_PAYOUT_INTERVAL_MS: '60000',
-      VILO_WITHDRAWAL_POLL_MS: '200',
-      VILO_CHAIN_WS_URL: fx.chain.wsUrl,
-      VILO_CHAIN_SIGNER_URI: fx.escrowUri,
-      VILO_CHAIN_POLL_MS: '200',
-      VILO_CHAIN_ERA_PERIOD: '8',
-      VILO_RECONCILE_INTERVAL_MS: '0',
-      VILO_LOG_LEVEL: 'error',
-      ...(crashAt ? { VILO_TEST_CRASH_AT: crashAt } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    p.once('exit', (code, signal) => reject(new Error(`settlement exited early (${code ?? signal})`)));
-    p.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('settlement ready')) {
-        p.removeAllListeners('exit');
-        resolve(p);
-      }
-    });
-  });
+function startService(crashAt?: CrashPoint): Promise<ChildProcess> {
+  return startSettlementChild(fx, { VILO_DATABASE_URL: created.url, VILO_REDIS_URL: REDIS_URL, VILO_PAYOUT_INTERVAL_MS: '60000', VILO_WITHDRAWAL_POLL_MS: '200' }, crashAt);
 }
-
-const exited = (p: ChildProcess) => new Promise<NodeJS.Signals | null>((r) => p.once('exit', (_code, signal) => r(signal)));
 
 async function stopService(): Promise<void> {
   child!.kill('SIGTERM');
@@ -102,23 +74,6 @@ function paid(w: WithdrawalRecord): void {
 }
 
 const statusOf = async (id: string) => (await withdrawals.get(id))?.status;
-
-/** Chopsticks in instant mode builds no block by itself: build them while an era runs out. */
-async function whileBuildingBlocks<T>(run: () => Promise<T>): Promise<T> {
-  let done = false;
-  const blocks = (async () => {
-    while (!done) {
-      await fx.chain.newBlock();
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  })();
-  try {
-    return await run();
-  } finally {
-    done = true;
-    await blocks;
-  }
-}
 
 /** Every destination holds exactly its withdrawal, the escrow signed once per paid one, and the books agree. */
 async function expectPaidOnce(deposited: bigint): Promise<void> {
@@ -165,7 +120,7 @@ describe('settlement service killed mid-withdrawal (Postgres, Redis, dev chain)'
     expect(await ledger.balance(viewerAccount(viewer))).toBe(deposited - withdrawn - w.requested);
 
     child = await startService();
-    await whileBuildingBlocks(() => expect.poll(() => statusOf(w.id), { timeout: 60_000, interval: 200 }).toBe('expired'));
+    await whileBuildingBlocks(fx, () => expect.poll(() => statusOf(w.id), { timeout: 60_000, interval: 200 }).toBe('expired'));
     expect(await freeBalance(fx.api, w.destination)).toBe(0n);
     expect(await ledger.balance(viewerAccount(viewer))).toBe(deposited - withdrawn);
 

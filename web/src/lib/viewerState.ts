@@ -46,32 +46,19 @@ export interface QualityOption {
   label: string;
 }
 
-// The labels are getters so the catalogue is read when the list is shown, not when this loads.
+/** The label is a getter, so the catalogue is read when the list is shown, not when this loads. */
+const quality = (value: QualityOption['value'], key: string): QualityOption => ({
+  value,
+  get label() {
+    return t(key);
+  },
+});
+
 export const QUALITY_OPTIONS: readonly QualityOption[] = [
-  {
-    value: 'auto',
-    get label() {
-      return t('viewer.qualityAuto');
-    },
-  },
-  {
-    value: '2',
-    get label() {
-      return t('viewer.qualityHigh');
-    },
-  },
-  {
-    value: '1',
-    get label() {
-      return t('viewer.qualityMedium');
-    },
-  },
-  {
-    value: '0',
-    get label() {
-      return t('viewer.qualityLow');
-    },
-  },
+  quality('auto', 'viewer.qualityAuto'),
+  quality('2', 'viewer.qualityHigh'),
+  quality('1', 'viewer.qualityMedium'),
+  quality('0', 'viewer.qualityLow'),
 ];
 
 /** Parse a <select> value into a protocol layer choice; unknown input means auto. */

@@ -6,6 +6,7 @@ import type Koa from 'koa';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { loadChainProperties, viewerAccount } from '@vilokanam/settlement';
+import { planckToTokens } from '@vilokanam/contracts/tokens';
 import { requireAccount } from '../auth/middleware.ts';
 import type { Database } from '../db/Database.ts';
 import { HttpError } from '../http/errors.ts';
@@ -34,15 +35,6 @@ interface Line {
 function field(v: string): string {
   const safe = /^[=+\-@\t\r]/.test(v) && !/^-?[0-9]+(\.[0-9]+)?$/.test(v) ? `'${v}` : v;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
-
-function tokens(planck: bigint, decimals: number | undefined): string {
-  if (decimals === undefined) return '';
-  const negative = planck < 0n;
-  const abs = negative ? -planck : planck;
-  const unit = 10n ** BigInt(decimals);
-  const fraction = (abs % unit).toString().padStart(decimals, '0').replace(/0+$/, '');
-  return `${negative ? '-' : ''}${abs / unit}${fraction ? `.${fraction}` : ''}`;
 }
 
 async function lines(db: Database, account: string, from: Date, to: Date): Promise<Line[]> {
@@ -90,7 +82,7 @@ export function statementRoutes(deps: { db: Database; now?: () => number }): Koa
     if (all.length > STATEMENT_MAX_ROWS) throw new HttpError(413, 'bad_request', `more than ${STATEMENT_MAX_ROWS} lines: ask for a shorter range`);
     const decimals = chain?.tokenDecimals;
     const rows = all.map((l) =>
-      [l.at.toISOString(), l.kind, l.stream ?? '', l.session ?? '', l.window ?? '', l.seconds ?? '', l.price ?? '', l.amount.toString(), tokens(l.amount, decimals), l.reference ?? '']
+      [l.at.toISOString(), l.kind, l.stream ?? '', l.session ?? '', l.window ?? '', l.seconds ?? '', l.price ?? '', l.amount.toString(), decimals === undefined ? '' : planckToTokens(l.amount, decimals), l.reference ?? '']
         .map(field)
         .join(','),
     );

@@ -2,72 +2,47 @@
 // and that every refusal is a JSON 4xx that moves no money. Sending on chain is settlement's
 // (withdrawalCrash.test.ts, and the paid e2e).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { bodyParser } from '@koa/bodyparser';
 import { u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady, decodeAddress, encodeAddress } from '@polkadot/util-crypto';
-import Koa from 'koa';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLedger, Ledger, PLATFORM_ACCOUNT, saveChainProperties, viewerAccount } from '@vilokanam/settlement';
 import type { WithdrawalsResponse, WithdrawalView } from '@vilokanam/contracts/money';
-import { AuthClient, newPair } from '@vilokanam/testkit/clients';
-import { createAuth } from '../auth/Auth.ts';
-import { authRoutes } from '../auth/authRouter.ts';
-import { sessionMiddleware } from '../auth/middleware.ts';
+import { newPair } from '@vilokanam/testkit/clients';
 import type { Database } from '../db/Database.ts';
-import { errorMiddleware } from '../http/errors.ts';
+import { startApiServer, quietLog, type ApiServer } from '../testing/apiServer.ts';
 import { engines } from '../testing/databases.ts';
 import { withdrawalsRoutes, type WithdrawalsDeps } from './withdrawalsRouter.ts';
 
-const quiet = pino({ level: 'silent' });
 const FEE = 10_000_000n;
 const ED = 1_000_000_000n;
 const idOf = (address: string) => u8aToHex(decodeAddress(address));
 
 describe.each(engines)('withdrawal API on $name', (engine) => {
   let handle: { db: Database; drop(): Promise<void> };
-  const servers: Server[] = [];
-  let base: string;
+  let api: ApiServer;
+  const servers: ApiServer[] = [];
   const pairs = { viewer: newPair('sr25519'), admin: newPair('sr25519'), other: newPair('sr25519') };
   // Configured in Polkadot's format (prefix 0); shown and paid in the chain's (42 here).
   const configuredTreasury = newPair('sr25519', 0).address;
   const treasury = encodeAddress(decodeAddress(configuredTreasury), 42);
-  const clients = {} as Record<keyof typeof pairs, AuthClient>;
+  const cookies = {} as Record<keyof typeof pairs, string>;
+  const secret = randomBytes(32);
   let kicks = 0;
 
-  const serve = async (deps: Omit<WithdrawalsDeps, 'db' | 'log'>): Promise<string> => {
-    const auth = createAuth(handle.db, { sessionSecret: secret, sessionTtlSeconds: 3600, challengeTtlSeconds: 300, ss58Prefix: 42 });
-    const app = new Koa();
-    app.use(errorMiddleware(quiet));
-    app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '32kb' }));
-    app.use(sessionMiddleware(auth));
-    app.use(withdrawalsRoutes({ db: handle.db, log: quiet, ...deps }));
-    app.use(authRoutes(auth));
-    const server = createServer(app.callback());
+  const serve = async (deps: Omit<WithdrawalsDeps, 'db' | 'log'>): Promise<ApiServer> => {
+    const server = await startApiServer(handle.db, [withdrawalsRoutes({ db: handle.db, log: quietLog, ...deps })], secret);
     servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return server;
   };
-  const secret = randomBytes(32);
 
-  const call = async <T = any>(who: keyof typeof pairs | null, method: string, path: string, body?: unknown, at = base) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (who) headers.cookie = clients[who].cookie!;
-    const res = await fetch(`${at}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as T };
-  };
+  const call = <T = any>(who: keyof typeof pairs | null, method: string, path: string, body?: unknown) =>
+    api.call<T>(who ? cookies[who] : null, method, path, body);
 
   beforeAll(async () => {
     await cryptoWaitReady();
     handle = await engine.open();
-    base = await serve({ ss58Prefix: 42, adminAccounts: [pairs.admin.address], treasuryAddress: configuredTreasury, kick: async () => void kicks++ });
-    for (const [name, pair] of Object.entries(pairs)) {
-      const client = new AuthClient(base);
-      expect((await client.signIn(pair)).status).toBe(200);
-      clients[name as keyof typeof pairs] = client;
-    }
+    api = await serve({ ss58Prefix: 42, adminAccounts: [pairs.admin.address], treasuryAddress: configuredTreasury, kick: async () => void kicks++ });
+    for (const [name, pair] of Object.entries(pairs)) cookies[name as keyof typeof pairs] = await api.signIn(pair);
     const ledger = new Ledger(handle.db);
     await ledger.creditDeposit({ chainId: `0x${'ab'.repeat(32)}:1`, account: idOf(pairs.viewer.address), amount: 100n * ED });
     await ledger.settleWindows([{ sessionId: randomUUID(), window: 1, seconds: 10, pricePerSecond: ED, viewer: idOf(pairs.viewer.address), creator: idOf(pairs.other.address), stream: 's' }]);
@@ -155,9 +130,7 @@ describe.each(engines)('withdrawal API on $name', (engine) => {
     const list = await call<WithdrawalsResponse>('admin', 'GET', '/admin/withdrawals');
     expect(list.body).toMatchObject({ available: '0', inFlight: fee.toString(), treasuryAddress: treasury });
     const noTreasury = await serve({ ss58Prefix: 42, adminAccounts: [pairs.admin.address], treasuryAddress: undefined });
-    const admin = new AuthClient(noTreasury);
-    expect((await admin.signIn(pairs.admin)).status).toBe(200);
-    const res = await fetch(`${noTreasury}/api/v1/admin/withdrawals`, { method: 'POST', headers: { cookie: admin.cookie!, 'content-type': 'application/json' }, body: JSON.stringify({ amount: '1', requestId: randomUUID() }) });
+    const res = await noTreasury.call(await noTreasury.signIn(pairs.admin), 'POST', '/admin/withdrawals', { amount: '1', requestId: randomUUID() });
     expect(res.status).toBe(409);
     expect(await auditLedger(handle.db)).toEqual([]);
   });

@@ -1,5 +1,6 @@
 // Drives the creator studio UI: create a stream and go live from the fake camera.
 import type { Page } from 'playwright-core';
+import { planckToTokens } from '@vilokanam/contracts/tokens';
 import { waitFor } from '../wait.ts';
 
 /** Streams belong to an account: a signed-out studio signs in with the page's dev wallet first. */
@@ -23,10 +24,7 @@ export async function fillPrice(studio: Page, pricePerSecond: bigint): Promise<v
   const chain = (await (await studio.request.get('/api/v1/chain')).json()) as { token: { decimals: number } | null };
   if (!chain.token) return studio.getByTestId('price-input').fill(pricePerSecond.toString());
   await studio.getByTestId('price-unit').selectOption('hour');
-  const perHour = pricePerSecond * 3600n;
-  const unit = 10n ** BigInt(chain.token.decimals);
-  const fraction = (perHour % unit).toString().padStart(chain.token.decimals, '0').replace(/0+$/, '');
-  await studio.getByTestId('price-input').fill(`${perHour / unit}${fraction ? `.${fraction}` : ''}`);
+  await studio.getByTestId('price-input').fill(planckToTokens(pricePerSecond * 3600n, chain.token.decimals));
 }
 
 export async function goLive(studio: Page, title: string, timeoutMs = 20_000, opts: { pricePerSecond?: bigint; recording?: boolean } = {}): Promise<string> {

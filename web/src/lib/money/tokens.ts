@@ -1,6 +1,7 @@
 // Amounts as people read them: tokens with sensible precision, not planck. The chain says what
 // its token is (GET /api/v1/chain); every page formats through here, and the exact planck value
 // stays in the tooltip and in exports. All arithmetic is bigint: a float never holds money.
+import { planckToTokens } from '@vilokanam/contracts/tokens';
 import { groupDigits } from './format.ts';
 
 export interface Token {
@@ -117,9 +118,5 @@ export function describePrice(planckPerSecond: bigint, token: Token | null): { s
 
 /** Every digit, no grouping: what goes back into an input ("7.2", "0.000000000001"). */
 export function tokensExact(planck: bigint, token: Token): string {
-  const negative = planck < 0n;
-  const abs = negative ? -planck : planck;
-  const unit = 10n ** BigInt(token.decimals);
-  const fraction = (abs % unit).toString().padStart(token.decimals, '0').replace(/0+$/, '');
-  return `${negative ? '-' : ''}${abs / unit}${fraction ? `.${fraction}` : ''}`;
+  return planckToTokens(planck, token.decimals);
 }

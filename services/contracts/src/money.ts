@@ -82,8 +82,8 @@ export interface SpendingCapsResponse {
 export interface WalletHistoryEntry {
   entryId: string;
   txnId: string;
-  /** `deposit`: money in from chain; `watch`: seconds billed; `withdrawal`: money out to an address of yours. */
-  kind: 'watch' | 'deposit' | 'payout' | 'withdrawal';
+  /** `deposit`: money in from chain; `watch`: seconds billed; `withdrawal`: money out to an address of yours; `tip`: a tip you sent in chat. */
+  kind: 'watch' | 'deposit' | 'payout' | 'withdrawal' | 'tip';
   memo: string | null;
   /** Signed: positive raised the balance. */
   amount: SignedPlanck;
@@ -121,9 +121,9 @@ export interface StreamEarnings {
   /** Seconds billed (paid for by viewers). */
   seconds: number;
   windows: number;
-  /** What viewers paid. */
+  /** What viewers paid: billed seconds and tips sent on the stream. */
   gross: Planck;
-  /** The creator's 90 %, rounded down per window. */
+  /** The creator's 90 %, rounded down per window and per tip. */
   creatorShare: Planck;
   lastSettledAt: string;
 }
@@ -132,6 +132,7 @@ export interface EarningsBucket {
   /** Bucket start, ISO 8601 UTC. */
   start: string;
   seconds: number;
+  /** Billed seconds and tips, as in StreamEarnings. */
   gross: Planck;
   creatorShare: Planck;
 }
@@ -176,7 +177,10 @@ export interface EarningsResponse {
   payouts: PayoutView[];
 }
 
-/** One window's inclusion proof, exactly what `node chain/src/cli/verify-proof.ts` reads. */
+/**
+ * One window's or tip's inclusion proof, exactly what `node chain/src/cli/verify-proof.ts` reads.
+ * A tip's leaf has sessionId `tip:<tipId>` and window 0.
+ */
 export interface ProofFile {
   leaf: { sessionId: string; window: number; viewer: string; creator: string; amount: Planck };
   proof: { side: 'left' | 'right'; hash: string }[];
@@ -186,7 +190,7 @@ export interface ProofFile {
   batchId: string;
 }
 
-/** GET /api/v1/me/proofs?batch=…[&offset=&limit=] */
+/** GET /api/v1/me/proofs?batch=…[&offset=&limit=] (one file instead: ?session=&window= or ?tip=) */
 export interface ProofBundle {
   batchId: string;
   status: PayoutView['status'];

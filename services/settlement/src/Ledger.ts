@@ -14,6 +14,7 @@ import {
   PLATFORM_ACCOUNT,
   viewerAccount,
   type OwnedKind,
+  type TxnKind,
 } from './ledgerSql.ts';
 import { parsePlanck, parseSigned, splitWatch, U128_MAX } from './money.ts';
 import { loadCapStates, recordSpending, spendableWithin } from './SpendingCaps.ts';
@@ -74,7 +75,7 @@ export interface DepositResult {
 export interface HistoryEntry {
   entryId: string;
   txnId: string;
-  kind: 'watch' | 'deposit' | 'payout' | 'withdrawal';
+  kind: TxnKind;
   memo: string | null;
   amount: bigint;
   createdAt: Date;

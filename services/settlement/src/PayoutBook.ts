@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from './db/Database.ts';
-import { addTo, creatorAccount, ensureAccounts, insertEntries, insertTxn, lockAccounts, payoutPendingAccount } from './ledgerSql.ts';
+import { addTo, creatorAccount, ensureAccounts, insertEntries, insertTxn, lockAccounts, payoutPendingAccount, tipLeafId } from './ledgerSql.ts';
 import { parsePlanck } from './money.ts';
 import { finalizeEntries, reverseEntries, type BatchMoney } from './payoutEntries.ts';
 
 export type PayoutStatus = 'pending' | 'submitted' | 'finalized' | 'failed' | 'expired';
 
 /**
- * One settled window a payout pays for. `amount` is what the viewer paid for the window;
- * the creator's share of it is floor(amount × 90 / 100).
+ * One settled window or tip a payout pays for. `amount` is what the viewer paid for it; the
+ * creator's share of it is floor(amount × 90 / 100). A tip's leaf has sessionId
+ * `tip:<tipId>` (tipLeafId) and window 0.
  */
 export interface PayoutLeaf {
   sessionId: string;
@@ -33,6 +34,7 @@ export interface PayoutBatchRecord {
   kind: BatchMoney['kind'];
   status: PayoutStatus;
   total: bigint;
+  /** Leaves: the windows and tips the batch pays for. */
   windowCount: number;
   merkleRoot: string | null;
   items: PayoutItem[];
@@ -84,9 +86,9 @@ interface BatchRow {
 
 /**
  * Payout bookkeeping. Creating a batch moves each payable creator's whole balance to
- * payout_pending:<creator> and tags the windows it pays for, in one transaction. The batch
- * then ends exactly once: finalized (payout_pending → escrow, the money left on chain) or
- * failed/expired (payout_pending → creator, windows untagged, to be paid by a later batch).
+ * payout_pending:<creator> and tags the windows and tips it pays for, in one transaction. The
+ * batch then ends exactly once: finalized (payout_pending → escrow, the money left on chain) or
+ * failed/expired (payout_pending → creator, windows and tips untagged, paid by a later batch).
  */
 export class PayoutBook {
   readonly #db: Database;
@@ -132,29 +134,14 @@ export class PayoutBook {
         opts.idempotencyKey,
         total.toString(),
       ]);
-      const tagged = await tx.query<{ session_id: string; window: string; viewer: string; creator: string; amount: string; creator_amount: string }>(
-        `UPDATE settled_windows SET payout_batch_id = $1
-         WHERE creator = ANY($2::text[]) AND payout_batch_id IS NULL AND creator_amount > 0
-         RETURNING session_id::text AS session_id, "window"::text AS "window", viewer, creator, amount::text AS amount,
-                   creator_amount::text AS creator_amount`,
-        [batchId, creators],
-      );
-      // A creator's balance is exactly their unpaid windows' shares; anything else is a ledger bug.
-      const byCreator = new Map<string, bigint>();
-      for (const t of tagged) addTo(byCreator, t.creator, parsePlanck(t.creator_amount));
+      const tagged = await tagUnpaid(tx, batchId, creators);
+      // A creator's balance is exactly their unpaid windows' and tips' shares; anything else is a ledger bug.
       const address = new Map(payable.map((p) => [p.creator, p.address]));
       for (const p of payable) {
-        if (byCreator.get(p.creator) !== parsePlanck(p.balance)) throw new Error(`creator ${p.creator}: balance does not match unpaid windows`);
+        if (tagged.shares.get(p.creator) !== parsePlanck(p.balance)) throw new Error(`creator ${p.creator}: balance does not match unpaid windows and tips`);
       }
-      const leaves: PayoutLeaf[] = tagged
-        .map((t) => ({
-          sessionId: t.session_id,
-          window: Number(t.window),
-          viewer: t.viewer,
-          creator: t.creator,
-          creatorAddress: address.get(t.creator)!,
-          amount: parsePlanck(t.amount),
-        }))
+      const leaves: PayoutLeaf[] = tagged.leaves
+        .map((l) => ({ sessionId: l.sessionId, window: l.window, viewer: l.viewer, creator: l.creator, creatorAddress: address.get(l.creator)!, amount: l.amount }))
         .sort(compareLeaves);
       await tx.query('UPDATE payout_batches SET merkle_root = $2, window_count = $3 WHERE id = $1', [batchId, this.#computeRoot(leaves), leaves.length]);
       await tx.query(
@@ -232,6 +219,7 @@ export class PayoutBook {
       const txnId = await insertTxn(tx, { kind, idempotencyKey: `${kind}:${batchId}:reverse`, memo: `${batchId} ${to}` });
       await insertEntries(tx, txnId!, entries);
       await tx.query('UPDATE settled_windows SET payout_batch_id = NULL WHERE payout_batch_id = $1', [batchId]);
+      await tx.query('UPDATE tips SET payout_batch_id = NULL WHERE payout_batch_id = $1', [batchId]);
       await tx.query(
         `UPDATE payout_batches SET status = $2, error = $3, tx_hash = coalesce($4, tx_hash), block_hash = $5,
            block_number = $6, fee = $7, settled_at = now() WHERE id = $1`,
@@ -255,14 +243,18 @@ export class PayoutBook {
     return out;
   }
 
-  /** The windows a live or finalized batch pays for, in canonical order, for inclusion proofs. */
+  /** The windows and tips a live or finalized batch pays for, in canonical order, for inclusion proofs. */
   async leaves(batchId: string): Promise<PayoutLeaf[]> {
     const rows = await this.#db.query<{ session_id: string; window: string; viewer: string; creator: string; amount: string; address: string }>(
       `SELECT s.session_id::text AS session_id, s."window"::text AS "window", s.viewer, s.creator, s.amount::text AS amount,
               i.address
        FROM settled_windows s JOIN payout_items i ON i.batch_id = s.payout_batch_id AND i.creator = s.creator
-       WHERE s.payout_batch_id = $1`,
-      [batchId],
+       WHERE s.payout_batch_id = $1
+       UNION ALL
+       SELECT $2 || t.tip_id::text, '0', t.viewer, t.creator, t.amount::text, i.address
+       FROM tips t JOIN payout_items i ON i.batch_id = t.payout_batch_id AND i.creator = t.creator
+       WHERE t.payout_batch_id = $1`,
+      [batchId, tipLeafId('')],
     );
     return rows
       .map((r) => ({
@@ -327,7 +319,35 @@ export class PayoutBook {
   }
 }
 
-/** Canonical leaf order: sessionId as UTF-8 bytes (a lowercase uuid: plain string order), then window. */
+/** Tags the unpaid windows and tips of `creators` with the batch; their leaves (no address yet) and each creator's sum of shares. */
+async function tagUnpaid(tx: Queryable, batchId: string, creators: string[]): Promise<{ leaves: Omit<PayoutLeaf, 'creatorAddress'>[]; shares: Map<string, bigint> }> {
+  const windows = await tx.query<{ session_id: string; window: string; viewer: string; creator: string; amount: string; creator_amount: string }>(
+    `UPDATE settled_windows SET payout_batch_id = $1
+     WHERE creator = ANY($2::text[]) AND payout_batch_id IS NULL AND creator_amount > 0
+     RETURNING session_id::text AS session_id, "window"::text AS "window", viewer, creator, amount::text AS amount,
+               creator_amount::text AS creator_amount`,
+    [batchId, creators],
+  );
+  const tips = await tx.query<{ tip_id: string; viewer: string; creator: string; amount: string; creator_share: string }>(
+    `UPDATE tips SET payout_batch_id = $1
+     WHERE creator = ANY($2::text[]) AND payout_batch_id IS NULL AND creator_share > 0
+     RETURNING tip_id::text AS tip_id, viewer, creator, amount::text AS amount, creator_share::text AS creator_share`,
+    [batchId, creators],
+  );
+  const shares = new Map<string, bigint>();
+  const leaves: Omit<PayoutLeaf, 'creatorAddress'>[] = [];
+  for (const w of windows) {
+    addTo(shares, w.creator, parsePlanck(w.creator_amount));
+    leaves.push({ sessionId: w.session_id, window: Number(w.window), viewer: w.viewer, creator: w.creator, amount: parsePlanck(w.amount) });
+  }
+  for (const t of tips) {
+    addTo(shares, t.creator, parsePlanck(t.creator_share));
+    leaves.push({ sessionId: tipLeafId(t.tip_id), window: 0, viewer: t.viewer, creator: t.creator, amount: parsePlanck(t.amount) });
+  }
+  return { leaves, shares };
+}
+
+/** Canonical leaf order: sessionId as UTF-8 bytes (a lowercase uuid or tip:<uuid>, all ASCII: plain string order), then window. */
 function compareLeaves(a: PayoutLeaf, b: PayoutLeaf): number {
   return a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : a.window - b.window;
 }

@@ -46,10 +46,38 @@ export async function auditLedger(db: Queryable): Promise<string[]> {
      FROM w, e WHERE w.paid <> -e.viewer OR w.creator <> e.creator OR w.platform <> e.platform`,
   );
   await check(
-    'creator balance differs from unpaid windows',
+    'tip money wrong',
+    `SELECT tip_id::text AS v FROM tips
+     WHERE amount <= 0 OR creator_share <> div(amount * 90, 100) OR creator_share + platform_share <> amount OR viewer = creator`,
+  );
+  await check(
+    'tip references a missing txn or batch',
+    `SELECT t.tip_id::text AS v FROM tips t
+     WHERE NOT EXISTS (SELECT 1 FROM ledger_txns x WHERE x.id = t.txn_id AND x.kind = 'tip')
+        OR (t.payout_batch_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM payout_batches b WHERE b.id = t.payout_batch_id))`,
+  );
+  await check('tip txn without its tip', `SELECT x.id::text AS v FROM ledger_txns x WHERE x.kind = 'tip' AND NOT EXISTS (SELECT 1 FROM tips t WHERE t.txn_id = x.id)`);
+  // Each tip txn moves exactly its tip: the viewer pays it, the creator and platform get the split.
+  await check(
+    'tip entries differ from tips',
+    `WITH e AS (SELECT e.txn_id, coalesce(sum(e.amount) FILTER (WHERE a.id = 'viewer:' || t.viewer), 0) AS viewer,
+                       coalesce(sum(e.amount) FILTER (WHERE a.id = 'creator:' || t.creator), 0) AS creator,
+                       coalesce(sum(e.amount) FILTER (WHERE a.id = 'platform'), 0) AS platform, count(*) AS n
+                FROM ledger_entries e JOIN tips t ON t.txn_id = e.txn_id JOIN ledger_accounts a ON a.id = e.account
+                GROUP BY e.txn_id)
+     SELECT t.tip_id || ' ' || t.amount || '/' || t.creator_share || '/' || t.platform_share || ' vs ' ||
+            -coalesce(e.viewer, 0) || '/' || coalesce(e.creator, 0) || '/' || coalesce(e.platform, 0) AS v
+     FROM tips t LEFT JOIN e ON e.txn_id = t.txn_id
+     WHERE coalesce(e.viewer, 0) <> -t.amount OR coalesce(e.creator, 0) <> t.creator_share OR coalesce(e.platform, 0) <> t.platform_share
+        OR coalesce(e.n, 0) <> (CASE WHEN t.creator_share > 0 THEN 3 ELSE 2 END)`,
+  );
+  await check(
+    'creator balance differs from unpaid windows and tips',
     `SELECT a.owner || ' ' || a.balance || ' vs ' || coalesce(w.s, 0) AS v
-     FROM ledger_accounts a LEFT JOIN (SELECT creator, sum(creator_amount) AS s FROM settled_windows
-                                       WHERE payout_batch_id IS NULL GROUP BY creator) w ON w.creator = a.owner
+     FROM ledger_accounts a LEFT JOIN (SELECT creator, sum(s) AS s FROM (
+                                         SELECT creator, creator_amount AS s FROM settled_windows WHERE payout_batch_id IS NULL
+                                         UNION ALL SELECT creator, creator_share FROM tips WHERE payout_batch_id IS NULL) u
+                                       GROUP BY creator) w ON w.creator = a.owner
      WHERE a.kind = 'creator' AND a.balance <> coalesce(w.s, 0)`,
   );
   await check(
@@ -76,12 +104,15 @@ export async function auditLedger(db: Queryable): Promise<string[]> {
         OR b.window_count <> 0 OR b.source <> (SELECT CASE WHEN i.creator = 'platform' THEN 'platform' ELSE 'viewer:' || i.creator END
                                                 FROM payout_items i WHERE i.batch_id = b.id LIMIT 1))`,
   );
+  // A batch's leaves are the windows and tips it pays for.
   await check(
-    'batch total differs from its items or windows',
+    'batch total differs from its items or leaves',
     `SELECT b.id AS v FROM payout_batches b
      LEFT JOIN (SELECT batch_id, sum(amount) AS s FROM payout_items GROUP BY batch_id) i ON i.batch_id = b.id
-     LEFT JOIN (SELECT payout_batch_id, sum(creator_amount) AS s, count(*) AS n FROM settled_windows
-                WHERE payout_batch_id IS NOT NULL GROUP BY payout_batch_id) w ON w.payout_batch_id = b.id
+     LEFT JOIN (SELECT payout_batch_id, sum(s) AS s, count(*) AS n FROM (
+                  SELECT payout_batch_id, creator_amount AS s FROM settled_windows WHERE payout_batch_id IS NOT NULL
+                  UNION ALL SELECT payout_batch_id, creator_share FROM tips WHERE payout_batch_id IS NOT NULL) u
+                GROUP BY payout_batch_id) w ON w.payout_batch_id = b.id
      WHERE b.total <> coalesce(i.s, 0)
         OR (b.kind = 'creators' AND b.status IN ('pending', 'submitted', 'finalized') AND (b.total <> coalesce(w.s, 0) OR b.window_count <> coalesce(w.n, 0)))
         OR (b.status IN ('failed', 'expired') AND w.n IS NOT NULL)`,

@@ -15,7 +15,8 @@ export {
   type SettleResult,
   type WindowUsage,
 } from './Ledger.ts';
-export { creatorAccount, ESCROW_ACCOUNT, payoutPendingAccount, PLATFORM_ACCOUNT, viewerAccount, withdrawalPendingAccount } from './ledgerSql.ts';
+export { creatorAccount, ESCROW_ACCOUNT, payoutPendingAccount, PLATFORM_ACCOUNT, tipLeafId, viewerAccount, withdrawalPendingAccount, type TxnKind } from './ledgerSql.ts';
+export { TipError, Tips, type TipErrorCode, type TipInput, type TipPage, type TipResult, type TipRow } from './Tips.ts';
 export { CREATOR_SHARE_PERCENT, parsePlanck, splitWatch, type WatchSplit } from './money.ts';
 export {
   PayoutBook,

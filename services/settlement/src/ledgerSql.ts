@@ -14,6 +14,12 @@ export const payoutPendingAccount = (id: string): string => `payout_pending:${id
 /** Money on its way out in a withdrawal; the owner is a viewer's id or 'platform'. */
 export const withdrawalPendingAccount = (owner: string): string => `withdrawal_pending:${owner}`;
 
+/**
+ * A tip's Merkle leaf goes where a window's session id goes (window 0). Window leaves carry a
+ * bare uuid, so the prefix keeps the two kinds of leaf from ever colliding.
+ */
+export const tipLeafId = (tipId: string): string => `tip:${tipId}`;
+
 export const ACCOUNT_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** Creates accounts and their ledger accounts of one kind. Sorted, so concurrent inserts of the same new ids queue in one order. */
@@ -44,8 +50,10 @@ export async function lockAccounts(q: Queryable, ids: Iterable<string>): Promise
   return new Map(rows.map((r) => [r.id, parseSigned(r.balance)]));
 }
 
+export type TxnKind = 'watch' | 'deposit' | 'payout' | 'withdrawal' | 'tip';
+
 export interface TxnHeader {
-  kind: 'watch' | 'deposit' | 'payout' | 'withdrawal';
+  kind: TxnKind;
   idempotencyKey: string;
   memo?: string;
 }

@@ -110,9 +110,11 @@ async function openPostgres(url: string, max: number): Promise<Database> {
 
 async function openPglite(dataDir: string): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
+  // Postgres ships pg_trgm as contrib; PGlite must load it before CREATE EXTENSION can (search).
+  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
   // PGlite creates only the last directory level; a fresh checkout has none of the path.
   if (!dataDir.includes('://')) await mkdir(path.resolve(dataDir), { recursive: true });
-  const db = await PGlite.create(dataDir);
+  const db = await PGlite.create(dataDir, { extensions: { pg_trgm } });
   return {
     engine: 'pglite',
     async query<T extends object>(sql: string, params: unknown[] = []) {

@@ -95,12 +95,18 @@ export class MoneyStore {
 
   async #streams(creator: string): Promise<StreamEarnings[]> {
     // Aggregated first, then joined: the join casts the stream table's uuid to text, which is
-    // cheap on the few aggregated rows and would defeat its index on the raw windows.
+    // cheap on the few aggregated rows and would defeat its index on the raw windows. Tips
+    // count as money the stream earned, with no seconds and no windows.
     const rows = await this.#db.query<{ stream: string; title: string | null; windows: string; seconds: string; gross: string; share: string; last: Date | string }>(
       `WITH agg AS (
-         SELECT stream, count(*) AS windows, sum(billed_seconds) AS seconds, sum(amount) AS gross,
-                sum(creator_amount) AS share, max(settled_at) AS last
-         FROM settled_windows WHERE creator = $1 GROUP BY stream)
+         SELECT stream, sum(windows) AS windows, sum(seconds) AS seconds, sum(gross) AS gross, sum(share) AS share, max(last) AS last
+         FROM (SELECT stream, count(*) AS windows, sum(billed_seconds) AS seconds, sum(amount) AS gross,
+                      sum(creator_amount) AS share, max(settled_at) AS last
+               FROM settled_windows WHERE creator = $1 GROUP BY stream
+               UNION ALL
+               SELECT stream::text, 0, 0, sum(amount), sum(creator_share), max(created_at)
+               FROM tips WHERE creator = $1 GROUP BY stream) u
+         GROUP BY stream)
        SELECT agg.stream, s.title, agg.windows::text AS windows, agg.seconds::text AS seconds,
               agg.gross::text AS gross, agg.share::text AS share, agg.last
        FROM agg LEFT JOIN streams s ON s.id::text = agg.stream
@@ -125,9 +131,12 @@ export class MoneyStore {
     // Buckets by epoch arithmetic, not date_trunc: the session's time zone (a +05:30 one, say)
     // must not move hour boundaries.
     const rows = await this.#db.query<{ b: string; seconds: string; gross: string; share: string }>(
-      `SELECT floor(extract(epoch FROM settled_at) / $3::int)::bigint::text AS b, sum(billed_seconds)::text AS seconds,
-              sum(amount)::text AS gross, sum(creator_amount)::text AS share
-       FROM settled_windows WHERE creator = $1 AND settled_at >= to_timestamp($2::bigint)
+      `SELECT floor(extract(epoch FROM at) / $3::int)::bigint::text AS b, sum(seconds)::text AS seconds,
+              sum(amount)::text AS gross, sum(share)::text AS share
+       FROM (SELECT settled_at AS at, billed_seconds AS seconds, amount, creator_amount AS share
+             FROM settled_windows WHERE creator = $1 AND settled_at >= to_timestamp($2::bigint)
+             UNION ALL
+             SELECT created_at, 0, amount, creator_share FROM tips WHERE creator = $1 AND created_at >= to_timestamp($2::bigint)) u
        GROUP BY 1`,
       [creator, first * bucketSeconds, bucketSeconds],
     );
@@ -265,6 +274,15 @@ export class MoneyStore {
     const [row] = await this.#db.query<{ payout_batch_id: string | null; viewer: string; creator: string }>(
       'SELECT payout_batch_id, viewer, creator FROM settled_windows WHERE session_id = $1 AND "window" = $2',
       [sessionId, window],
+    );
+    return row && { batchId: row.payout_batch_id, viewer: row.viewer, creator: row.creator };
+  }
+
+  /** A tip, by id, for its proof: who it was between and the batch paying it. */
+  async tip(tipId: string): Promise<WindowRef | undefined> {
+    const [row] = await this.#db.query<{ payout_batch_id: string | null; viewer: string; creator: string }>(
+      'SELECT payout_batch_id, viewer, creator FROM tips WHERE tip_id = $1',
+      [tipId],
     );
     return row && { batchId: row.payout_batch_id, viewer: row.viewer, creator: row.creator };
   }

@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ledger, saveChainProperties, Withdrawals } from '@vilokanam/settlement';
+import { Ledger, saveChainProperties, Tips, Withdrawals } from '@vilokanam/settlement';
 import type { SpendingCapsResponse } from '@vilokanam/contracts/money';
 import { newPair } from '@vilokanam/testkit/clients';
 import type { Database } from '../db/Database.ts';
@@ -71,9 +71,12 @@ describe.each(engines)('caps and statement API on $name', (engine) => {
     expect((await api.call(viewer, 'GET', '/me/caps?stream=nope')).status).toBe(400);
   });
 
-  it('exports every billed window, deposit and withdrawal as CSV, exact in planck and in tokens', async () => {
+  it('exports every billed window, tip, deposit and withdrawal as CSV, exact in planck and in tokens', async () => {
     const w = await new Withdrawals(handle.db).request({ owner: idOf(pair.address), destination: pair.address, requested: ROC, charge: 10n ** 7n, idempotencyKey: 'csv-1' });
     expect(w.status).toBe('created');
+    const tipId = randomUUID();
+    const tip = await new Tips(handle.db).send({ tipId, viewer: idOf(pair.address), creator: idOf(newPair('sr25519').address), stream, amount: 3n * 10n ** 9n + 1n, message: '=cmd|evil' });
+    expect(tip.status).toBe('sent');
     const r = await api.call(viewer, 'GET', '/me/statement.csv');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('text/csv; charset=utf-8');
@@ -84,6 +87,9 @@ describe.each(engines)('caps and statement API on $name', (engine) => {
     expect(byKind.deposit!.slice(7, 9)).toEqual([(5n * ROC).toString(), '5']);
     expect(byKind.watch!.slice(2, 9)).toEqual([stream, expect.stringMatching(/^[0-9a-f-]{36}$/), '7', '10', '1000000000', '-10000000000', '-0.01']);
     expect(byKind.withdrawal!.slice(7, 9)).toEqual([(-ROC).toString(), '-1']);
+    // A tip sent: its stream, amount and id; never the message.
+    expect(byKind.tip!.slice(2, 10)).toEqual([stream, '', '', '', '', '-3000000001', '-0.003000000001', tipId]);
+    expect(r.text).not.toContain('evil');
     // The statement's amounts add up to the balance.
     const sum = rows.reduce((s, l) => s + BigInt(l.split(',')[7]!), 0n);
     expect(sum).toBe(await new Ledger(handle.db).balance(`viewer:${idOf(pair.address)}`));

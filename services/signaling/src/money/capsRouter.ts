@@ -8,7 +8,7 @@ import { Ledger, SpendingCaps, viewerAccount } from '@vilokanam/settlement';
 import type { SpendingCapsResponse } from '@vilokanam/contracts/money';
 import { requireAccount } from '../auth/middleware.ts';
 import type { Database } from '../db/Database.ts';
-import { routerMiddleware } from '../http/routerMiddleware.ts';
+import { routerMiddleware } from '@vilokanam/contracts/http';
 
 const Cap = z.union([z.null(), z.string().regex(/^[1-9][0-9]{0,38}$/, 'a cap: planck as a decimal string, or null for none')]);
 const CapsBody = z.object({ perDay: Cap, perStream: Cap }).strict();

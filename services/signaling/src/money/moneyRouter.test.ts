@@ -18,7 +18,7 @@ import Koa from 'koa';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { depositMemo, parseDepositMemo, verifyInclusion } from '@vilokanam/chain';
-import { Ledger, PayoutBook, saveChainProperties, type WindowUsage } from '@vilokanam/settlement';
+import { Ledger, PayoutBook, saveChainProperties, Tips, type WindowUsage } from '@vilokanam/settlement';
 import { chainMerkleRoot } from '@vilokanam/settlement/chain';
 import { createAuth, type Auth } from '../auth/Auth.ts';
 import { authRoutes } from '../auth/authRouter.ts';
@@ -102,7 +102,7 @@ describe.each(engines)('money API on $name', (engine) => {
     }
 
     // Seeded through settlement's own API, as the worker and the payout job would.
-    stream1 = (await new StreamStore(db).create({ title: 'Night jazz', category: 'Music', creatorId: idOf(pairs.creator) }))!.stream.id;
+    stream1 = (await new StreamStore(db).create({ title: 'Night jazz', category: 'music', creatorId: idOf(pairs.creator) }))!.stream.id;
     const ledger = new Ledger(db);
     const book = new PayoutBook(db, { computeRoot: chainMerkleRoot });
     const [viewer, other, creator] = [idOf(pairs.viewer), idOf(pairs.other), idOf(pairs.creator)];
@@ -367,5 +367,38 @@ describe.each(engines)('money API on $name', (engine) => {
     // A database whose reconciler migration has not run: an empty list, not an error.
     await db.exec('DROP TABLE reconciler_runs');
     expect(await get('admin', '/admin/reconciler')).toMatchObject({ status: 200, body: { reconcilerInstalled: false, runs: [] } });
+  });
+
+  it("counts a tip in the creator's earnings and hands both sides a proof of it that chain/ verifies", async () => {
+    const { db } = handle;
+    const [viewer, creator] = [idOf(pairs.viewer), idOf(pairs.creator)];
+    const tipId = randomUUID();
+    const before = (await get<EarningsResponse>('creator', '/me/earnings?range=24h')).body;
+    const sent = await new Tips(db).send({ tipId, viewer, creator, stream: stream1, amount: 1_001n, message: 'encore' });
+    await db.query('UPDATE tips SET created_at = $1 WHERE tip_id = $2', [new Date(NOW - 2 * MIN).toISOString(), tipId]);
+    const after = (await get<EarningsResponse>('creator', '/me/earnings?range=24h')).body;
+    expect(BigInt(after.totals.earned) - BigInt(before.totals.earned)).toBe(sent.tip.creatorShare);
+    // The dashboard's stream row and time series carry the tip, so they still add up to what was earned.
+    const row = after.streams.find((x) => x.streamId === stream1)!;
+    const was = before.streams.find((x) => x.streamId === stream1)!;
+    expect([BigInt(row.gross) - BigInt(was.gross), BigInt(row.creatorShare) - BigInt(was.creatorShare), row.seconds, row.windows]).toEqual([1_001n, 900n, was.seconds, was.windows]);
+    expect(after.series.points.reduce((sum, p) => sum + BigInt(p.creatorShare), 0n)).toBe(BigInt(after.totals.earned));
+    expect((await get<WalletResponse>('viewer', '/me/wallet')).body.history[0]).toMatchObject({ kind: 'tip', amount: '-1001', memo: tipId });
+
+    expect(await get('viewer', `/me/proofs?tip=${tipId}`)).toMatchObject({ status: 404, body: { error: { message: 'that tip is not in a payout yet' } } });
+    const book = new PayoutBook(db, { computeRoot: chainMerkleRoot });
+    expect((await book.createBatch({ idempotencyKey: 'k4', batchId: 'batch-4' })).status).toBe('created');
+    for (const who of ['viewer', 'creator'] as const) {
+      const one = await get<ProofFile>(who, `/me/proofs?tip=${tipId.toUpperCase()}`);
+      expect(one.status).toBe(200);
+      expect(one.headers.get('content-disposition')).toBe(`attachment; filename="proof-batch-4-tip-${tipId}.json"`);
+      expect(one.body.leaf).toEqual({ sessionId: `tip:${tipId}`, window: 0, viewer, creator, amount: '1001' });
+      expect(await verifyInclusion(one.body)).toMatchObject({ ok: true, proofValid: true });
+    }
+    const bundle = await get<ProofBundle>('viewer', '/me/proofs?batch=batch-4');
+    expect(bundle.body.proofs.map((p) => p.leaf.sessionId)).toContain(`tip:${tipId}`);
+    expect(await get('other', `/me/proofs?tip=${tipId}`)).toMatchObject({ status: 404 });
+    expect(await get('viewer', `/me/proofs?tip=${tipId}&batch=batch-2`)).toMatchObject({ status: 404 });
+    for (const url of ['/me/proofs?tip=nope', `/me/proofs?tip=${tipId}&session=${s1}&window=1`]) expect((await get('viewer', url)).status, url).toBe(400);
   });
 });

@@ -5,12 +5,12 @@ import type Koa from 'koa';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { loadChainProperties, PayoutBook } from '@vilokanam/settlement';
+import { loadChainProperties, PayoutBook, tipLeafId } from '@vilokanam/settlement';
 import { requireAccount } from '../auth/middleware.ts';
 import { parseAddress } from '../auth/wallet.ts';
 import type { Database } from '../db/Database.ts';
 import { HttpError } from '../http/errors.ts';
-import { routerMiddleware } from '../http/routerMiddleware.ts';
+import { routerMiddleware } from '@vilokanam/contracts/http';
 import { MoneyStore, type BatchHead } from './MoneyStore.ts';
 import { buildTree, loadChain, proofFile, TreeCache, type BatchTree } from './proofs.ts';
 import type { ChainResponse, DepositStatusResponse, EarningsRange, EarningsResponse, PayoutView, ProofBundle, ReconcilerResponse, WalletResponse } from '@vilokanam/contracts/money';
@@ -50,11 +50,13 @@ const ProofsQuery = z
     batch: z.string().regex(/^[A-Za-z0-9._-]{1,80}$/, 'batch: a payout batch id').optional(),
     session: z.uuid({ message: 'session: a session uuid' }).transform((s) => s.toLowerCase()).optional(),
     window: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    tip: z.uuid({ message: 'tip: a tip id' }).transform((s) => s.toLowerCase()).optional(),
     offset: z.coerce.number().int().min(0).default(0),
     limit: z.coerce.number().int().min(1).max(1000).default(200),
   })
   .refine((q) => (q.session === undefined) === (q.window === undefined), { message: 'session and window go together' })
-  .refine((q) => q.batch !== undefined || q.session !== undefined, { message: 'name a batch, or a session and window' });
+  .refine((q) => q.session === undefined || q.tip === undefined, { message: 'a session and window, or a tip: not both' })
+  .refine((q) => q.batch !== undefined || q.session !== undefined || q.tip !== undefined, { message: 'name a batch, a session and window, or a tip' });
 const DepositId = z.string().regex(/^0x[0-9a-fA-F]{64}:[0-9]{1,6}$/, 'a deposit id: <block hash>:<extrinsic index>');
 const AdminQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) });
 const HASH32 = /^0x[0-9a-fA-F]{64}$/;
@@ -172,7 +174,7 @@ class MoneyApi {
     reply(ctx, body);
   };
 
-  /** One window's proof (session and window), or a page of every proof of the caller's in a batch. */
+  /** One window's proof (session and window), one tip's (tip), or a page of every proof of the caller's in a batch. */
   proofs = async (ctx: Context): Promise<void> => {
     const account = requireAccount(ctx);
     const q = ProofsQuery.parse(ctx.query);
@@ -184,10 +186,17 @@ class MoneyApi {
     // root alone. verify-proof refuses a file whose blockHash is not 32 bytes, so a malformed
     // one is left out rather than spoiling the proof.
     const blockHash = head.status === 'finalized' && head.blockHash && HASH32.test(head.blockHash) ? head.blockHash.toLowerCase() : null;
-    if (q.session !== undefined) {
-      const index = tree.leaves.findIndex((l) => l.sessionId === q.session && l.window === q.window);
-      if (index < 0) throw new HttpError(404, 'not_found', `that window is not in payout ${head.id}`);
-      ctx.set('Content-Disposition', `attachment; filename="proof-${head.id}-${q.session}-${q.window}.json"`);
+    // A tip's leaf stands where a window's would: sessionId tip:<id>, window 0.
+    const one =
+      q.tip !== undefined
+        ? { sessionId: tipLeafId(q.tip), window: 0, what: 'tip', name: `tip-${q.tip}` }
+        : q.session !== undefined
+          ? { sessionId: q.session, window: q.window!, what: 'window', name: `${q.session}-${q.window}` }
+          : undefined;
+    if (one) {
+      const index = tree.leaves.findIndex((l) => l.sessionId === one.sessionId && l.window === one.window);
+      if (index < 0) throw new HttpError(404, 'not_found', `that ${one.what} is not in payout ${head.id}`);
+      ctx.set('Content-Disposition', `attachment; filename="proof-${head.id}-${one.name}.json"`);
       return reply(ctx, proofFile(lib, tree, index, blockHash));
     }
     const indices: number[] = [];
@@ -211,12 +220,13 @@ class MoneyApi {
   /** The batch a proofs request names, directly or through one of the caller's windows, if it paid. */
   async #provableBatch(q: ProofsQuery, mine: (l: Owned) => boolean): Promise<BatchHead> {
     let batchId = q.batch;
-    if (q.session !== undefined) {
-      const w = await this.#store.window(q.session, q.window!);
-      // Someone else's window answers exactly like a missing one.
-      if (!w || !mine(w)) throw new HttpError(404, 'not_found', 'you have no settled window with that session and window');
+    if (q.session !== undefined || q.tip !== undefined) {
+      const what = q.tip !== undefined ? 'tip' : 'window';
+      const w = q.tip !== undefined ? await this.#store.tip(q.tip) : await this.#store.window(q.session!, q.window!);
+      // Someone else's window or tip answers exactly like a missing one.
+      if (!w || !mine(w)) throw new HttpError(404, 'not_found', q.tip !== undefined ? 'you sent or received no tip with that id' : 'you have no settled window with that session and window');
       if (!w.batchId || (batchId !== undefined && w.batchId !== batchId)) {
-        throw new HttpError(404, 'not_found', batchId ? `that window is not in payout ${batchId}` : 'that window is not in a payout yet');
+        throw new HttpError(404, 'not_found', batchId ? `that ${what} is not in payout ${batchId}` : `that ${what} is not in a payout yet`);
       }
       batchId = w.batchId;
     }

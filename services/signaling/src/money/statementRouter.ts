@@ -1,6 +1,6 @@
 // A viewer's statement as CSV (GET /api/v1/me/statement.csv?from=&to=): every window billed to
-// them (the seconds and the price), every deposit and every withdrawal, oldest first, in exact
-// planck and in tokens. Tips join this list once chat tips exist.
+// them (the seconds and the price), every tip they sent, every deposit and every withdrawal,
+// oldest first, in exact planck and in tokens.
 import Router from '@koa/router';
 import type Koa from 'koa';
 import type { Context } from 'koa';
@@ -10,7 +10,7 @@ import { planckToTokens } from '@vilokanam/contracts/tokens';
 import { requireAccount } from '../auth/middleware.ts';
 import type { Database } from '../db/Database.ts';
 import { HttpError } from '../http/errors.ts';
-import { routerMiddleware } from '../http/routerMiddleware.ts';
+import { routerMiddleware } from '@vilokanam/contracts/http';
 
 const DAY_MS = 86_400_000;
 const MAX_DAYS = 366;
@@ -21,7 +21,7 @@ const HEADER = ['time_utc', 'kind', 'stream', 'session', 'window', 'seconds_bill
 
 interface Line {
   at: Date;
-  kind: 'watch' | 'deposit' | 'withdrawal' | 'withdrawal_returned';
+  kind: 'watch' | 'tip' | 'deposit' | 'withdrawal' | 'withdrawal_returned';
   stream?: string;
   session?: string;
   window?: string;
@@ -39,11 +39,17 @@ function field(v: string): string {
 
 async function lines(db: Database, account: string, from: Date, to: Date): Promise<Line[]> {
   const range = [account, from.toISOString(), to.toISOString(), STATEMENT_MAX_ROWS + 1];
-  const [watched, deposits, withdrawals] = await Promise.all([
+  const [watched, tips, deposits, withdrawals] = await Promise.all([
     db.query<{ at: Date | string; stream: string; session: string; w: string; billed: number; price: string; amount: string }>(
       `SELECT settled_at AS at, stream, session_id::text AS session, "window"::text AS w, billed_seconds AS billed, price::text AS price, amount::text AS amount
          FROM settled_windows WHERE viewer = $1 AND settled_at >= $2 AND settled_at < $3 AND billed_seconds > 0
         ORDER BY settled_at, session_id, "window" LIMIT $4`,
+      range,
+    ),
+    // The tip's message stays out: a statement is for amounts, and it is the viewer's own text anyway.
+    db.query<{ at: Date | string; stream: string; amount: string; tip_id: string }>(
+      `SELECT created_at AS at, stream::text AS stream, amount::text AS amount, tip_id::text AS tip_id
+         FROM tips WHERE viewer = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at, tip_id LIMIT $4`,
       range,
     ),
     db.query<{ at: Date | string; amount: string; chain_id: string }>(
@@ -61,6 +67,7 @@ async function lines(db: Database, account: string, from: Date, to: Date): Promi
   ]);
   const out: Line[] = [];
   for (const r of watched) out.push({ at: new Date(r.at), kind: 'watch', stream: r.stream, session: r.session, window: r.w, seconds: String(r.billed), price: r.price, amount: -BigInt(r.amount) });
+  for (const t of tips) out.push({ at: new Date(t.at), kind: 'tip', stream: t.stream, amount: -BigInt(t.amount), reference: t.tip_id });
   for (const d of deposits) out.push({ at: new Date(d.at), kind: 'deposit', amount: BigInt(d.amount), reference: d.chain_id });
   for (const w of withdrawals) {
     out.push({ at: new Date(w.at), kind: 'withdrawal', amount: -BigInt(w.amount), reference: w.ref });

@@ -12,7 +12,7 @@ import { requireAccount } from '../auth/middleware.ts';
 import { parseAddress } from '../auth/wallet.ts';
 import type { Database } from '../db/Database.ts';
 import { HttpError } from '../http/errors.ts';
-import { routerMiddleware } from '../http/routerMiddleware.ts';
+import { routerMiddleware } from '@vilokanam/contracts/http';
 import { adminAccountIds } from './moneyRouter.ts';
 
 export interface WithdrawalsDeps {

@@ -14,7 +14,7 @@ const SEQUENTIAL = Number(process.env.SEQUENTIAL ?? 50);
 const BURST = Number(process.env.BURST ?? 500);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 25);
 
-const spec = { creator: 'bench', title: 'bench', category: 'bench', pricePerSecond: '1' };
+const spec = { creator: 'bench', title: 'bench', category: 'tech', pricePerSecond: '1' };
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;

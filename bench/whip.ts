@@ -44,11 +44,11 @@ try {
   const studio = await (await mediaContext(browser, baseURL)).newPage();
   await signInToStudio(studio);
   await studio.getByTestId('title-input').fill('bench studio');
-  await studio.getByTestId('category-input').fill('Testing');
+  await studio.getByTestId('category-input').selectOption('tech');
   await studio.getByTestId('create-stream').click();
   const studioId = (await studio.getByTestId('whip-url').textContent())!.split('/').pop()!;
   // The WHIP stream belongs to the same creator; its key is what the studio's panel would show.
-  const created = await studio.context().request.post(`${baseURL}/api/v1/streams`, { data: { title: 'bench whip', category: 'Testing' } });
+  const created = await studio.context().request.post(`${baseURL}/api/v1/streams`, { data: { title: 'bench whip', category: 'Tech' } });
   const { stream, streamKey: key } = (await created.json()) as { stream: { id: string }; streamKey: string };
   const whipId = stream.id;
   const whipUrl = `${baseURL}/whip/${whipId}`;

@@ -141,6 +141,12 @@ export interface StreamView {
   status: 'created' | 'live' | 'ended';
   /** SS58 address of the creator the stream pays; null for a free stream nobody owns. */
   creator: string | null;
+  /** The creator's account id (0x hex), to follow them; null as `creator` is. */
+  creatorId: string | null;
+  /** The creator's handle, for /c/<handle>; null until they choose one. */
+  creatorHandle: string | null;
+  /** Free tags the creator added; the category is a slug from GET /api/v1/categories. */
+  tags: string[];
   /** Planck per watched second, as a decimal string (u128 does not fit a JSON number). */
   pricePerSecond: string;
   /** Recorded while live; the recording becomes a VOD when the stream ends. */

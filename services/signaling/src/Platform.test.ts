@@ -66,10 +66,20 @@ async function token(id: string, role: 'viewer' | 'publisher', key?: string): Pr
 }
 
 describe('REST', () => {
+  it('refuses a category outside the managed list, and malformed tags', async () => {
+    const unknown = await api('/streams', { body: { title: 'Odd', category: 'Basket weaving' } });
+    expect(unknown).toMatchObject({ status: 400, body: { error: { code: 'bad_request', message: expect.stringContaining('category') } } });
+    const badTag = await api('/streams', { body: { title: 'Odd', category: 'music', tags: ['<script>'] } });
+    expect(badTag).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
+    const tooMany = await api('/streams', { body: { title: 'Odd', category: 'music', tags: Array.from({ length: 11 }, (_, i) => `t${i}`) } });
+    expect(tooMany.status).toBe(400);
+  });
+
   it('creates, lists, starts and stops a stream, without ever echoing the key later', async () => {
-    const created = await api('/streams', { body: { title: '  Lo-fi beats ', category: 'Music' } });
+    const created = await api('/streams', { body: { title: '  Lo-fi beats ', category: 'Music', tags: ['Lofi', 'chill', 'lofi'] } });
     expect(created.status).toBe(201);
-    expect(created.body.stream).toMatchObject({ title: 'Lo-fi beats', status: 'created', viewers: 0 });
+    // The category named is stored as its slug from the managed list; tags are folded and kept once.
+    expect(created.body.stream).toMatchObject({ title: 'Lo-fi beats', category: 'music', tags: ['lofi', 'chill'], status: 'created', viewers: 0 });
     const { id } = created.body.stream;
     const key = created.body.streamKey;
 

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type Koa from 'koa';
+import { CHAT_WS_PATH } from '@vilokanam/contracts/chat';
+import type { SocialService } from '@vilokanam/social';
 import { Ledger, SpendingCaps, viewerAccount, type MemoryTickStore } from '@vilokanam/settlement';
 import type { SfuNode } from '@vilokanam/sfu-node';
 import type { Account, AccountStore } from './auth/AccountStore.ts';
@@ -15,7 +17,7 @@ import { openDatabase, type Database } from './db/Database.ts';
 import type { Fleet } from './fleet/Fleet.ts';
 import type { StreamRoutes } from './fleet/StreamRoutes.ts';
 import { createApp } from './http/app.ts';
-import { clientAddressResolver } from './http/clientAddress.ts';
+import { clientAddressResolver } from '@vilokanam/contracts/client-address';
 import { createLogger } from './log.ts';
 import { SignalingMetrics } from './metrics.ts';
 import { startMedia, type MediaMode, type PlatformOptions } from './modes/index.ts';
@@ -35,6 +37,8 @@ import { Recordings } from './recording/Recordings.ts';
 import { RecordingStore } from './recording/RecordingStore.ts';
 import { VodMedia } from './recording/VodMedia.ts';
 import { TokenIssuer } from './TokenIssuer.ts';
+import { adminAccountIds } from './money/moneyRouter.ts';
+import { startSocial } from './social/startSocial.ts';
 import { AccountSessions } from './ws/AccountSessions.ts';
 import { SignalingServer } from './ws/SignalingServer.ts';
 import { StreamHub } from './ws/StreamHub.ts';
@@ -60,6 +64,8 @@ export interface Platform {
   hub: StreamHub;
   /** Recording's lifecycle: `settled()` waits for VODs being made. */
   recordings: Recordings;
+  /** Chat, follows, profiles, search and tips, mounted on this server. */
+  social: SocialService;
   close(): Promise<void>;
 }
 
@@ -95,7 +101,11 @@ export async function startPlatform(config: SignalingConfig, opts: PlatformOptio
     if (stopped) log.info({ streamId: msg.stream, window: msg.window, sessions: stopped }, 'viewer overdrawn: media stopped');
   });
   const recording = startRecordings(config, { db, log, store, hub, fleet, routes });
-  const { server, signaling, url } = await serve(config, { db, log, metrics, store, auth, hub, media, recordingRoutes: recording.routes });
+  const social = await startSocial(config, { db, log, registry: metrics.registry, accountFromCookieHeader: auth.accountFromCookieHeader, isAdmin: adminCheck(config) });
+  hub.onStreamStarted((streamId) => {
+    social.announceLive(streamId).catch((err: unknown) => log.error({ err, streamId }, 'go-live notifications failed'));
+  });
+  const { server, signaling, url } = await serve(config, { db, log, metrics, store, auth, hub, media, social, recordingRoutes: recording.routes });
 
   return {
     url,
@@ -113,8 +123,10 @@ export async function startPlatform(config: SignalingConfig, opts: PlatformOptio
     routes,
     hub,
     recordings: recording.lifecycle,
+    social,
     async close() {
       signaling.close();
+      await social.close();
       hub.close();
       await recording.lifecycle.settled();
       routes.close();
@@ -129,7 +141,7 @@ export async function startPlatform(config: SignalingConfig, opts: PlatformOptio
 /** The HTTP side: the Koa app (REST, metrics, the web app) and the signaling socket on one server. */
 async function serve(
   config: SignalingConfig,
-  d: { db: Database; log: Logger; metrics: SignalingMetrics; store: StreamStore; auth: Auth; hub: StreamHub; media: MediaMode; recordingRoutes: Koa.Middleware },
+  d: { db: Database; log: Logger; metrics: SignalingMetrics; store: StreamStore; auth: Auth; hub: StreamHub; media: MediaMode; social: SocialService; recordingRoutes: Koa.Middleware },
 ): Promise<{ server: Server; signaling: SignalingServer; url: string }> {
   const { db, log, metrics, store, auth, hub } = d;
   const { fleet, routes, billing, settlement } = d.media;
@@ -143,6 +155,7 @@ async function serve(
     db, fleet, log, metrics, store, hub, tokens, auth, pricing, clientAddress, accounts,
     webDir: config.webDir ? path.resolve(config.webDir) : defaultWebDir,
     money: moneyConfig(config, settlement),
+    categories: d.social.categories,
     trustProxy: config.limits.trustedProxies.length > 0,
     streamsPerAccount: config.limits.streamsPerAccount,
     extraRoutes: [
@@ -153,6 +166,7 @@ async function serve(
         db, log, ss58Prefix: config.auth.ss58Prefix, adminAccounts: config.money.adminAccounts, treasuryAddress: config.money.treasuryAddress,
         ...(settlement ? { kick: () => settlement.service.sendWithdrawals() } : {}),
       }),
+      ...d.social.routes,
       d.recordingRoutes,
       healthRoutes({ store, fleet, routes, hub }),
       whipRoutes({
@@ -169,6 +183,7 @@ async function serve(
     limits: config.limits,
     socketsPerIp: config.limits.socketsPerIp,
     allowedOrigins: config.allowedOrigins,
+    upgrades: { [CHAT_WS_PATH]: d.social.handleUpgrade },
   });
   const url = await listen(server, config.host, config.port);
   log.info({ url }, 'platform listening');
@@ -188,6 +203,11 @@ function startRecordings(
   lifecycle.attach(d.hub);
   const clips = new Clips({ recordings, storage, media, parts: (id) => lifecycle.parts(id), clipsPerHour: config.recordings.clipsPerHour });
   return { lifecycle, routes: recordingsRoutes({ store: d.store, recordings, lifecycle, clips, storage }) };
+}
+
+function adminCheck(config: SignalingConfig): (accountId: string) => boolean {
+  const admins = adminAccountIds(config.money.adminAccounts, config.auth.ss58Prefix);
+  return (id) => admins.has(id);
 }
 
 function moneyConfig(config: SignalingConfig, settlement: EmbeddedSettlement | undefined): MoneyConfig {

@@ -17,12 +17,12 @@ describe.each(engines)('StreamStore on $name', (engine) => {
     creatorId = await createTestAccount(handle.db);
     return { db: handle.db, store: new StreamStore(handle.db) };
   };
-  const create = async (store: StreamStore, title: string, category = 'Games') => (await store.create({ title, category, creatorId }))!;
+  const create = async (store: StreamStore, title: string, category = 'games') => (await store.create({ title, category, creatorId }))!;
 
   it('creates a stream, storing only the hash of its key', async () => {
     const { db, store } = await open();
-    const { stream, streamKey } = await create(store, 'Night jazz', 'Music');
-    expect(stream).toMatchObject({ title: 'Night jazz', category: 'Music', status: 'created', startedAt: null });
+    const { stream, streamKey } = await create(store, 'Night jazz', 'music');
+    expect(stream).toMatchObject({ title: 'Night jazz', category: 'music', status: 'created', startedAt: null });
     const rows = await db.query<{ h: string }>("SELECT encode(stream_key_hash, 'escape') AS h FROM streams");
     expect(rows).toHaveLength(1);
     expect(rows[0]!.h).not.toContain(streamKey.slice(3));
@@ -62,12 +62,12 @@ describe.each(engines)('StreamStore on $name', (engine) => {
 
   it('bounds the streams a creator holds open, even when creates race', async () => {
     const { store } = await open();
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.create({ title: `S${i}`, category: 'Games', creatorId, maxOpen: 3 })));
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.create({ title: `S${i}`, category: 'games', creatorId, maxOpen: 3 })));
     expect(results.filter((r) => r !== undefined)).toHaveLength(3);
     expect(await store.openCount(creatorId)).toBe(3);
     const first = results.find((r) => r !== undefined)!.stream;
     await store.markEnded(first.id);
-    expect(await store.create({ title: 'again', category: 'Games', creatorId, maxOpen: 3 })).toBeDefined();
+    expect(await store.create({ title: 'again', category: 'games', creatorId, maxOpen: 3 })).toBeDefined();
   });
 
   it('applies each migration once', async () => {

@@ -13,6 +13,8 @@ interface StreamRow {
   stream_key_hash: Uint8Array;
   creator_id: string | null;
   creator_address: string | null;
+  creator_handle: string | null;
+  tags: string[];
   price_per_second: string;
   recording: boolean;
   created_at: Date;
@@ -28,6 +30,9 @@ export interface StreamRecord {
   /** The account paid for this stream (user_accounts.id); null for a free, unowned stream. */
   creatorId: string | null;
   creatorAddress: string | null;
+  /** The creator's profile handle, for /c/<handle>. */
+  creatorHandle: string | null;
+  tags: string[];
   /** Planck per watched second, fixed for each viewer when they join. */
   pricePerSecond: bigint;
   /** Recorded while live, to become a VOD. */
@@ -41,6 +46,7 @@ export interface StreamRecord {
 // joined in by a scalar subquery rather than a JOIN each statement would need.
 const COLUMNS = `id, title, category, status, creator_id, price_per_second::text AS price_per_second, recording,
   (SELECT address FROM user_accounts u WHERE u.id = streams.creator_id) AS creator_address,
+  (SELECT handle FROM profiles p WHERE p.account_id = streams.creator_id) AS creator_handle, tags,
   created_at, started_at, ended_at`;
 
 function toRecord(r: Omit<StreamRow, 'stream_key_hash'>): StreamRecord {
@@ -51,6 +57,8 @@ function toRecord(r: Omit<StreamRow, 'stream_key_hash'>): StreamRecord {
     status: r.status,
     creatorId: r.creator_id,
     creatorAddress: r.creator_address,
+    creatorHandle: r.creator_handle,
+    tags: r.tags,
     pricePerSecond: BigInt(r.price_per_second),
     recording: r.recording,
     createdAt: new Date(r.created_at),
@@ -71,7 +79,7 @@ export class StreamStore {
    * when the creator already has that many streams not ended; the creator's account row is
    * locked meanwhile, so concurrent creates are counted one after another.
    */
-  async create(input: { title: string; category: string; creatorId: string; pricePerSecond?: bigint; recording?: boolean; maxOpen?: number }): Promise<{ stream: StreamRecord; streamKey: string } | undefined> {
+  async create(input: { title: string; category: string; tags?: string[]; creatorId: string; pricePerSecond?: bigint; recording?: boolean; maxOpen?: number }): Promise<{ stream: StreamRecord; streamKey: string } | undefined> {
     const streamKey = generateStreamKey();
     return this.#db.transaction(async (tx) => {
       if (input.maxOpen !== undefined) {
@@ -79,9 +87,9 @@ export class StreamStore {
         if ((await openCount(tx, input.creatorId)) >= input.maxOpen) return undefined;
       }
       const rows = await tx.query<StreamRow>(
-        `INSERT INTO streams (id, title, category, stream_key_hash, creator_id, price_per_second, recording)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-        [randomUUID(), input.title, input.category, hashStreamKey(streamKey), input.creatorId, (input.pricePerSecond ?? 0n).toString(), input.recording ?? false],
+        `INSERT INTO streams (id, title, category, stream_key_hash, creator_id, price_per_second, recording, tags)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+        [randomUUID(), input.title, input.category, hashStreamKey(streamKey), input.creatorId, (input.pricePerSecond ?? 0n).toString(), input.recording ?? false, input.tags ?? []],
       );
       return { stream: toRecord(rows[0]!), streamKey };
     });
@@ -127,7 +135,7 @@ export class StreamStore {
 
   async markEnded(id: string): Promise<StreamRecord | undefined> {
     const rows = await this.#db.query<StreamRow>(
-      `UPDATE streams SET status = 'ended', ended_at = COALESCE(ended_at, now())
+      `UPDATE streams SET status = 'ended', ended_at = COALESCE(ended_at, now()), viewers = 0
        WHERE id = $1 RETURNING ${COLUMNS}`,
       [id],
     );
@@ -137,9 +145,17 @@ export class StreamStore {
   /** After a restart no publisher is connected, so nothing can be live. */
   async endAllLive(): Promise<number> {
     const rows = await this.#db.query<{ id: string }>(
-      `UPDATE streams SET status = 'ended', ended_at = now() WHERE status = 'live' RETURNING id`,
+      `UPDATE streams SET status = 'ended', ended_at = now(), viewers = 0 WHERE status = 'live' RETURNING id`,
     );
     return rows.length;
+  }
+
+  /** The live viewer count browse orders by, and the peak creator pages show. */
+  async recordViewers(id: string, viewers: number): Promise<void> {
+    await this.#db.query(
+      `UPDATE streams SET viewers = $2, peak_viewers = GREATEST(peak_viewers, $2) WHERE id = $1 AND status = 'live'`,
+      [id, viewers],
+    );
   }
 }
 
@@ -155,6 +171,9 @@ export function toView(s: StreamRecord, viewers: number): StreamView {
     category: s.category,
     status: s.status,
     creator: s.creatorAddress,
+    creatorId: s.creatorId,
+    creatorHandle: s.creatorHandle,
+    tags: s.tags,
     pricePerSecond: s.pricePerSecond.toString(),
     recording: s.recording,
     viewers,

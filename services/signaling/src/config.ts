@@ -3,7 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { billingKeyFromEnv } from '@vilokanam/contracts/ticks';
-import { clientAddressResolver } from './http/clientAddress.ts';
+import { clientAddressResolver } from '@vilokanam/contracts/client-address';
 import { reserveSecondsFromEnv, settlementConfigFromEnv, type SettlementConfig } from '@vilokanam/settlement';
 import { zodMessage } from '@vilokanam/contracts/errors';
 
@@ -52,6 +52,9 @@ const Env = z.object({
   VILO_TREASURY_ADDRESS: z.string().trim().optional(),
   // A node RPC that browsers may reach, for wallet-extension deposits composed in the page.
   VILO_CHAIN_PUBLIC_WS_URL: z.string().trim().regex(/^(wss?:\/\/[^\s]+)?$/, 'a ws:// or wss:// URL').optional(),
+  VILO_PUBLIC_URL: z.url().optional(),
+  VILO_CHAT_RATE_PER_10S: z.coerce.number().int().min(1).max(1000).default(5),
+  VILO_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1', 'true', 'false']).default('0'),
   VILO_ADMIN_ACCOUNTS: z.string().default(''),
   /** Payout links: a URL with {txHash}, {blockHash} or {blockNumber}. */
   VILO_EXPLORER_URL: z.string().url().optional(),
@@ -96,6 +99,8 @@ interface CommonConfig {
    * Wallet and dashboard. `escrowAddress`: SS58 address viewers deposit to (absent: deposits
    * are not offered). `adminAccounts`: SS58 addresses or 0x account ids allowed on /admin.
    */
+  /** Chat and the rest of the social side. `publicUrl` is the site's address, for webhook bodies. */
+  social: { publicUrl?: string; chatRatePer10s: number; allowPrivateWebhookTargets: boolean };
   money: { escrowAddress: string | undefined; adminAccounts: string[]; explorerUrl?: string; rpcUrl?: string; treasuryAddress?: string };
   /**
    * Recordings, VODs and clips: where they are stored (the recorder on the origin writes there
@@ -202,6 +207,11 @@ function commonConfig(e: ParsedEnv, env: NodeJS.ProcessEnv): CommonConfig {
       ffmpeg: e.VILO_FFMPEG,
       ffprobe: e.VILO_FFPROBE,
       clipsPerHour: e.VILO_CLIPS_PER_HOUR,
+    },
+    social: {
+      ...(e.VILO_PUBLIC_URL ? { publicUrl: e.VILO_PUBLIC_URL } : {}),
+      chatRatePer10s: e.VILO_CHAT_RATE_PER_10S,
+      allowPrivateWebhookTargets: e.VILO_WEBHOOK_ALLOW_PRIVATE === '1' || e.VILO_WEBHOOK_ALLOW_PRIVATE === 'true',
     },
     money: {
       // Empty counts as unset, as a chart's blank value would be.

@@ -13,6 +13,7 @@ const PACKAGES: Record<string, string> = {
   'services/testkit': '@vilokanam/testkit',
   'services/signaling': '@vilokanam/signaling',
   'services/settlement': '@vilokanam/settlement',
+  'services/social': '@vilokanam/social',
   'sfu-node': '@vilokanam/sfu-node',
   operator: '@vilokanam/operator',
   chain: '@vilokanam/chain',

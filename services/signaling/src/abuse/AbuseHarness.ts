@@ -103,7 +103,7 @@ export class AbuseHarness {
 
   /** Creates and starts a stream, joins its publisher, and pipes synthetic video into it. */
   async liveStream(creator: Account, pricePerSecond = 0n): Promise<LiveStream> {
-    const created = await creator.client.call('/streams', { body: { title: 'Under attack', category: 'Testing', pricePerSecond: pricePerSecond.toString() } });
+    const created = await creator.client.call('/streams', { body: { title: 'Under attack', category: 'Tech', pricePerSecond: pricePerSecond.toString() } });
     if (created.status !== 201) throw new Error(`create failed: ${created.status} ${JSON.stringify(created.body)}`);
     const { id } = created.body.stream;
     const key: string = created.body.streamKey;

@@ -2,15 +2,16 @@
 // type (valid, malformed, and named after Object.prototype's members) on sockets that have
 // joined as publisher or viewer or not at all, and generated methods, paths, query strings,
 // headers and bodies against every REST route, and SDP cut from a real offer against WHIP and WHEP. Every reply must be an ok frame, an error
-// frame or a JSON 4xx; nothing may log an error or crash; and afterwards the ledger still
+// frame or a JSON 4xx; chat frames get the same treatment on the social socket; nothing may log an error or crash; and afterwards the ledger still
 // balances and an ordinary viewer still plays. The run is bounded in count and time.
 import fc from 'fast-check';
 import { RTCPeerConnection } from 'werift';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLedger, saveChainProperties } from '@vilokanam/settlement';
 import { NodeViewer } from '@vilokanam/testkit/clients';
-import type { Reply, WsTestClient } from '@vilokanam/testkit/clients';
+import { WsTestClient, type Reply } from '@vilokanam/testkit/clients';
 import { RequestSchemas } from '@vilokanam/contracts/signaling';
+import { CHAT_WS_PATH, ChatRequestSchemas } from '@vilokanam/contracts/chat';
 import { AbuseHarness, type Account, type LiveStream } from './AbuseHarness.ts';
 
 const SEED = Number(process.env.VILO_FUZZ_SEED ?? 20261206);
@@ -40,7 +41,7 @@ beforeAll(async () => {
   viewer = await h.account(1_000_000n);
   paid = await h.liveStream(creator, 100n);
   free = await h.liveStream(creator);
-  const created = await creator.client.call('/streams', { body: { title: 'WHIP fuzz', category: 'Testing' } });
+  const created = await creator.client.call('/streams', { body: { title: 'WHIP fuzz', category: 'Tech' } });
   whip = { id: created.body.stream.id, key: created.body.streamKey };
   [offerSdp, publishSdp] = await Promise.all([weriftOffer('recvonly'), weriftOffer('sendonly')]);
   process.on('unhandledRejection', onUnhandled);
@@ -139,6 +140,57 @@ describe('the WebSocket', () => {
   });
 });
 
+const CHAT_TYPES = Object.keys(ChatRequestSchemas);
+const CHAT_FRAMES = Number(process.env.VILO_FUZZ_CHAT_FRAMES ?? 400);
+/** Room-shaped values: the live stream's room, unknown rooms and garbage. */
+const room = fc.oneof(fc.constant('@live'), fc.uuid(), fc.string({ maxLength: 40 }));
+const chatData = fc.oneof(
+  fc.constant(undefined),
+  fc.jsonValue(),
+  fc.dictionary(fc.constantFrom('room', 'text', 'replyTo', 'before', 'messageId', 'account', 'seconds', 'reason', 'settings', '__proto__', 'constructor'), fc.jsonValue(), { maxKeys: 5 }),
+  fc.record({ room, text: fc.oneof(fc.string({ maxLength: 600 }), fc.constantFrom('<img src=x onerror=alert(1)>', '@aaa @bbb', '\u202eevil', '')) }),
+  fc.record({ room, messageId: fc.oneof(fc.nat().map(String), fc.string({ maxLength: 25 })) }),
+  fc.record({ room, account: fc.oneof(fc.stringMatching(/^0x[0-9a-f]{64}$/), fc.string()), seconds: fc.oneof(fc.integer(), fc.double()) }),
+  fc.record({ room, settings: fc.record({ slowModeSeconds: fc.integer(), followersOnly: fc.boolean(), followMinMinutes: fc.integer(), blockedTerms: fc.array(fc.string({ maxLength: 70 }), { maxLength: 5 }) }) }),
+);
+const chatFrame = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ v: fc.constant(1), id: fc.nat(), type: fc.constantFrom(...CHAT_TYPES, ...PROTO_NAMES), data: chatData }) },
+  { weight: 1, arbitrary: fc.record({ v: fc.jsonValue(), id: fc.oneof(fc.nat(), fc.string()), type: fc.oneof(fc.string(), fc.constantFrom(...PROTO_NAMES)), data: chatData }, { requiredKeys: [] }) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
+);
+
+/** Puts the live stream's id where a generated frame asked for it. */
+function withLiveRoom(f: unknown): unknown {
+  return typeof f === 'string' ? f : JSON.parse(JSON.stringify(f ?? null).replaceAll('"@live"', JSON.stringify(free.id)));
+}
+
+describe('the chat WebSocket', () => {
+  it('answers every generated chat frame with an ok or error frame, signed in or not', async () => {
+    const open = new Map<string, WsTestClient>();
+    const socket = async (who: 'anonymous' | 'creator' | 'viewer', i: number): Promise<WsTestClient> => {
+      const key = `${who}:${i}`;
+      const existing = open.get(key);
+      if (existing && existing.socket.readyState === existing.socket.OPEN) return existing;
+      const cookie = who === 'creator' ? creator.client.cookie : who === 'viewer' ? viewer.client.cookie : undefined;
+      const ws = await WsTestClient.connect(h.url, { path: CHAT_WS_PATH, ...(cookie ? { cookie } : {}) });
+      open.set(key, ws);
+      return ws;
+    };
+    let sent = 0;
+    await fc.assert(
+      fc.asyncProperty(chatFrame, fc.constantFrom<'anonymous' | 'creator' | 'viewer'>('anonymous', 'creator', 'viewer'), fc.nat(2), async (f, who, i) => {
+        const ws = await socket(who, i);
+        const wire = withLiveRoom(f);
+        checkReply(await ws.raw(wire, replyId(wire)));
+        // Each socket may burst 20 requests, then 5 a second: pause so most frames reach the handlers.
+        if (++sent % 60 === 0) await new Promise((r) => setTimeout(r, 1000));
+      }),
+      { seed: SEED, numRuns: CHAT_FRAMES, interruptAfterTimeLimit: 90_000, endOnFailure: true },
+    );
+    for (const ws of open.values()) ws.close();
+  }, 120_000);
+});
+
 const ROUTES = [
   '/api/v1/streams',
   '/api/v1/streams/:id',
@@ -174,6 +226,31 @@ const ROUTES = [
   '/media/recordings/:id/:id',
   '/media/recordings/:id/part-x/:id',
   '/media/clips/:id',
+  '/api/v1/me/profile',
+  '/api/v1/me/avatar',
+  '/api/v1/profiles/:id',
+  '/api/v1/c/:id',
+  '/api/v1/images/:id',
+  '/api/v1/follows/:id',
+  '/api/v1/accounts/:id/followers',
+  '/api/v1/accounts/:id/following',
+  '/api/v1/me/following/live',
+  '/api/v1/me/notifications',
+  '/api/v1/me/notifications/read',
+  '/api/v1/me/webhooks',
+  '/api/v1/me/webhooks/:id',
+  '/api/v1/emotes',
+  '/api/v1/me/emotes',
+  '/api/v1/me/emotes/:id',
+  '/api/v1/categories',
+  '/api/v1/categories/:id',
+  '/api/v1/search',
+  '/api/v1/admin/categories',
+  '/api/v1/streams/:id/tips',
+  '/api/v1/me/tips',
+  '/api/v1/channels/:id/moderators',
+  '/api/v1/me/moderators/:id',
+  '/api/v1/me/modlog',
 ];
 
 /** Real offers (werift's) to play and to publish, which SDP bodies are cut from and spliced into. */
@@ -186,12 +263,12 @@ const request = fc.record({
   method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
   route: fc.constantFrom(...ROUTES),
   id: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }).map(encodeURIComponent), fc.constant('%00'), fc.constant('..%2f..'), fc.constant('@live')),
-  query: fc.dictionary(fc.constantFrom('status', 'limit', 'session', 'stream', 'from', 'to', 'format', 'creator', '__proto__', 'x'), fc.string({ maxLength: 30 }), { maxKeys: 3 }),
+  query: fc.dictionary(fc.constantFrom('status', 'limit', 'session', 'stream', 'from', 'to', 'format', 'creator', '__proto__', 'x', 'q', 'type', 'page', 'before', 'channel', 'code'), fc.string({ maxLength: 30 }), { maxKeys: 3 }),
   signedIn: fc.boolean(),
   contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', '', 'application/sdp', 'application/trickle-ice-sdpfrag'),
   authorization: fc.option(fc.oneof(fc.string({ maxLength: 80 }).map((s) => `Bearer ${s}`), fc.string({ maxLength: 80 }))),
   forwardedFor: fc.option(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 40 }))),
-  body: fc.option(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 300 }), fc.constant('{"title":"t","category":"c","pricePerSecond":"1"}'), fc.constant('{"startMs":0,"endMs":5000}'), fc.constant('{"seconds":30}'), fc.constant('{"amount":"2000000000","destination":"5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty","requestId":"fuzz-request-1"}'), fc.constant('{"perDay":"1000","perStream":null}'), sdpEdit)),
+  body: fc.option(fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 300 }), fc.constant('{"title":"t","category":"c","pricePerSecond":"1"}'), fc.constant('{"startMs":0,"endMs":5000}'), fc.constant('{"seconds":30}'), fc.constant('{"amount":"2000000000","destination":"5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty","requestId":"fuzz-request-1"}'), fc.constant('{"perDay":"1000","perStream":null}'), fc.constant('{"handle":"fuzz_er","displayName":"F","bio":"<b>x</b>","links":["javascript:alert(1)"]}'), fc.constant('{"tipId":"6a1f3c2e-1b2d-4c5e-8f90-a1b2c3d4e5f6","amount":"5","message":"hi"}'), fc.constant('{"url":"http://169.254.169.254/latest"}'), fc.constant('{"slug":"x","name":"X"}'), fc.constant('{"ids":["1","x"]}'), sdpEdit)),
   liveKey: fc.boolean(),
 });
 

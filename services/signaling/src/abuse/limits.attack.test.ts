@@ -24,26 +24,26 @@ afterAll(() => h?.close());
 describe('streams', () => {
   it('are created only by a signed-in account', async () => {
     const anonymous = new AuthClient(h.url);
-    expect(await anonymous.call('/streams', { body: { title: 'Nobody', category: 'Testing' } })).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+    expect(await anonymous.call('/streams', { body: { title: 'Nobody', category: 'Tech' } })).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
   });
 
   it('are bounded per account, even when creates race', async () => {
     const creator = await h.account();
-    const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => creator.client.call('/streams', { body: { title: `S${i}`, category: 'Testing' } })));
+    const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => creator.client.call('/streams', { body: { title: `S${i}`, category: 'Tech' } })));
     const created = replies.filter((r) => r.status === 201);
     expect(created).toHaveLength(3);
     expect(replies.filter((r) => r.status === 429).every((r) => r.body.error.code === 'rate_limited')).toBe(true);
     const { id } = created[0]!.body.stream;
     const key = created[0]!.body.streamKey;
     await creator.client.call(`/streams/${id}/stop`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
-    expect((await creator.client.call('/streams', { body: { title: 'Room again', category: 'Testing' } })).status).toBe(201);
+    expect((await creator.client.call('/streams', { body: { title: 'Room again', category: 'Tech' } })).status).toBe(201);
     // Restarting the ended one would make four open streams.
     expect((await creator.client.call(`/streams/${id}/start`, { method: 'POST', headers: { authorization: `Bearer ${key}` } })).status).toBe(429);
   });
 
   it('hand out viewer tokens only while live, and end when started but never published', async () => {
     const creator = await h.account();
-    const created = (await creator.client.call('/streams', { body: { title: 'Silent', category: 'Testing' } })).body;
+    const created = (await creator.client.call('/streams', { body: { title: 'Silent', category: 'Tech' } })).body;
     const viewer = new AuthClient(h.url);
     const early = await viewer.call(`/streams/${created.stream.id}/tokens`, { body: { role: 'viewer' } });
     expect(early).toMatchObject({ status: 409, body: { error: { code: 'stream_not_live' } } });

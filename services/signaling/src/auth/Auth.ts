@@ -2,7 +2,7 @@ import type { Database } from '../db/Database.ts';
 import { AccountStore, type Account } from './AccountStore.ts';
 import { ChallengeStore } from './ChallengeStore.ts';
 import { SESSION_COOKIE } from '@vilokanam/contracts/auth';
-import { RateLimiter } from './RateLimiter.ts';
+import { RateLimiter } from '@vilokanam/contracts/rate-limiter';
 import { SessionIssuer } from './SessionIssuer.ts';
 
 /** Everything the sign-in routes, the session middleware and the WebSocket side share. */

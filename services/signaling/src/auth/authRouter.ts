@@ -3,7 +3,7 @@ import type Koa from 'koa';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { HttpError } from '../http/errors.ts';
-import { routerMiddleware } from '../http/routerMiddleware.ts';
+import { routerMiddleware } from '@vilokanam/contracts/http';
 import { toAccountView } from './AccountStore.ts';
 import { readCookie, type Auth } from './Auth.ts';
 import { clearSessionCookie, requireAccount, setSessionCookie } from './middleware.ts';

@@ -4,6 +4,6 @@ export { createAuth, readCookie, type Auth, type AuthConfig, type AuthOptions } 
 export { authRouter, authRoutes } from './authRouter.ts';
 export { ChallengeStore } from './ChallengeStore.ts';
 export { clearSessionCookie, requireAccount, sessionMiddleware, setSessionCookie } from './middleware.ts';
-export { RateLimiter } from './RateLimiter.ts';
+export { RateLimiter } from '@vilokanam/contracts/rate-limiter';
 export { SessionIssuer, type SessionClaims } from './SessionIssuer.ts';
 export { parseAddress, signatureMatches, walletCryptoReady, type WalletKey } from './wallet.ts';

@@ -11,6 +11,7 @@ import {
   type DatabaseOptions,
   type MigrateOptions,
 } from '@vilokanam/settlement/db';
+import { SOCIAL_MIGRATIONS } from '@vilokanam/social';
 
 export type { Database, DatabaseOptions, Queryable } from '@vilokanam/settlement/db';
 
@@ -25,12 +26,13 @@ export const SIGNALING_MIGRATIONS: MigrateOptions = {
 
 /**
  * Opens the shared database and brings it up to date: settlement's migrations first (its
- * ledger tables), then signaling's, which may refer to them.
+ * ledger tables), then signaling's, which may refer to them, then social's, which refer to both.
  */
 export async function openDatabase(opts: DatabaseOptions, log: Logger): Promise<Database> {
   const db = await openSharedDatabase(opts, log);
   try {
     await applyMigrations(db, log, SIGNALING_MIGRATIONS);
+    await applyMigrations(db, log, SOCIAL_MIGRATIONS);
   } catch (err) {
     await db.close();
     throw err;
@@ -40,5 +42,9 @@ export async function openDatabase(opts: DatabaseOptions, log: Logger): Promise<
 
 /** Applies any pending migration of both services, in the order openDatabase does; returns their versions. */
 export async function migrate(db: Database, log: Logger): Promise<string[]> {
-  return [...(await applyMigrations(db, log, SETTLEMENT_MIGRATIONS)), ...(await applyMigrations(db, log, SIGNALING_MIGRATIONS))];
+  return [
+    ...(await applyMigrations(db, log, SETTLEMENT_MIGRATIONS)),
+    ...(await applyMigrations(db, log, SIGNALING_MIGRATIONS)),
+    ...(await applyMigrations(db, log, SOCIAL_MIGRATIONS)),
+  ];
 }

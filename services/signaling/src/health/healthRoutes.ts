@@ -11,7 +11,7 @@ import type { Fleet } from '../fleet/Fleet.ts';
 import type { StreamRoutes } from '../fleet/StreamRoutes.ts';
 import { bearer } from '../http/bearer.ts';
 import { HttpError } from '../http/errors.ts';
-import { routerMiddleware } from '../http/routerMiddleware.ts';
+import { routerMiddleware } from '@vilokanam/contracts/http';
 import type { StreamStore } from '../StreamStore.ts';
 import type { StreamHub } from '../ws/StreamHub.ts';
 

@@ -7,7 +7,7 @@ import Koa from 'koa';
 import serve from 'koa-static';
 import type { Logger } from 'pino';
 import type { Auth } from '../auth/Auth.ts';
-import type { ClientAddress } from './clientAddress.ts';
+import type { ClientAddress } from '@vilokanam/contracts/client-address';
 import { authRoutes } from '../auth/authRouter.ts';
 import { sessionMiddleware } from '../auth/middleware.ts';
 import type { Database } from '../db/Database.ts';

@@ -3,6 +3,7 @@ import { notEnough } from '../billing/notEnough.ts';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { Tags } from '@vilokanam/contracts/social';
 import type { StreamHub } from '../ws/StreamHub.ts';
 import type { StreamRecord, StreamStore } from '../StreamStore.ts';
 import { toView } from '../StreamStore.ts';
@@ -15,7 +16,9 @@ import { startStream, stopStream, tooManyStreams } from './streamLifecycle.ts';
 const Planck = z.string().regex(/^(0|[1-9][0-9]{0,38})$/, 'planck as a decimal string of digits');
 const CreateStream = z.object({
   title: z.string().trim().min(1).max(140),
+  /** A slug (or name) from GET /api/v1/categories. */
   category: z.string().trim().min(1).max(64),
+  tags: Tags,
   pricePerSecond: Planck.optional(),
   recording: z.boolean().optional(),
 });
@@ -43,6 +46,8 @@ export interface StreamsDeps {
   };
   /** Sessions the account holds now: a new one must be covered on top of them. */
   accounts: AccountSessions;
+  /** The managed category list: a slug or name to its slug. */
+  categories: { resolve(input: string): Promise<string | undefined> };
 }
 
 /** The routes' work, one method per route; the router below only maps paths to them. */
@@ -61,7 +66,10 @@ class StreamsApi {
     const input = CreateStream.parse(ctx.request.body ?? {});
     const price = BigInt(input.pricePerSecond ?? '0');
     if (price > pricing.maxPricePerSecond) throw new HttpError(400, 'bad_request', `pricePerSecond: at most ${pricing.maxPricePerSecond} planck`);
-    const created = await store.create({ title: input.title, category: input.category, creatorId: account.id, pricePerSecond: price, recording: input.recording ?? false, maxOpen: streamsPerAccount });
+    const category = await this.#d.categories.resolve(input.category);
+    if (!category) throw new HttpError(400, 'bad_request', 'category: pick one of GET /api/v1/categories');
+    const tags = [...new Set(input.tags)];
+    const created = await store.create({ title: input.title, category, tags, creatorId: account.id, pricePerSecond: price, recording: input.recording ?? false, maxOpen: streamsPerAccount });
     if (!created) throw tooManyStreams(streamsPerAccount);
     ctx.status = 201;
     ctx.body = { stream: toView(created.stream, 0), streamKey: created.streamKey };

@@ -97,7 +97,7 @@ describe.each(engines)('VODs and clips on $name', (engine) => {
       clients[name as keyof typeof pairs] = client;
     }
     const creatorId = u8aToHex(decodeAddress(pairs.creator.address));
-    streamId = (await store.create({ title: 'Recorded', category: 'Testing', creatorId, recording: true }))!.stream.id;
+    streamId = (await store.create({ title: 'Recorded', category: 'tech', creatorId, recording: true }))!.stream.id;
     await store.markLive(streamId);
     const recording = await recordings.open(streamId);
     recordingId = recording.id;

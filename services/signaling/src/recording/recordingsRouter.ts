@@ -6,7 +6,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { ClipRangeRequest, LiveClipRequest, type ClipView, type RecordingView } from '@vilokanam/contracts/recording';
 import { HttpError } from '../http/errors.ts';
-import { routerMiddleware } from '../http/routerMiddleware.ts';
+import { routerMiddleware } from '@vilokanam/contracts/http';
 import type { StreamStore } from '../StreamStore.ts';
 import type { Clips } from './Clips.ts';
 import type { RecordingStorage } from './RecordingStorage.ts';

@@ -42,7 +42,7 @@ async function post(path: string, body: string, headers: Record<string, string> 
 }
 
 async function newStream(): Promise<{ id: string; key: string }> {
-  const created = await creator.client.call('/streams', { body: { title: 'WHIP', category: 'Testing' } });
+  const created = await creator.client.call('/streams', { body: { title: 'WHIP', category: 'Tech' } });
   expect(created.status).toBe(201);
   return { id: created.body.stream.id, key: created.body.streamKey };
 }

@@ -1,7 +1,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ClientAddress } from '../http/clientAddress.ts';
+import { originAllowed, upgradeRefusal } from '@vilokanam/contracts/http';
+import type { ClientAddress } from '@vilokanam/contracts/client-address';
 import { Session, type SessionDeps } from './Session.ts';
 
 export const WS_PATH = '/api/v1/ws';
@@ -21,25 +22,26 @@ export class SignalingServer {
   /** Open sockets per client address. */
   readonly #perIp = new Map<string, number>();
 
-  constructor(server: Server, deps: SessionDeps & { allowedOrigins?: readonly string[]; clientAddress: ClientAddress; socketsPerIp: number }) {
+  constructor(server: Server, deps: SessionDeps & {
+      allowedOrigins?: readonly string[];
+      clientAddress: ClientAddress;
+      socketsPerIp: number;
+      /** Other WebSockets on this server, by path (social's chat in embedded mode). */
+      upgrades?: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
+    }) {
     this.#deps = deps;
     this.#allowedOrigins = new Set(deps.allowedOrigins ?? []);
     this.#clientAddress = deps.clientAddress;
     this.#socketsPerIp = deps.socketsPerIp;
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (path !== WS_PATH) {
-        socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"code":"not_found","message":"no websocket at this path"}}');
-        return;
-      }
-      if (!this.#originAllowed(req)) {
-        socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":{"code":"forbidden","message":"origin not allowed"}}');
-        return;
-      }
+      const other = deps.upgrades && Object.hasOwn(deps.upgrades, path) ? deps.upgrades[path] : undefined;
+      if (other) return other(req, socket, head);
+      if (path !== WS_PATH) return void socket.end(upgradeRefusal(404, 'not_found', 'no websocket at this path'));
+      if (!originAllowed(req.headers.origin, req.headers.host, this.#allowedOrigins)) return void socket.end(upgradeRefusal(403, 'forbidden', 'origin not allowed'));
       const ip = this.#clientAddress(req);
       if ((this.#perIp.get(ip) ?? 0) >= this.#socketsPerIp) {
-        socket.end(`HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nRetry-After: 5\r\nConnection: close\r\n\r\n{"error":{"code":"rate_limited","message":"too many sockets from this address"}}`);
-        return;
+        return void socket.end(upgradeRefusal(429, 'rate_limited', 'too many sockets from this address', 5));
       }
       // Counted before the handshake completes, so a burst of upgrades cannot slip past the cap.
       this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
@@ -68,21 +70,6 @@ export class SignalingServer {
         ws.ping();
       }
     }, HEARTBEAT_MS).unref();
-  }
-
-  /**
-   * A page on another site must not drive a socket with this site's cookies. Browsers always
-   * send Origin on a WebSocket; other clients (OBS tooling, tests) send none and hold a token.
-   */
-  #originAllowed(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    if (!origin) return true;
-    if (this.#allowedOrigins.has(origin)) return true;
-    try {
-      return new URL(origin).host === req.headers.host;
-    } catch {
-      return false;
-    }
   }
 
   get clients(): number {

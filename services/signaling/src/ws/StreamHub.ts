@@ -4,6 +4,7 @@ import type { Fleet } from '../fleet/Fleet.ts';
 import type { StreamRoutes } from '../fleet/StreamRoutes.ts';
 import type { SignalingMetrics } from '../metrics.ts';
 import { CloseCode, type NotificationMap, type Role } from '@vilokanam/contracts/signaling';
+import { ViewerCounts } from './ViewerCounts.ts';
 import type { StreamRecord, StreamStore } from '../StreamStore.ts';
 import { HttpError } from '../http/errors.ts';
 
@@ -43,6 +44,8 @@ export class StreamHub {
   readonly #metrics: SignalingMetrics;
   readonly #graceMs: number;
   readonly #endingHooks: ((streamId: string) => void)[] = [];
+  readonly #startedHooks: ((streamId: string) => void)[] = [];
+  readonly #viewerCounts: ViewerCounts;
   /** Each viewer's latest freeze report, by stream then session: one entry per member at most. */
   readonly #quality = new Map<string, Map<string, { at: number; freezes: number }>>();
 
@@ -60,6 +63,7 @@ export class StreamHub {
     this.#log = deps.log;
     this.#metrics = deps.metrics;
     this.#graceMs = deps.publisherGraceMs;
+    this.#viewerCounts = new ViewerCounts((id, n) => deps.store.recordViewers(id, n), deps.log);
     for (const [nodeId, control] of deps.fleet.controls()) this.#wireNode(nodeId, control);
     deps.fleet.on('nodeup', ({ nodeId }) => {
       const control = deps.fleet.control(nodeId);
@@ -178,6 +182,7 @@ export class StreamHub {
   /** A started stream nobody publishes to ends after the same grace as one whose publisher left. */
   streamStarted(streamId: string): void {
     this.broadcast(streamId, 'streamLive', {});
+    this.#runHooks(this.#startedHooks, streamId, 'stream started hook failed');
     if (!this.#publishers.has(streamId)) this.#armGrace(streamId);
   }
 
@@ -204,6 +209,11 @@ export class StreamHub {
     return { reporting, freezing, freezesLastMinute };
   }
 
+  /** Runs once a stream is live (go-live notifications). */
+  onStreamStarted(hook: (streamId: string) => void): void {
+    this.#startedHooks.push(hook);
+  }
+
   /** Runs as a stream ends, before its route is torn down (the recorder still has its origin). */
   onStreamEnding(hook: (streamId: string) => void): void {
     this.#endingHooks.push(hook);
@@ -212,20 +222,25 @@ export class StreamHub {
   streamEnded(streamId: string, reason: NotificationMap['streamEnded']['reason']): void {
     clearTimeout(this.#graceTimers.get(streamId));
     this.#graceTimers.delete(streamId);
-    for (const hook of this.#endingHooks) {
-      try {
-        hook(streamId);
-      } catch (err) {
-        this.#log.error({ err, streamId }, 'stream ending hook failed');
-      }
-    }
+    this.#runHooks(this.#endingHooks, streamId, 'stream ending hook failed');
     this.#quality.delete(streamId);
     this.broadcast(streamId, 'streamEnded', { reason });
     this.#routes.endStream(streamId);
     this.#log.info({ streamId, reason }, 'stream ended');
   }
 
+  #runHooks(hooks: ((streamId: string) => void)[], streamId: string, failure: string): void {
+    for (const hook of hooks) {
+      try {
+        hook(streamId);
+      } catch (err) {
+        this.#log.error({ err, streamId }, failure);
+      }
+    }
+  }
+
   close(): void {
+    this.#viewerCounts.close();
     for (const t of this.#graceTimers.values()) clearTimeout(t);
     this.#graceTimers.clear();
   }
@@ -244,7 +259,9 @@ export class StreamHub {
   }
 
   #broadcastViewers(streamId: string): void {
-    this.broadcast(streamId, 'viewers', { count: this.viewerCount(streamId) });
+    const count = this.viewerCount(streamId);
+    this.#viewerCounts.report(streamId, count);
+    this.broadcast(streamId, 'viewers', { count });
   }
 
   #wireNode(nodeId: string, sfu: SfuControl): void {

@@ -32,8 +32,9 @@ export class WsTestClient {
     this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
-  static async connect(baseUrl: string): Promise<WsTestClient> {
-    const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/api/v1/ws`);
+  /** `path`: another socket of the same frame shape (social's chat); `cookie`: a signed-in session. */
+  static async connect(baseUrl: string, opts: { path?: string; cookie?: string } = {}): Promise<WsTestClient> {
+    const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}${opts.path ?? '/api/v1/ws'}`, opts.cookie ? { headers: { cookie: opts.cookie } } : {});
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     return new WsTestClient(socket);
   }

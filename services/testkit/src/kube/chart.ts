@@ -87,5 +87,13 @@ export function signalingEnv(r: Rendered, release: string, namespace: string): R
     VILO_NAMESPACE: namespace,
     VILO_TOKEN_SECRET: decode('token-secret'),
     VILO_SFU_CONTROL_SECRET: decode('sfu-control-secret'),
+    VILO_SESSION_SECRET: decode('session-secret'),
   };
+}
+
+/** A social pod's env as the chart configures it (ConfigMap + the session key signaling signs with). */
+export function socialEnv(r: Rendered, release: string): Record<string, string> {
+  const config = find(r, 'ConfigMap', `${release}-vilokanam-social`) as Manifest & { data: Record<string, string> };
+  const secret = find(r, 'Secret', `${release}-vilokanam-secrets`) as Manifest & { data: Record<string, string> };
+  return { ...config.data, VILO_SESSION_SECRET: Buffer.from(secret.data['session-secret']!, 'base64').toString('utf8') };
 }

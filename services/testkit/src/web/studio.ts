@@ -30,7 +30,7 @@ export async function fillPrice(studio: Page, pricePerSecond: bigint): Promise<v
 export async function goLive(studio: Page, title: string, timeoutMs = 20_000, opts: { pricePerSecond?: bigint; recording?: boolean } = {}): Promise<string> {
   await signInToStudio(studio);
   await studio.getByTestId('title-input').fill(title);
-  await studio.getByTestId('category-input').fill('Testing');
+  await studio.getByTestId('category-input').selectOption('tech');
   if (opts.pricePerSecond) await fillPrice(studio, opts.pricePerSecond);
   if (opts.recording) await studio.getByTestId('recording-input').check();
   await studio.getByTestId('create-stream').click();

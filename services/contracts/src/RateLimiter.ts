@@ -1,7 +1,7 @@
-import { TokenBucket } from '@vilokanam/contracts/rate';
+import { TokenBucket } from './TokenBucket.ts';
 
 /**
- * A token bucket per key (a client address): `burst` at once, refilled at `perMinute`. Memory
+ * A token bucket per key (a client address, an account id): `burst` at once, refilled at `perMinute`. Memory
  * is bounded: past `maxKeys`, full buckets are dropped first (they hold no information), then
  * the least recently used.
  */

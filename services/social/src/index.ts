@@ -1,0 +1,16 @@
+export { SOCIAL_MIGRATIONS } from './db.ts';
+export { SessionVerifier, readSessionCookie } from './auth/SessionVerifier.ts';
+export { memberMiddleware, requireMember, type Member, type MemberResolver } from './http/member.ts';
+export { SocialMetrics } from './SocialMetrics.ts';
+export { announceLive, SocialService, type SocialServiceOptions } from './SocialService.ts';
+export { MemoryChatBus } from './chat/MemoryChatBus.ts';
+export { RedisChatBus } from './chat/RedisChatBus.ts';
+export type { ChatBus } from './chat/ChatBus.ts';
+export { Categories, type CreateOutcome } from './search/Categories.ts';
+export { Search, SEARCH_SQL, searchText, widenedWords, widenSql, type SearchOptions, type SearchRequest } from './search/Search.ts';
+export { Profiles } from './profiles/Profiles.ts';
+export { profileSummaries, type ProfileSummary } from './profiles/profileSummaries.ts';
+export { Emotes } from './emotes/Emotes.ts';
+export { ImageIngest } from './media/ImageIngest.ts';
+export { imageUrl, sweepUnusedImages } from './media/images.ts';
+export { socialConfigFromEnv, type SocialConfig } from './config.ts';

@@ -1,11 +1,14 @@
 // Kubernetes mode end to end: a real kube-apiserver with the chart applied, the operator under
 // its ServiceAccount, real sfu-node processes for the fleet's pods, and signaling as its own
-// process with the chart's settings, its own ServiceAccount and no mediasoup worker at all.
+// process with the chart's settings, its own ServiceAccount and no mediasoup worker at all, and
+// two social processes (the social Service's pods) with the chart's settings on the same
+// Postgres database and Redis.
 // The studio (Chromium) goes live, which creates a LiveStream; the publisher lands on the
 // operator's origin; werift viewers fill it; the operator adds an edge from the load reports,
 // signaling pipes it and routes new viewers there; the edge goes when they leave; stopping
 // the stream ends the LiveStream.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -13,19 +16,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportKeyPrefix, type NodeReport } from '@vilokanam/sfu-node';
 import { routeKey, StreamRoute, VIEWER_DEMAND_ANNOTATION } from '@vilokanam/operator/api';
 import { Harness, NAMESPACE, RELEASE, SIGNALING_SA } from '@vilokanam/testkit/kube';
-import { signalingEnv } from '@vilokanam/testkit/kube';
+import { signalingEnv, socialEnv } from '@vilokanam/testkit/kube';
+import { createPostgresDatabase } from '@vilokanam/testkit/postgres';
+import { CHAT_WS_PATH } from '@vilokanam/contracts/chat';
 
-import { NodeViewer } from '@vilokanam/testkit/clients';
+import { NodeViewer, WsTestClient } from '@vilokanam/testkit/clients';
 import { launchChromium, mediaContext } from '@vilokanam/testkit/web';
 import { WEB_DIR } from '@vilokanam/testkit/web';
 import { goLive } from '@vilokanam/testkit/web';
 import { waitFor } from '@vilokanam/testkit';
 
 const SIGNALING_MAIN = fileURLToPath(new URL('../../services/signaling/src/main.ts', import.meta.url));
+const SOCIAL_MAIN = fileURLToPath(new URL('../../services/social/src/main.ts', import.meta.url));
 const PER_EDGE = 2;
 
 let h: Harness;
 let signaling: ChildProcess;
+let database: { url: string; drop(): Promise<void> };
+const social: ChildProcess[] = [];
+const socialUrls: string[] = [];
 let url: string;
 let browser: Browser;
 let studio: Page;
@@ -40,13 +49,13 @@ async function startSignaling(): Promise<string> {
     KUBECONFIG: kubeconfig,
     VILO_HOST: '127.0.0.1',
     VILO_PORT: '0',
-    VILO_DATA_DIR: 'memory://',
+    // Social reads streams and sessions from signaling's database.
+    VILO_DATABASE_URL: database.url,
     VILO_WEB_DIR: WEB_DIR,
     VILO_LOG_LEVEL: process.env.VILO_TEST_LOG ?? 'warn',
   };
   // Signaling drives remote nodes only: it must not need a worker binary of its own.
   delete env.MEDIASOUP_WORKER_BIN;
-  delete env.VILO_DATABASE_URL;
   signaling = spawn(process.execPath, [SIGNALING_MAIN], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise<string>((resolve, reject) => {
     let out = '';
@@ -61,6 +70,29 @@ async function startSignaling(): Promise<string> {
     });
     signaling.once('exit', (code) => reject(new Error(`signaling exited with ${code}: ${out}`)));
   });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One pod of the social Deployment, as a process with the chart's settings. */
+async function startSocial(): Promise<string> {
+  const port = await freePort();
+  const env = { ...process.env, ...socialEnv(h.rendered, RELEASE), VILO_DATABASE_URL: database.url, VILO_HOST: '127.0.0.1', VILO_PORT: String(port), VILO_LOG_LEVEL: process.env.VILO_TEST_LOG ?? 'warn' };
+  const child = spawn(process.execPath, [SOCIAL_MAIN], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  social.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`social on port ${port} to be ready`, async () => {
+    if (child.exitCode !== null) throw new Error(`social exited with ${child.exitCode}`);
+    return (await fetch(`${url}/readyz`)).ok;
+  }, 60_000);
+  return url;
 }
 
 async function route(): Promise<StreamRoute | undefined> {
@@ -89,7 +121,9 @@ beforeAll(async () => {
   h = await Harness.start({ hosts: 3, redisDb: 14, values: { sfu: { edges: { viewersPerEdge: PER_EDGE, scaleDownDelaySeconds: 1 } } } });
   const operator = await h.operator('operator-0');
   await waitFor('the operator to lead', () => operator.leading, 15_000);
+  database = await createPostgresDatabase();
   url = await startSignaling();
+  socialUrls.push(await startSocial(), await startSocial());
   browser = await launchChromium();
   studio = await (await mediaContext(browser, url)).newPage();
 }, 180_000);
@@ -98,7 +132,9 @@ afterAll(async () => {
   for (const v of viewers) v.close();
   await browser?.close();
   signaling?.kill('SIGTERM');
+  for (const child of social) child.kill('SIGTERM');
   await h?.close();
+  await database?.drop();
 }, 60_000);
 
 describe('signaling in Kubernetes mode', () => {
@@ -106,12 +142,25 @@ describe('signaling in Kubernetes mode', () => {
     streamId = await goLive(studio, 'Kube Live', 60_000);
     const ls = await h.streams.get(NAMESPACE, streamId);
     expect(ls.metadata.labels?.['app.kubernetes.io/managed-by']).toBe('vilokanam-signaling');
-    expect(ls.spec).toMatchObject({ title: 'Kube Live', category: 'testing', ended: false, edges: { viewersPerEdge: PER_EDGE } });
+    expect(ls.spec).toMatchObject({ title: 'Kube Live', category: 'tech', ended: false, edges: { viewersPerEdge: PER_EDGE } });
     expect(ls.status?.phase).toBe('Live');
     const r = (await route())!;
     expect(r.origin.pod).toBe(ls.status!.origin!.pod);
     // The studio's audio and video producers are on the origin the operator chose.
     await waitFor('the publisher on the origin', async () => (await load(r.origin.pod))?.producers === 2, 10_000);
+  });
+
+  it('serves the live stream\'s chat from every social replica', async () => {
+    for (const base of socialUrls) {
+      const chat = await WsTestClient.connect(base, { path: CHAT_WS_PATH });
+      try {
+        const joined = await chat.request('join', { room: streamId });
+        expect(joined.ok, JSON.stringify(joined.error)).toBe(true);
+        expect(joined.data).toMatchObject({ room: streamId, role: 'anonymous' });
+      } finally {
+        chat.close();
+      }
+    }
   });
 
   it('fills the origin, gets an edge from the operator, pipes it and sends new viewers there', async () => {

@@ -60,7 +60,7 @@ describe('paying per second in the browser', () => {
     creatorId = creator.accountId;
     await creatorPage.goto('/studio');
     await creatorPage.getByTestId('title-input').fill('Paid jazz');
-    await creatorPage.getByTestId('category-input').fill('Music');
+    await creatorPage.getByTestId('category-input').selectOption('music');
     // 2,000,000,000 planck a second is 7.2 ROC an hour; the form shows what a second costs.
     await fillPrice(creatorPage, PRICE);
     expect(await creatorPage.getByTestId('price-preview').textContent()).toContain('0.002 ROC a second: 0.12 ROC a minute, 7.2 ROC an hour.');

@@ -89,6 +89,8 @@ beforeAll(async () => {
   const clip = randomUUID();
   await platform.db.query(`INSERT INTO recordings (id, stream_id, status, ended_at, duration_ms, parts) VALUES ($1, $2, 'ready', now(), 64000, 1)`, [recording, live]);
   await platform.db.query(`INSERT INTO clips (id, recording_id, stream_id, title, start_ms, requested_ms, duration_ms, created_by) VALUES ($1, $2, $3, 'The drop', 1000, 10000, 10000, $4)`, [clip, recording, live, id]);
+  // The creator's public profile, as the profile page saves it, so /c/<handle> has someone to show.
+  await platform.db.query(`INSERT INTO profiles (account_id, handle, bio, links) VALUES ($1, 'latenight', 'Synths after dark.', ARRAY['https://example.org/latenight'])`, [id]);
   pages = [
     { name: 'home', path: '/' },
     { name: 'sign-in', path: '/signin' },
@@ -100,6 +102,11 @@ beforeAll(async () => {
     { name: 'videos', path: `/videos/${address}` },
     { name: 'vod', path: `/vod/${recording}` },
     { name: 'clip', path: `/clip/${clip}` },
+    { name: 'browse', path: '/browse' },
+    { name: 'category', path: '/browse/music' },
+    { name: 'search', path: '/search?q=synths' },
+    { name: 'creator', path: '/c/latenight' },
+    { name: 'profile settings', path: '/settings/profile' },
   ];
 }, 120_000);
 
@@ -202,9 +209,11 @@ describe('accessibility', () => {
     await settle(page, '/studio');
     await tabTo(page, 'title-input');
     await page.keyboard.type('Typed live');
+    // A focused select picks the option whose name is typed.
     await tabTo(page, 'category-input');
-    await page.keyboard.press('ControlOrMeta+a');
     await page.keyboard.type('Music');
+    await tabTo(page, 'tags-input');
+    await page.keyboard.type('synth, ambient');
     await tabTo(page, 'create-stream');
     expect(await focusVisible(page)).toBe(true);
     await page.keyboard.press('Enter');

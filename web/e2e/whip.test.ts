@@ -29,7 +29,7 @@ describe('WHIP', () => {
     const studio = await (await mediaContext(browser, platform.url)).newPage();
     await signInToStudio(studio);
     await studio.getByTestId('title-input').fill('From OBS');
-    await studio.getByTestId('category-input').fill('Testing');
+    await studio.getByTestId('category-input').selectOption('tech');
     await studio.getByTestId('create-stream').click();
     const whipUrl = (await studio.getByTestId('whip-url').textContent())!;
     await studio.getByTestId('reveal-key').click();

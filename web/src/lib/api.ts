@@ -32,6 +32,8 @@ export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   query?: Query;
   body?: unknown;
+  /** A raw upload (an avatar, an emote) sent as is, with its own type, instead of a JSON body. */
+  file?: Blob;
   streamKey?: string;
   signal?: AbortSignal;
 }
@@ -47,7 +49,8 @@ export function apiUrl(path: string, query: Query = {}): string {
 /** Every /api/v1 request goes through here, so cookies, aborts and errors behave alike on every page. */
 export async function call<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (options.file) headers['Content-Type'] = options.file.type || 'application/octet-stream';
+  else if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   if (options.streamKey) headers.Authorization = `Bearer ${options.streamKey}`;
 
   let res: Response;
@@ -55,7 +58,7 @@ export async function call<T>(path: string, options: RequestOptions = {}): Promi
     res = await fetch(apiUrl(path, options.query), {
       method: options.method ?? 'GET',
       headers,
-      body: options.body === undefined ? null : JSON.stringify(options.body),
+      body: options.file ?? (options.body === undefined ? null : JSON.stringify(options.body)),
       // The session cookie (httpOnly, so scripts never read it) rides along on every call.
       credentials: 'same-origin',
       signal: options.signal ?? null,
@@ -80,7 +83,7 @@ export async function call<T>(path: string, options: RequestOptions = {}): Promi
 
 const enc = encodeURIComponent;
 
-export function createStream(input: { title: string; category: string; pricePerSecond?: string; recording?: boolean }): Promise<CreatedStream> {
+export function createStream(input: { title: string; category: string; tags?: string[]; pricePerSecond?: string; recording?: boolean }): Promise<CreatedStream> {
   return call<CreatedStream>('/streams', { method: 'POST', body: input });
 }
 

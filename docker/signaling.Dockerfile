@@ -7,6 +7,7 @@ COPY package.json package-lock.json ./
 COPY sfu-node/package.json sfu-node/
 COPY services/signaling/package.json services/signaling/
 COPY services/settlement/package.json services/settlement/
+COPY services/social/package.json services/social/
 COPY web/package.json web/
 COPY chain/package.json chain/
 COPY operator/package.json operator/
@@ -38,16 +39,22 @@ COPY package.json ./
 COPY sfu-node/package.json sfu-node/
 COPY services/signaling/package.json services/signaling/
 COPY services/settlement/package.json services/settlement/
+COPY services/social/package.json services/social/
+COPY chain/package.json chain/
 COPY operator/package.json operator/
 COPY services/contracts/package.json services/contracts/
 COPY --chown=10001:10001 services/contracts/src services/contracts/src
 COPY --chown=10001:10001 sfu-node/src sfu-node/src
 COPY --chown=10001:10001 services/signaling/src services/signaling/src
 COPY services/signaling/migrations services/signaling/migrations
-# Signaling shares settlement's database layer and ledger schema, and the operator's
-# LiveStream API and route contract (operator/src/api only needs zod and client-node).
+# Signaling shares settlement's database layer and ledger schema (settlement's entry loads the
+# chain client), mounts the social service's routes and chat in-process, and uses the
+# operator's LiveStream API and route contract (operator/src/api only needs zod and client-node).
 COPY --chown=10001:10001 services/settlement/src services/settlement/src
 COPY services/settlement/migrations services/settlement/migrations
+COPY --chown=10001:10001 chain/src chain/src
+COPY --chown=10001:10001 services/social/src services/social/src
+COPY services/social/migrations services/social/migrations
 COPY --chown=10001:10001 operator/src/api operator/src/api
 COPY --chown=10001:10001 operator/src/kube/errors.ts operator/src/kube/errors.ts
 COPY --from=web /app/web/build web/build

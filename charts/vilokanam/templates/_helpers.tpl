@@ -23,6 +23,7 @@
 
 {{- define "vilokanam.operatorName" -}}{{ include "vilokanam.component" (dict "root" . "component" "operator") }}{{- end -}}
 {{- define "vilokanam.signalingName" -}}{{ include "vilokanam.component" (dict "root" . "component" "signaling") }}{{- end -}}
+{{- define "vilokanam.socialName" -}}{{ include "vilokanam.component" (dict "root" . "component" "social") }}{{- end -}}
 {{- define "vilokanam.sfuTemplateName" -}}{{ include "vilokanam.component" (dict "root" . "component" "sfu-node") }}{{- end -}}
 {{- define "vilokanam.secretName" -}}{{ default (include "vilokanam.component" (dict "root" . "component" "secrets")) .Values.secrets.existingSecret }}{{- end -}}
 {{- define "vilokanam.fleetName" -}}{{ default (include "vilokanam.fullname" . | trunc 40 | trimSuffix "-") .Values.sfu.fleetName }}{{- end -}}
@@ -58,6 +59,43 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "redis://%s:6379/0" (include "vilokanam.component" (dict "root" . "component" "redis")) -}}
 {{- else -}}
 {{- required "redis.external.url is required unless redis.inChart.enabled" .Values.redis.external.url -}}
+{{- end -}}
+{{- end -}}
+
+{{/* VILO_DATABASE_URL from the chart's Postgres Secret or the one given; signaling and social share the database. */}}
+{{- define "vilokanam.databaseUrlEnv" -}}
+{{- $secret := "" -}}
+{{- $key := "url" -}}
+{{- if or .Values.postgres.inChart.enabled .Values.postgres.external.url -}}
+{{- $secret = include "vilokanam.component" (dict "root" . "component" "postgres") -}}
+{{- else if .Values.postgres.external.existingSecret -}}
+{{- $secret = .Values.postgres.external.existingSecret -}}
+{{- $key = .Values.postgres.external.secretKey -}}
+{{- else -}}
+{{- fail "signaling needs Postgres (social too): set postgres.external.url, postgres.external.existingSecret or postgres.inChart.enabled" -}}
+{{- end -}}
+- name: VILO_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $key }}
+{{- end -}}
+
+{{/* Signaling signs session cookies with it and social verifies them: both read the same key. */}}
+{{- define "vilokanam.sessionSecretEnv" -}}
+- name: VILO_SESSION_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "vilokanam.secretName" . }}
+      key: session-secret
+{{- end -}}
+
+{{/* The site's address, from the ingress; empty without one (the services' default applies). */}}
+{{- define "vilokanam.publicUrl" -}}
+{{- with .Values.signaling.ingress -}}
+{{- if and .enabled .host -}}
+{{- printf "%s://%s" (ternary "https" "http" (gt (len .tls) 0)) .host -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 

@@ -22,6 +22,11 @@ function podSpecs(r: Rendered): [string, Pod, Record<string, string>][] {
   return out;
 }
 
+function containerEnv(r: Rendered, deployment: string): Record<string, unknown> {
+  const c = (find(r, 'Deployment', `vilo-vilokanam-${deployment}`) as any).spec.template.spec.containers[0];
+  return Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+}
+
 describe('helm lint', () => {
   it('passes with production-style and development values', async () => {
     for (const set of [['--set', 'redis.external.url=redis://r:6379', '--set', 'postgres.external.url=postgres://p'], ['--set', 'redis.inChart.enabled=true', '--set', 'postgres.inChart.enabled=true']]) {
@@ -39,6 +44,10 @@ describe('helm lint', () => {
       [['--set', 'redis.external.url=localhost:6379'], /redis/],
       [['--set', 'sfu.fleet.targetUtilization=1.5'], /targetUtilization/],
       [['--set', 'operator.unknownKey=1'], /unknownKey/],
+      [['--set', 'secrets.sessionSecret=short'], /sessionSecret/],
+      // A social budget may never block a drain.
+      [['--set', 'social.podDisruptionBudget.maxUnavailable=0'], /maxUnavailable/],
+      [['--set', 'social.unknownKey=1'], /unknownKey/],
     ];
     for (const [args, message] of cases) {
       const res = await helm(['template', 'vilo', CHART_DIR, '--set', 'redis.inChart.enabled=true', '--set', 'postgres.inChart.enabled=true', ...args]);
@@ -61,11 +70,11 @@ describe('helm template', () => {
     const old = await render(twoSignaling, '1.20.2');
     const current = await render(twoSignaling, '1.35.0');
     const pdbs = (r: Rendered) => r.docs.filter((d) => d.kind === 'PodDisruptionBudget').map((d) => `${d.apiVersion} ${d.metadata.name}`);
-    expect(pdbs(old)).toEqual(['policy/v1beta1 vilo-vilokanam-operator', 'policy/v1beta1 vilo-vilokanam-signaling']);
-    expect(pdbs(current)).toEqual(['policy/v1 vilo-vilokanam-operator', 'policy/v1 vilo-vilokanam-signaling']);
+    expect(pdbs(old)).toEqual(['policy/v1beta1 vilo-vilokanam-operator', 'policy/v1beta1 vilo-vilokanam-signaling', 'policy/v1beta1 vilo-vilokanam-social']);
+    expect(pdbs(current)).toEqual(['policy/v1 vilo-vilokanam-operator', 'policy/v1 vilo-vilokanam-signaling', 'policy/v1 vilo-vilokanam-social']);
     // One replica (signaling's default) gets no budget: it could only block or allow everything.
-    expect(pdbs(await render({}))).toEqual(['policy/v1 vilo-vilokanam-operator']);
-    const single = await render({ ...twoSignaling, operator: { replicas: 1 }, sfu: { podDisruptionBudget: { enabled: true, minAvailable: 2 } } });
+    expect(pdbs(await render({}))).toEqual(['policy/v1 vilo-vilokanam-operator', 'policy/v1 vilo-vilokanam-social']);
+    const single = await render({ ...twoSignaling, operator: { replicas: 1 }, social: { replicas: 1 }, sfu: { podDisruptionBudget: { enabled: true, minAvailable: 2 } } });
     expect(pdbs(single)).toEqual(['policy/v1 vilo-vilokanam-signaling', 'policy/v1 vilo-vilokanam-sfu-node']);
     expect((find(single, 'PodDisruptionBudget', 'vilo-vilokanam-sfu-node') as any).spec).toMatchObject({ minAvailable: 2 });
   });
@@ -76,6 +85,7 @@ describe('helm template', () => {
     expect(specs.map(([n]) => n).sort()).toEqual([
       'Deployment/vilo-vilokanam-operator',
       'Deployment/vilo-vilokanam-signaling',
+      'Deployment/vilo-vilokanam-social',
       'PodTemplate/vilo-vilokanam-sfu-node',
       'StatefulSet/vilo-vilokanam-postgres',
       'StatefulSet/vilo-vilokanam-redis',
@@ -174,8 +184,9 @@ describe('helm template', () => {
   });
 
   it('runs the Node services under `node --watch` for Tilt and plain node otherwise', async () => {
-    const cmd = (r: Rendered) => (find(r, 'Deployment', 'vilo-vilokanam-signaling') as any).spec.template.spec.containers[0].command;
+    const cmd = (r: Rendered, name = 'signaling') => (find(r, 'Deployment', `vilo-vilokanam-${name}`) as any).spec.template.spec.containers[0].command;
     expect(cmd(await render())).toEqual(['node', 'services/signaling/src/main.ts']);
+    expect(cmd(await render(), 'social')).toEqual(['node', 'services/social/src/main.ts']);
     expect(cmd(await render({ dev: { watch: true } }))).toEqual(['node', '--watch', '--watch-preserve-output', 'services/signaling/src/main.ts']);
   });
 
@@ -194,5 +205,64 @@ describe('helm template', () => {
     expect(r.docs.some((d: Manifest) => d.kind === 'Secret' && d.metadata.name === 'vilo-vilokanam-secrets')).toBe(false);
     const env = (find(r, 'Deployment', 'vilo-vilokanam-operator') as any).spec.template.spec.containers[0].env;
     expect(env.find((e: any) => e.name === 'VILO_SFU_CONTROL_SECRET').valueFrom.secretKeyRef.name).toBe('mine');
+    for (const name of ['signaling', 'social']) {
+      expect(containerEnv(r, name).VILO_SESSION_SECRET, name).toEqual({ secretKeyRef: { name: 'mine', key: 'session-secret' } });
+    }
+  });
+});
+
+describe('the social service', () => {
+  it('runs two replicas behind a Service, with a budget that never blocks a drain', async () => {
+    const r = await render({ social: { resources: { requests: { cpu: '75m' } } } });
+    const d = find(r, 'Deployment', 'vilo-vilokanam-social') as any;
+    const selector = { 'app.kubernetes.io/name': 'vilokanam', 'app.kubernetes.io/instance': 'vilo', 'app.kubernetes.io/component': 'social' };
+    expect(d.spec.replicas).toBe(2);
+    expect(d.spec.selector.matchLabels).toEqual(selector);
+    const pod = d.spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const c = pod.containers[0];
+    expect(c.image).toBe('vilokanam/social:0.1.0');
+    expect(c.ports).toEqual([{ name: 'http', containerPort: 8090, protocol: 'TCP' }]);
+    expect(c.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(c.resources).toEqual({ requests: { cpu: '75m', memory: '128Mi' }, limits: { memory: '512Mi' } });
+    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 10001 });
+    expect(d.spec.template.metadata.annotations['prometheus.io/port']).toBe('8090');
+    expect((find(r, 'ConfigMap', 'vilo-vilokanam-social') as any).data).toMatchObject({ VILO_HOST: '0.0.0.0', VILO_PORT: '8090', VILO_REDIS_URL: 'redis://redis:6379/0' });
+    const svc = find(r, 'Service', 'vilo-vilokanam-social') as any;
+    expect(svc.spec).toMatchObject({ type: 'ClusterIP', selector, ports: [{ name: 'http', port: 80, targetPort: 'http' }] });
+    const pdb = find(r, 'PodDisruptionBudget', 'vilo-vilokanam-social') as any;
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: selector } });
+  });
+
+  it('reads the database and the session secret exactly as signaling does', async () => {
+    const generated = await render({ secrets: { ...base.secrets, sessionSecret: '' } });
+    const secret = find(generated, 'Secret', 'vilo-vilokanam-secrets') as any;
+    expect(Buffer.from(secret.data['session-secret'], 'base64').toString()).toMatch(/^[A-Za-z0-9]{48}$/);
+    const given = find(await render({ secrets: { ...base.secrets, sessionSecret: 'x'.repeat(40) } }), 'Secret', 'vilo-vilokanam-secrets') as any;
+    expect(Buffer.from(given.data['session-secret'], 'base64').toString()).toBe('x'.repeat(40));
+    const own = await render({ postgres: { external: { url: '', existingSecret: 'db', secretKey: 'dsn' } } });
+    for (const name of ['signaling', 'social']) {
+      const env = containerEnv(generated, name);
+      expect(env.VILO_SESSION_SECRET, name).toEqual({ secretKeyRef: { name: 'vilo-vilokanam-secrets', key: 'session-secret' } });
+      expect(env.VILO_DATABASE_URL, name).toEqual({ secretKeyRef: { name: 'vilo-vilokanam-postgres', key: 'url' } });
+      expect(containerEnv(own, name).VILO_DATABASE_URL, name).toEqual({ secretKeyRef: { name: 'db', key: 'dsn' } });
+    }
+  });
+
+  it('routes chat sockets to social ahead of everything else, and leaves them to signaling when off', async () => {
+    const ingress = { signaling: { ingress: { enabled: true, host: 'live.example', tls: [{ secretName: 'live-tls', hosts: ['live.example'] }] } } };
+    const paths = (r: Rendered) => (find(r, 'Ingress', 'vilo-vilokanam-signaling') as any).spec.rules[0].http.paths.map((p: any) => `${p.pathType} ${p.path} ${p.backend.service.name}:${p.backend.service.port.name}`);
+    const on = await render(ingress);
+    expect(paths(on)).toEqual(['Prefix /api/v1/chat vilo-vilokanam-social:http', 'Prefix / vilo-vilokanam-signaling:http']);
+    // Webhook bodies link to the site: both services take its address from the ingress.
+    expect((find(on, 'ConfigMap', 'vilo-vilokanam-social') as any).data.VILO_PUBLIC_URL).toBe('https://live.example');
+    expect((find(on, 'ConfigMap', 'vilo-vilokanam-signaling') as any).data.VILO_PUBLIC_URL).toBe('https://live.example');
+    const off = await render({ ...ingress, social: { enabled: false } });
+    expect(paths(off)).toEqual(['Prefix / vilo-vilokanam-signaling:http']);
+    expect(off.docs.filter((d) => d.metadata.name === 'vilo-vilokanam-social')).toEqual([]);
+    // Signaling still serves chat itself, so it keeps the session secret either way.
+    expect(containerEnv(off, 'signaling').VILO_SESSION_SECRET).toBeDefined();
   });
 });

@@ -70,7 +70,7 @@ describe('Tiltfile', () => {
 });
 
 describe('Dockerfiles', () => {
-  const files = ['sfu-node', 'operator', 'signaling'].map((n) => `docker/${n}.Dockerfile`);
+  const files = ['sfu-node', 'operator', 'signaling', 'social'].map((n) => `docker/${n}.Dockerfile`);
 
   it.each(files)('%s copies only paths that exist and runs an entry point that exists', (file) => {
     const text = read(file);
@@ -84,6 +84,23 @@ describe('Dockerfiles', () => {
     expect(text).toMatch(/^FROM node:24-bookworm(-slim)?( AS \w+)?$/m);
     expect(text).toMatch(/^USER 10001:10001$/m);
     expect(existsSync(join(root, `${file}.dockerignore`))).toBe(true);
+  });
+
+  it('ships the sources and migrations of every workspace package signaling and social load', () => {
+    // Signaling mounts social in-process; both open settlement's database, whose entry loads the chain client.
+    const needs: Record<string, string[]> = {
+      signaling: ['services/social/src', 'services/social/migrations', 'services/settlement/src', 'services/settlement/migrations', 'chain/src'],
+      social: ['services/social/src', 'services/social/migrations', 'services/settlement/src', 'services/settlement/migrations', 'chain/src', 'services/contracts/src'],
+    };
+    for (const [image, paths] of Object.entries(needs)) {
+      const text = read(`docker/${image}.Dockerfile`);
+      const runtime = text.slice(text.lastIndexOf('\nFROM '));
+      for (const path of paths) expect(runtime, `${image}: ${path}`).toMatch(new RegExp(`^COPY (--chown=\\S+ )?${path} ${path}$`, 'm'));
+      for (const pkg of paths.filter((p) => p.endsWith('/src')).map((p) => p.replace(/\/src$/, ''))) {
+        expect(runtime, `${image}: ${pkg}/package.json`).toContain(`COPY ${pkg}/package.json ${pkg}/`);
+      }
+    }
+    expect(read('docker/social.Dockerfile')).toContain('npm ci --omit=dev --workspace services/social');
   });
 
   it('builds the worker with the project script and installs every library it links', async () => {

@@ -46,11 +46,11 @@ export class ChatService {
     this.store = new ChatStore(o.db);
   }
 
-  /** A stream's room; cached briefly, since a room's owner never changes. */
+  /** A stream's room; cached for a few seconds: its owner never changes, its status seldom. */
   async room(id: string): Promise<RoomInfo> {
     const now = this.#o.now();
     const hit = this.#rooms.get(id);
-    if (hit && now - hit.at < 30_000) return hit.info;
+    if (hit && now - hit.at < 5_000) return hit.info;
     const info = await this.store.room(id);
     if (!info) throw new ChatError('not_found', 'no such stream');
     if (this.#rooms.size > 10_000) this.#rooms.clear();

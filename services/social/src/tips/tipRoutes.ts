@@ -31,7 +31,9 @@ export function tipRoutes(deps: TipRoutesDeps): Koa.Middleware {
     const member = requireMember(ctx);
     const input = TipRequest.parse(ctx.request.body ?? {});
     if (!limiter.take(member.id)) throw new HttpError(429, 'rate_limited', 'too many tips at once: wait a moment');
-    const room = await deps.chat.room(uuidParam(ctx.params.id));
+    // Fresh, not the chat's cached room: whether the stream is live now is what counts.
+    const room = await deps.chat.store.room(uuidParam(ctx.params.id));
+    if (!room) throw new HttpError(404, 'not_found', 'no such stream');
     if (!room.channel) throw new HttpError(409, 'conflict', 'this stream has no creator to tip');
     if (room.status !== 'live') throw new HttpError(409, 'stream_not_live', 'tips go to live streams');
     const restriction = await deps.chat.store.restriction(room.channel, member.id, new Date());

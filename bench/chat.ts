@@ -160,6 +160,8 @@ try {
   console.log(`[chat] ${CLIENTS} sockets over 2 social instances, ${SENDERS} senders, ${RATE} msg/s for ${SECONDS} s`);
   const audience = await Audience.start(urls, room, CLIENTS);
   const senders = await Promise.all(senderAccounts.map((a, i) => sender(urls[i % 2]!, room, a.cookie)));
+  // Warm-up, not counted: JIT, pools and caches settle as they would in a running service.
+  await phase(audience, senders, room, RATE, 3);
   const social = report('vilokanam', await phase(audience, senders, room, RATE, SECONDS), CLIENTS, SECONDS);
   const socialBest = await ramp('vilokanam', audience, senders, room);
   audience.close();
@@ -169,6 +171,7 @@ try {
   servers.push(raw);
   const rawAudience = await Audience.start([raw.url], room, CLIENTS);
   const rawSenders = await Promise.all(senderAccounts.map(() => sender(raw.url, room)));
+  await phase(rawAudience, rawSenders, room, RATE, 3);
   const base = report('baseline (bare ws relay, 1 process)', await phase(rawAudience, rawSenders, room, RATE, SECONDS), CLIENTS, SECONDS);
   const rawBest = await ramp('baseline', rawAudience, rawSenders, room);
   rawAudience.close();

@@ -49,7 +49,7 @@ beforeAll(async () => {
   await saveChainProperties(platform.db, { genesisHash: hash(), specName: 'statemine', tokenSymbol: 'ROC', tokenDecimals: 12, ss58Prefix: 42, existentialDeposit: 10n ** 9n });
   ledger = new Ledger(platform.db);
   book = new PayoutBook(platform.db, { computeRoot: chainMerkleRoot });
-  streamId = (await platform.store.create({ title: 'E2E jazz', category: 'Music', creatorId: await createTestAccount(platform.db) }))!.stream.id;
+  streamId = (await platform.store.create({ title: 'E2E jazz', category: 'music', creatorId: await createTestAccount(platform.db) }))!.stream.id;
   browser = await launchChromium();
   context = await browser.newContext({ baseURL: platform.url });
   // The dev wallet's phrase, as if this browser had created it before.
@@ -79,7 +79,7 @@ describe('money pages', () => {
     const qr = page.getByTestId('deposit-qr');
     await qr.waitFor();
     expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;charset=utf-8,/);
-    await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), { timeout: 15_000 }).toBe(true);
 
     await ledger.creditDeposit({ chainId: `${hash()}:1`, account: id, amount: 5_000_000_000_000n });
     await watch(3);

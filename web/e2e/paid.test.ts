@@ -91,7 +91,7 @@ describe('paying per second in the browser', () => {
 
     await page.goto(`/watch/${streamId}`);
     const price = page.getByTestId('price');
-    await expect.poll(() => price.textContent()).toContain('0.12 ROC a minute');
+    await expect.poll(() => price.textContent(), { timeout: 20_000 }).toContain('0.12 ROC a minute');
     expect(await price.textContent()).toContain('7.2 ROC an hour, 0.002 ROC a second');
     expect(await price.getAttribute('data-planck')).toBe(PRICE.toString());
     await page.getByTestId('watch-button').click();
@@ -113,7 +113,7 @@ describe('paying per second in the browser', () => {
     // The person cancels in the wallet the first time: nothing is sent, and the page says so.
     refuseNext = true;
     await page.getByTestId('deposit-confirm').click();
-    await expect.poll(() => page.getByTestId('deposit-error').textContent()).toBe('You cancelled the deposit in your wallet. Nothing was sent.');
+    await expect.poll(() => page.getByTestId('deposit-error').textContent(), { timeout: 15_000 }).toBe('You cancelled the deposit in your wallet. Nothing was sent.');
     refuseNext = false;
     await tabTo(page, 'deposit-confirm');
     await page.keyboard.press('Enter');

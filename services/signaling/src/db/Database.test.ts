@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SOCIAL_MIGRATIONS } from '@vilokanam/social';
 import { Ledger, viewerAccount } from '@vilokanam/settlement';
 import { SETTLEMENT_MIGRATIONS } from '@vilokanam/settlement/db';
 import { engines } from '../testing/databases.ts';
@@ -20,7 +21,7 @@ describe('openDatabase on PGlite', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'vilo-db-'));
     const dataDir = path.join(dir, 'fresh', 'nested', 'pglite');
     const first = await openDatabase({ databaseUrl: undefined, dataDir }, quiet);
-    await first.query(`INSERT INTO streams (id, title, category, stream_key_hash) VALUES ('00000000-0000-4000-8000-000000000001', 'kept', 'Test', '\\x00')`);
+    await first.query(`INSERT INTO streams (id, title, category, stream_key_hash) VALUES ('00000000-0000-4000-8000-000000000001', 'kept', 'music', '\\x00')`);
     await first.close();
     const again = await openDatabase({ databaseUrl: undefined, dataDir }, quiet);
     expect(await again.query<{ title: string }>('SELECT title FROM streams')).toEqual([{ title: 'kept' }]);
@@ -48,9 +49,11 @@ describe('openDatabase on PGlite', () => {
     // and any newer signaling files ran.
     const settlement = (await readdir(SETTLEMENT_MIGRATIONS.dir)).filter((f) => f.endsWith('.sql')).map((f) => `settlement/${path.basename(f, '.sql')}`);
     const signaling = (await readdir(SIGNALING_MIGRATIONS.dir)).filter((f) => f.endsWith('.sql')).map((f) => path.basename(f, '.sql'));
+    const social = (await readdir(SOCIAL_MIGRATIONS.dir)).filter((f) => f.endsWith('.sql')).map((f) => `social/${path.basename(f, '.sql')}`);
     expect(settlement).toContain('settlement/001_ledger');
-    expect(versions).toEqual([...signaling, ...settlement].sort());
-    expect(await db.query<{ title: string }>('SELECT title FROM streams')).toEqual([{ title: 'old' }]);
+    expect(versions).toEqual([...signaling, ...settlement, ...social].sort());
+    // A category typed before the managed list became 'other'.
+    expect(await db.query<{ title: string; category: string }>('SELECT title, category FROM streams')).toEqual([{ title: 'old', category: 'other' }]);
     const ledger = new Ledger(db);
     await ledger.creditDeposit({ chainId: 'c:1', account: 'someone', amount: 5n });
     expect(await ledger.balance(viewerAccount('someone'))).toBe(5n);

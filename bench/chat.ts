@@ -18,7 +18,7 @@ const CLIENTS = Number(process.env.CLIENTS ?? 5000);
 const RATE = Number(process.env.RATE ?? 50);
 const SECONDS = Number(process.env.SECONDS ?? 20);
 const SENDERS = Number(process.env.SENDERS ?? 200);
-const RAMP = (process.env.RAMP ?? '100,200,400,800').split(',').map(Number);
+const RAMP = (process.env.RAMP ?? '10,25,50,100,200').split(',').map(Number);
 const REDIS_URL = process.env.VILO_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 
 interface Server {

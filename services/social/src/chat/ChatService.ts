@@ -65,20 +65,14 @@ export class ChatService {
       return { room: room.id, history, settings, emotes, role: 'anonymous', restriction: { reason: 'sign_in', until: null, message: 'sign in to chat' } };
     }
     const role = await this.store.roleOf(room.channel, member.id);
-    return { room: room.id, history, settings, emotes, role, restriction: await this.restrictionOf(room, member.id, role, settings) };
+    return { room: room.id, history, settings, emotes, role, restriction: await this.restrictionOf(room, member.id) };
   }
 
   /** Why the account cannot write here right now, if it cannot. */
-  async restrictionOf(room: RoomInfo, account: string, role?: 'creator' | 'moderator' | 'viewer', settings?: ChatSettings): Promise<ChatRestriction | null> {
+  async restrictionOf(room: RoomInfo, account: string): Promise<ChatRestriction | null> {
     const now = new Date(this.#o.now());
-    return writeRestriction({
-      role: role ?? (await this.store.roleOf(room.channel, account)),
-      settings: settings ?? (await this.store.settings(room.channel)),
-      restriction: await this.store.restriction(room.channel, account, now),
-      lastMessageAt: await this.store.lastMessageAt(room.id, account),
-      followedSince: room.channel ? await this.store.followedSince(account, room.channel) : undefined,
-      now,
-    });
+    const facts = await this.store.writeFacts(this.#o.db, room.id, room.channel, account, now, now, 0);
+    return writeRestriction({ ...facts, now });
   }
 
   async history(roomId: string, before: string | undefined): Promise<ChatMessage[]> {
@@ -106,21 +100,13 @@ export class ChatService {
     const id = await this.#o.db.transaction(async (tx) => {
       // One writer per account at a time, on every instance: slow mode and the rate hold under races.
       await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [member.id]);
-      const role = await this.store.roleOf(room.channel, member.id, tx);
-      const settings = await this.store.settings(room.channel, tx);
-      const restriction = writeRestriction({
-        role,
-        settings,
-        restriction: await this.store.restriction(room.channel, member.id, at, tx),
-        lastMessageAt: await this.store.lastMessageAt(room.id, member.id, tx),
-        followedSince: room.channel ? await this.store.followedSince(member.id, room.channel, tx) : undefined,
-        now: at,
-      });
+      const facts = await this.store.writeFacts(tx, room.id, room.channel, member.id, at, new Date(at.getTime() - this.#o.rateWindowMs), this.#o.ratePerWindow);
+      const { role, settings } = facts;
+      const restriction = writeRestriction({ ...facts, now: at });
       if (restriction) throw this.#refuse(restriction.reason, new ChatError('forbidden', restriction.message, restriction));
       const term = role === 'viewer' ? blockedTermIn(d.text, settings.blockedTerms) : undefined;
       if (term !== undefined) throw this.#refuse('blocked_term', new ChatError('bad_request', 'your message contains a term this channel blocks'));
-      const recent = await this.store.sentSince(member.id, new Date(at.getTime() - this.#o.rateWindowMs), this.#o.ratePerWindow, tx);
-      if (recent >= this.#o.ratePerWindow) throw this.#refuse('rate', new ChatError('rate_limited', `at most ${this.#o.ratePerWindow} messages per ${this.#o.rateWindowMs / 1000} seconds`));
+      if (facts.recent >= this.#o.ratePerWindow) throw this.#refuse('rate', new ChatError('rate_limited', `at most ${this.#o.ratePerWindow} messages per ${this.#o.rateWindowMs / 1000} seconds`));
       const replyTo = d.replyTo && (await this.store.replyTarget(room.id, d.replyTo, tx)) ? d.replyTo : null;
       return this.store.insert(tx, { room: room.id, author: member.id, text: d.text, replyTo, mentions, at });
     });

@@ -101,27 +101,57 @@ export class ChatStore {
     return row ? { until: row.until === null ? null : new Date(row.until), reason: row.reason } : undefined;
   }
 
-  /** When the account last wrote in the room, if ever. */
-  async lastMessageAt(room: string, account: string, db: Queryable = this.#db): Promise<Date | undefined> {
-    const [row] = await db.query<{ created_at: Date | string }>(
-      'SELECT created_at FROM chat_messages WHERE room = $1 AND author = $2 ORDER BY id DESC LIMIT 1',
-      [room, account],
+  /**
+   * Everything the rules need about one account writing in one room, in one round trip:
+   * its role, the channel's settings, a live ban or timeout, its last message here, when it
+   * followed, and how many of its latest `rateLimit` messages anywhere are newer than `since`.
+   */
+  async writeFacts(
+    db: Queryable,
+    room: string,
+    channel: string | null,
+    account: string,
+    now: Date,
+    since: Date,
+    rateLimit: number,
+  ): Promise<{ role: 'creator' | 'moderator' | 'viewer'; settings: ChatSettings; restriction: RestrictionRow | undefined; lastMessageAt: Date | undefined; followedSince: Date | undefined; recent: number }> {
+    const [r] = await db.query<{
+      is_mod: boolean;
+      slow_mode_seconds: number | null;
+      followers_only: boolean | null;
+      follow_min_minutes: number | null;
+      blocked_terms: string[] | null;
+      r_found: boolean;
+      r_until: Date | string | null;
+      r_reason: string | null;
+      last_at: Date | string | null;
+      followed_at: Date | string | null;
+      recent: number;
+    }>(
+      `SELECT EXISTS (SELECT 1 FROM chat_moderators WHERE channel = $2 AND account = $3) AS is_mod,
+              c.slow_mode_seconds, c.followers_only, c.follow_min_minutes, c.blocked_terms,
+              (r.account IS NOT NULL) AS r_found, r.until AS r_until, r.reason AS r_reason,
+              (SELECT created_at FROM chat_messages WHERE room = $1 AND author = $3 ORDER BY id DESC LIMIT 1) AS last_at,
+              (SELECT created_at FROM follows WHERE follower = $3 AND creator = $2) AS followed_at,
+              (SELECT count(*)::int FROM (SELECT created_at FROM chat_messages WHERE author = $3 ORDER BY id DESC LIMIT $6) x WHERE created_at > $5) AS recent
+         FROM (SELECT 1) one
+         LEFT JOIN chat_channels c ON c.channel = $2
+         LEFT JOIN chat_restrictions r ON r.channel = $2 AND r.account = $3 AND (r.until IS NULL OR r.until > $4)`,
+      [room, channel, account, now, since, rateLimit],
     );
-    return row ? new Date(row.created_at) : undefined;
-  }
-
-  /** Of the account's latest `limit` messages anywhere, how many are newer than `since`: the per-account rate. */
-  async sentSince(account: string, since: Date, limit: number, db: Queryable = this.#db): Promise<number> {
-    const [row] = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT created_at FROM chat_messages WHERE author = $1 ORDER BY id DESC LIMIT $3) x WHERE created_at > $2`,
-      [account, since, limit],
-    );
-    return row?.n ?? 0;
-  }
-
-  async followedSince(follower: string, creator: string, db: Queryable = this.#db): Promise<Date | undefined> {
-    const [row] = await db.query<{ created_at: Date | string }>('SELECT created_at FROM follows WHERE follower = $1 AND creator = $2', [follower, creator]);
-    return row ? new Date(row.created_at) : undefined;
+    const row = r!;
+    const date = (v: Date | string | null): Date | undefined => (v === null ? undefined : new Date(v));
+    return {
+      role: !channel ? 'viewer' : channel === account ? 'creator' : row.is_mod ? 'moderator' : 'viewer',
+      settings:
+        channel && row.slow_mode_seconds !== null
+          ? { slowModeSeconds: row.slow_mode_seconds, followersOnly: row.followers_only!, followMinMinutes: row.follow_min_minutes!, blockedTerms: row.blocked_terms! }
+          : DEFAULT_CHAT_SETTINGS,
+      restriction: channel && row.r_found ? { until: row.r_until === null ? null : new Date(row.r_until), reason: row.r_reason ?? '' } : undefined,
+      lastMessageAt: date(row.last_at),
+      followedSince: channel ? date(row.followed_at) : undefined,
+      recent: row.recent,
+    };
   }
 
   /** Account ids of the handles named, at most 10. */

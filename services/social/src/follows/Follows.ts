@@ -2,6 +2,7 @@ import type { BrowseStream, FollowEntry, FollowList } from '@vilokanam/contracts
 import type { Database, Queryable } from '@vilokanam/settlement/db';
 import { imageUrl } from '../media/images.ts';
 import { displayNameFor } from '../profiles/profileSummaries.ts';
+import { BROWSE_COLUMNS, BROWSE_JOINS, toBrowseStream, type BrowseRow } from '../search/browseStreams.ts';
 
 /** Entries one page of a follow list holds. */
 export const FOLLOW_PAGE = 50;
@@ -30,21 +31,6 @@ interface EntryRow {
   avatar: string | null;
   created_at: Date | string;
   micros: string;
-}
-
-interface LiveRow {
-  id: string;
-  title: string;
-  category: string;
-  category_name: string;
-  tags: string[];
-  viewers: number;
-  started_at: Date | string | null;
-  price: string;
-  creator_id: string;
-  address: string;
-  display_name: string | null;
-  handle: string | null;
 }
 
 /** Who follows whom: following and unfollowing, the lists, their counts and the live row. */
@@ -125,15 +111,11 @@ export class Follows {
 
   /** The live streams of creators `account` follows, most watched first. */
   async live(account: string): Promise<BrowseStream[]> {
-    const rows = await this.#db.query<LiveRow>(
-      `SELECT s.id, s.title, s.category, COALESCE(c.name, s.category) AS category_name, s.tags, s.viewers,
-              s.started_at, s.price_per_second::text AS price,
-              a.id AS creator_id, a.address, a.display_name, p.handle
+    const rows = await this.#db.query<BrowseRow>(
+      `SELECT ${BROWSE_COLUMNS}
          FROM follows f
          JOIN streams s ON s.creator_id = f.creator AND s.status = 'live'
-         JOIN user_accounts a ON a.id = s.creator_id
-         LEFT JOIN categories c ON c.slug = s.category
-         LEFT JOIN profiles p ON p.account_id = a.id
+         ${BROWSE_JOINS}
         WHERE f.follower = $1
         ORDER BY s.viewers DESC, s.started_at DESC, s.id
         LIMIT ${LIVE_LIMIT}`,
@@ -171,19 +153,5 @@ function toEntry(r: EntryRow): FollowEntry {
     displayName: displayNameFor(r.display_name, r.address),
     avatarUrl: r.avatar ? imageUrl(r.avatar) : null,
     followedAt: new Date(r.created_at).toISOString(),
-  };
-}
-
-function toBrowseStream(r: LiveRow): BrowseStream {
-  return {
-    id: r.id,
-    title: r.title,
-    category: r.category,
-    categoryName: r.category_name,
-    tags: r.tags,
-    viewers: r.viewers,
-    startedAt: r.started_at === null ? null : new Date(r.started_at).toISOString(),
-    pricePerSecond: r.price,
-    creator: { id: r.creator_id, handle: r.handle, displayName: displayNameFor(r.display_name, r.address) },
   };
 }

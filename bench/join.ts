@@ -17,7 +17,7 @@ import { mib, percentile, procStat, sampleCpu, workersOf } from './lib/proc.ts';
 const JOINS = Number(process.env.JOINS ?? 20);
 const SAMPLE_SECONDS = Number(process.env.SAMPLE_SECONDS ?? 10);
 
-const { process: platform, baseURL } = await startPlatformProcess();
+const { process: platform, baseURL, opsURL } = await startPlatformProcess();
 console.log(`platform up at ${baseURL} (pid ${platform.pid}); ${JOINS} joins, ${SAMPLE_SECONDS}s CPU sample`);
 
 const idle = [platform.pid!, ...workersOf(platform.pid!)].map((p) => procStat(p).rss);
@@ -102,7 +102,7 @@ try {
   const total = cpu.reduce((a, b) => a + b, 0);
   const rss = after.reduce((a, s) => a + s.rss, 0);
   console.log(`  total: cpu ${total.toFixed(1)}%, rss ${mib(rss)} MiB`);
-  const metrics = await (await fetch(`${baseURL}/metrics`)).text();
+  const metrics = await (await fetch(`${opsURL}/metrics`)).text();
   const line = (name: string) => metrics.split('\n').find((l) => l.startsWith(`${name} `)) ?? `${name} ?`;
   console.log(`  ${line('vilo_sfu_consumers')}; ${line('vilo_sfu_bitrate_out_bps')}`);
 } finally {

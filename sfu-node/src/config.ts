@@ -64,6 +64,31 @@ export function sfuConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SfuNodeC
   };
 }
 
+/** The control listener: where it binds, what else it answers to, and who may scrape it. */
+export interface SfuControlConfig {
+  host: string;
+  port: number;
+  /** Further control URLs callers may dial this node at (a proxy, a DNS name); it always answers to the one it binds. */
+  urls: string[];
+  /** Bearer token /metrics requires; unset leaves /metrics open (a dev machine). */
+  metricsToken: string | undefined;
+}
+
+export function sfuControlConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SfuControlConfig {
+  const urls = (env.VILO_SFU_CONTROL_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  for (const url of urls) {
+    if (!/^https?:\/\/[^\s/?#@]+\/?$/.test(url)) throw new Error(`VILO_SFU_CONTROL_URLS: "${url}" is not http://host:port`);
+  }
+  const metricsToken = env.VILO_METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 16) throw new Error('VILO_METRICS_TOKEN must be at least 16 characters');
+  return {
+    host: env.VILO_SFU_CONTROL_HOST || '127.0.0.1',
+    port: intEnv(env, 'VILO_SFU_CONTROL_PORT', 7070),
+    urls,
+    metricsToken,
+  };
+}
+
 /** VP8 first: browsers then default to it, and it carries simulcast everywhere. */
 export const mediaCodecs: types.RouterRtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },

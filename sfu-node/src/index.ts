@@ -1,11 +1,11 @@
-export { mediaCodecs, sfuConfigFromEnv, type SfuNodeConfig } from './config.ts';
+export { mediaCodecs, sfuConfigFromEnv, sfuControlConfigFromEnv, type SfuControlConfig, type SfuNodeConfig } from './config.ts';
 export { preferredLayersFor, type LayerChoice } from './layers.ts';
 export { registerSfuMetrics } from './metrics.ts';
 export * from './client.ts';
 export { SfuNode, MAX_CONSUMERS_PER_TRANSPORT } from './SfuNode.ts';
 export { StreamRouter } from './StreamRouter.ts';
 export { WorkerPool, type WorkerSlot } from './WorkerPool.ts';
-export { ControlServer } from './control/ControlServer.ts';
+export { ControlServer, type ControlServerOptions } from './control/ControlServer.ts';
 export { LoadReporter } from './LoadReporter.ts';
 export { Meter, type Tick, type TickSink } from './Meter.ts';
 export { RedisTickSink } from './RedisTickSink.ts';

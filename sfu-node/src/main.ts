@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { sfuConfigFromEnv } from './config.ts';
+import { sfuConfigFromEnv, sfuControlConfigFromEnv } from './config.ts';
 import { ControlAuth } from './control/ControlAuth.ts';
 import { ControlServer } from './control/ControlServer.ts';
 import { LoadReporter } from './LoadReporter.ts';
@@ -18,6 +18,7 @@ if (!secret) {
   process.exit(1);
 }
 const config = sfuConfigFromEnv(env);
+const control = sfuControlConfigFromEnv(env);
 const nodeId = env.VILO_SFU_NODE_ID || os.hostname();
 const drainGraceMs = Number(env.VILO_SFU_DRAIN_GRACE_MS ?? 60_000);
 
@@ -25,8 +26,12 @@ const drainGraceMs = Number(env.VILO_SFU_DRAIN_GRACE_MS ?? 60_000);
 const redis = env.VILO_REDIS_URL ? new Redis(env.VILO_REDIS_URL) : undefined;
 const node = new SfuNode(config, log, redis ? { tickSink: new RedisTickSink(redis) } : {});
 await node.start();
-const server = new ControlServer(node, new ControlAuth(secret), log);
-const controlUrl = await server.listen(Number(env.VILO_SFU_CONTROL_PORT ?? 7070), env.VILO_SFU_CONTROL_HOST ?? '127.0.0.1');
+const server = new ControlServer(node, new ControlAuth(secret), log, {
+  nodeId,
+  urls: control.urls,
+  ...(control.metricsToken ? { metricsToken: control.metricsToken } : {}),
+});
+const controlUrl = await server.listen(control.port, control.host);
 // Default capacity: 400 viewers (audio + video consumers) per worker.
 const capacity = Number(env.VILO_SFU_CAPACITY ?? config.numWorkers * 800);
 

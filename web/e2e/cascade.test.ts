@@ -63,8 +63,7 @@ describe('cascade across sfu-node hosts', () => {
     expect(route.viewers).toEqual({ [origin]: 1, [e1!.nodeId]: 1, [e2!.nodeId]: 1 });
 
     // Each node carries its own viewer's consumers (audio + video).
-    const loadOf = async (id: string) => (await (await fetch(`${fleet.node(id).controlUrl}/load`)).json()) as any;
-    for (const id of [origin, e1!.nodeId, e2!.nodeId]) expect((await loadOf(id)).streams[streamId].consumers).toBe(2);
+    for (const id of [origin, e1!.nodeId, e2!.nodeId]) expect((await fleet.node(id).load()).streams[streamId]?.consumers).toBe(2);
 
     // The viewer two hops from the publisher still picks its layer.
     await c.getByTestId('quality').selectOption('0');
@@ -99,7 +98,7 @@ describe('cascade across sfu-node hosts', () => {
     const replacement = after.edges.find((e) => e.nodeId !== e1!.nodeId)!.nodeId;
     await c.close();
     await waitFor('the idle edge to go', async () => platform.routes.view(streamId)!.edges.map((e) => e.nodeId), { until: (ids) => !ids.includes(replacement), timeoutMs: 10_000 });
-    await waitFor('the idle edge router to close', async () => (await loadOf(replacement)).routers, { until: (r) => r === 0, timeoutMs: 10_000 });
+    await waitFor('the idle edge router to close', async () => (await fleet.node(replacement).load()).routers, { until: (r) => r === 0, timeoutMs: 10_000 });
 
     await studio.getByTestId('stop-stream').click();
     await waitFor('the edge viewer to see the end', () => b.getByTestId('stream-state').textContent(), { until: (s) => s === 'ended', timeoutMs: 10_000 });

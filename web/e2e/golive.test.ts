@@ -72,7 +72,7 @@ describe('go live and watch in the browser', () => {
     // The viewer's player reports its freezes; the panel counts it among those reporting.
     await expect.poll(() => panel.getByTestId('viewer-freezes').getAttribute('data-reporting'), { timeout: 20_000 }).toBe('1');
     // The same figures as metrics, labelled by kind and layer, never by stream.
-    const metrics = await (await fetch(`${platform.url}/metrics`)).text();
+    const metrics = await (await fetch(`${platform.opsUrl}/metrics`)).text();
     const value = (series: string) => Number(metrics.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1]);
     expect(value('vilo_sfu_ingest_bitrate_bps{kind="video"}')).toBeGreaterThan(100_000);
     expect(value('vilo_sfu_viewers_by_layer{layer="2"}')).toBe(1);

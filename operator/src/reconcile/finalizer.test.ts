@@ -32,8 +32,7 @@ afterAll(async () => {
 });
 
 async function streamsOnNode(): Promise<string[]> {
-  const load = (await (await fetch(`${sfu.controlUrl}/load`)).json()) as { streams: Record<string, unknown> };
-  return Object.keys(load.streams);
+  return Object.keys((await sfu.load()).streams);
 }
 
 describe('holders', () => {

@@ -5,7 +5,18 @@ import { z } from 'zod';
 
 const Id = z.string().min(1).max(128);
 const Json = z.unknown();
-const Remote = z.object({ ip: z.string().min(1).max(64), port: z.number().int().min(1).max(65535), srtpParameters: Json });
+const Ip = z.string().min(1).max(64);
+const Port = z.number().int().min(1).max(65535);
+
+/**
+ * Pipe SRTP parameters never cross the channel in the clear: both ends seal them
+ * (AES-256-GCM, sfu-node's PipeSeal) as `v1.<iv>.<ciphertext>.<tag>`, base64url.
+ */
+export const SEALED_SRTP_VERSION = 'v1';
+export const SealedSrtp = z.string().max(1024).regex(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'sealed SRTP parameters');
+const Remote = z.object({ ip: Ip, port: Port, srtpParameters: SealedSrtp });
+/** A node's answer to createPipeTransport: its end of the pipe, SRTP parameters sealed. */
+export const PipeTransportReply = z.object({ id: Id, ip: Ip, port: Port, srtpParameters: SealedSrtp });
 const Piped = z.object({
   producerId: Id,
   kind: z.enum(['audio', 'video']),

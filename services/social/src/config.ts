@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { zodMessage } from '@vilokanam/contracts/errors';
+import { opsPort } from '@vilokanam/contracts/ops';
 
 const Env = z.object({
   VILO_DATABASE_URL: z.string().min(1, 'the social service needs Postgres'),
@@ -7,6 +8,9 @@ const Env = z.object({
   VILO_SESSION_SECRET: z.string().min(32, 'the session secret signaling signs sessions with, at least 32 bytes'),
   VILO_HOST: z.string().default('0.0.0.0'),
   VILO_PORT: z.coerce.number().int().min(0).max(65535).default(8090),
+  /** /healthz, /readyz and /metrics on a port the ingress does not route (0: ephemeral). */
+  VILO_OPS_HOST: z.string().optional(),
+  VILO_OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   VILO_PUBLIC_URL: z.url().default('http://localhost:8080'),
   VILO_ALLOWED_ORIGINS: z.string().default(''),
   VILO_TRUSTED_PROXIES: z.string().default(''),
@@ -23,6 +27,8 @@ export interface SocialConfig {
   sessionSecret: Uint8Array;
   host: string;
   port: number;
+  /** The ops listener: VILO_OPS_HOST (default VILO_HOST), VILO_OPS_PORT (default 9092). */
+  ops: { host: string; port: number };
   publicUrl: string;
   allowedOrigins: string[];
   /** Proxies whose X-Forwarded-For is believed (an ingress): per-address socket caps key on the real client. */
@@ -47,6 +53,7 @@ export function socialConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Socia
     sessionSecret: new TextEncoder().encode(e.VILO_SESSION_SECRET),
     host: e.VILO_HOST,
     port: e.VILO_PORT,
+    ops: { host: e.VILO_OPS_HOST ?? e.VILO_HOST, port: opsPort(e.VILO_OPS_PORT, e.VILO_PORT, 9092) },
     publicUrl: e.VILO_PUBLIC_URL,
     allowedOrigins: list(e.VILO_ALLOWED_ORIGINS),
     trustedProxies: list(e.VILO_TRUSTED_PROXIES),

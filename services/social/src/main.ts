@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import Koa from 'koa';
 import pino from 'pino';
 import { clientAddressResolver } from '@vilokanam/contracts/client-address';
-import { errorMiddleware } from '@vilokanam/contracts/http';
+import { errorMiddleware, HttpError } from '@vilokanam/contracts/http';
+import { OpsServer } from '@vilokanam/contracts/ops';
 import { UntrustedInput } from '@vilokanam/contracts/untrusted';
 import { openDatabase } from '@vilokanam/settlement/db';
 import { SessionVerifier } from './auth/SessionVerifier.ts';
@@ -37,19 +38,26 @@ const social = new SocialService({
 });
 await social.start();
 
+const ready = async () => {
+  await db.query('SELECT 1');
+  await redis.ping();
+  return { ok: true };
+};
+// Metrics only on the ops listener, which the ingress does not route; probes on both.
+const ops = await OpsServer.start({
+  ...config.ops,
+  ready,
+  metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+  onError: (err) => log.warn({ err }, 'readiness check failed'),
+});
+log.info({ url: ops.url }, 'ops listening');
+
 const app = new Koa();
 app.use(errorMiddleware(log));
 app.use(async (ctx, next) => {
   if (ctx.path === '/healthz') return void (ctx.body = { ok: true });
-  if (ctx.path === '/readyz') {
-    await db.query('SELECT 1');
-    await redis.ping();
-    return void (ctx.body = { ok: true });
-  }
-  if (ctx.path === '/metrics') {
-    ctx.type = metrics.registry.contentType;
-    return void (ctx.body = await metrics.registry.metrics());
-  }
+  if (ctx.path === '/readyz') return void (ctx.body = await ready());
+  if (ctx.path === '/metrics') throw new HttpError(404, 'not_found', 'metrics are served on the ops port (VILO_OPS_PORT)');
   await next();
 });
 app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '32kb' }));
@@ -62,6 +70,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'social stopping');
     server.close();
+    void ops.close();
     void social.close().then(() => db.close()).then(() => process.exit(0));
   });
 }

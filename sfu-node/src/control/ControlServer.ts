@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -10,13 +11,24 @@ import { z } from 'zod';
 import { registerSfuMetrics } from '../metrics.ts';
 import { SfuError, type SfuControlEvents } from '../SfuControl.ts';
 import type { SfuNode } from '../SfuNode.ts';
-import type { ControlAuth } from './ControlAuth.ts';
+import { canonicalControlUrl, ControlTokenRefused, type ControlAuth, type ControlIdentity } from './ControlAuth.ts';
+import { PipeSealRefused } from './PipeSeal.ts';
 
 const EVENTS = Object.keys(ControlEvents) as (keyof typeof ControlEvents & keyof SfuControlEvents)[];
 
+export interface ControlServerOptions {
+  /** This node's id: connect tokens must name it. */
+  nodeId: string;
+  /** Control URLs callers may reach this node at besides the one it listens on (a proxy, a DNS name). */
+  urls?: readonly string[];
+  /** When set, /metrics answers only `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
+}
+
 /**
  * The sfu-node's network face: an authenticated WebSocket carrying SfuControl calls and
- * events, plus /healthz, /load and /metrics over HTTP.
+ * events, plus /healthz (open), /load (a connect token) and /metrics (the metrics token,
+ * when one is set) over HTTP. Pipe SRTP parameters cross the channel sealed.
  */
 export class ControlServer {
   readonly #node: SfuNode;
@@ -26,11 +38,17 @@ export class ControlServer {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
   readonly #registry = new Registry();
   readonly #untrusted: UntrustedInput;
+  readonly #opts: ControlServerOptions;
+  readonly #metricsToken: Buffer | undefined;
+  /** Known once listening: until then every token is refused. */
+  #identity: ControlIdentity | undefined;
 
-  constructor(node: SfuNode, auth: ControlAuth, log: Logger) {
+  constructor(node: SfuNode, auth: ControlAuth, log: Logger, opts: ControlServerOptions) {
     this.#node = node;
     this.#auth = auth;
     this.#log = log;
+    this.#opts = { ...opts, urls: (opts.urls ?? []).map(canonicalControlUrl) };
+    this.#metricsToken = opts.metricsToken ? digest(opts.metricsToken) : undefined;
     registerSfuMetrics(node, this.#registry);
     const malformed = new Counter({
       name: 'vilo_sfu_malformed_messages_total',
@@ -42,13 +60,13 @@ export class ControlServer {
     this.#http = createServer((req, res) => void this.#onHttp(req, res));
     this.#http.on('upgrade', (req, socket, head) => {
       void (async () => {
-        const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
         let caller: string;
         try {
-          if (new URL(req.url ?? '/', 'http://x').pathname !== '/control') throw new Error('no such path');
-          caller = await this.#auth.verifyConnect(token ?? '');
-        } catch {
-          socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+          if (new URL(req.url ?? '/', 'http://x').pathname !== '/control') throw new ControlTokenRefused('no such path');
+          caller = await this.#caller(req);
+        } catch (err) {
+          const body = JSON.stringify({ error: { code: 'unauthorized', message: refusal(err) } });
+          socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
           return;
         }
         this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, caller));
@@ -56,13 +74,16 @@ export class ControlServer {
     });
   }
 
+  /** Listens, and returns the control URL callers dial (the one load reports advertise). */
   async listen(port: number, host: string): Promise<string> {
     await new Promise<void>((resolve, reject) => {
       this.#http.once('error', reject);
       this.#http.listen(port, host, resolve);
     });
     const { port: bound } = this.#http.address() as AddressInfo;
-    return `http://${host}:${bound}`;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+    this.#identity = { node: this.#opts.nodeId, urls: [canonicalControlUrl(url), ...this.#opts.urls!] };
+    return url;
   }
 
   async close(): Promise<void> {
@@ -106,16 +127,41 @@ export class ControlServer {
   }
 
   async #call(method: ControlMethod, args: unknown[]): Promise<unknown> {
+    if (method === 'createPipeTransport') {
+      const pipe = await this.#node.createPipeTransport(args[0] as string);
+      return { ...pipe, srtpParameters: this.#auth.seal.seal('local', pipe.id, pipe.srtpParameters) };
+    }
     if (method === 'connectPipeTransport') {
-      const [pipeId, remote, grant] = args as [string, { ip: string; port: number; srtpParameters: unknown }, string];
+      const [pipeId, remote, grant] = args as [string, { ip: string; port: number; srtpParameters: string }, string];
       // A node only sends media to a peer that signaling or the operator named for this pipe.
       await this.#auth.verifyPipeGrant(grant, pipeId, remote).catch(() => {
         throw new SfuError('forbidden', 'pipe grant refused');
       });
-      return this.#node.connectPipeTransport(pipeId, remote);
+      let srtpParameters: unknown;
+      try {
+        srtpParameters = this.#auth.seal.open('remote', pipeId, remote.srtpParameters);
+      } catch (err) {
+        throw new SfuError('forbidden', err instanceof PipeSealRefused ? err.message : 'sealed SRTP parameters refused');
+      }
+      return this.#node.connectPipeTransport(pipeId, { ip: remote.ip, port: remote.port, srtpParameters });
     }
     const fn = this.#node[method] as (...a: unknown[]) => unknown;
     return fn.apply(this.#node, args);
+  }
+
+  /** The caller a request's connect token names; throws ControlTokenRefused. */
+  async #caller(req: IncomingMessage): Promise<string> {
+    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!token) throw new ControlTokenRefused('a control token is required');
+    if (!this.#identity) throw new ControlTokenRefused('not listening yet');
+    try {
+      return await this.#auth.verifyConnect(token, this.#identity);
+    } catch (err) {
+      // A well-signed token for another node or URL means a secret holder was misled (or is lying).
+      const signed = err instanceof ControlTokenRefused && !err.message.startsWith('invalid');
+      this.#log[signed ? 'warn' : 'debug']({ reason: refusal(err), from: req.socket.remoteAddress }, 'control token refused');
+      throw err;
+    }
   }
 
   #toError(err: unknown, log: Logger): Extract<ControlReply, { ok: false }>['error'] {
@@ -129,8 +175,16 @@ export class ControlServer {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     try {
       if (path === '/healthz') return json(res, 200, { ok: this.#node.pool.slots.length > 0 });
-      if (path === '/load') return json(res, 200, await this.#node.load());
+      if (path === '/load') {
+        try {
+          await this.#caller(req);
+        } catch (err) {
+          return unauthorized(res, refusal(err));
+        }
+        return json(res, 200, await this.#node.load());
+      }
       if (path === '/metrics') {
+        if (!this.#metricsAllowed(req)) return unauthorized(res, 'a metrics token is required');
         res.writeHead(200, { 'content-type': this.#registry.contentType });
         res.end(await this.#registry.metrics());
         return;
@@ -141,6 +195,27 @@ export class ControlServer {
       json(res, 500, { error: { code: 'internal', message: 'internal error' } });
     }
   }
+
+  #metricsAllowed(req: IncomingMessage): boolean {
+    if (!this.#metricsToken) return true;
+    const presented = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    // Digests first: equal lengths for timingSafeEqual, and no length leaks.
+    return presented !== undefined && timingSafeEqual(digest(presented), this.#metricsToken);
+  }
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/** What a refused caller is told: the reason for a token, nothing of an unexpected failure. */
+function refusal(err: unknown): string {
+  return err instanceof ControlTokenRefused ? err.message : 'control token refused';
+}
+
+function unauthorized(res: ServerResponse, message: string): void {
+  res.setHeader('www-authenticate', 'Bearer');
+  json(res, 401, { error: { code: 'unauthorized', message } });
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -18,14 +18,17 @@ import {
   type TransportOptions,
   type TransportParams,
 } from '../SfuControl.ts';
-import { ControlEventFrame, ControlReply, parseControlEvent, RecordingSummary, type ControlMethod } from '@vilokanam/contracts/control';
+import { ControlEventFrame, ControlReply, parseControlEvent, PipeTransportReply, RecordingSummary, type ControlMethod } from '@vilokanam/contracts/control';
 import { UntrustedInput } from '@vilokanam/contracts/untrusted';
 import { NodeStreamHealth } from '@vilokanam/contracts/health';
 import type { ControlAuth } from './ControlAuth.ts';
 
 const CALL_TIMEOUT_MS = 10_000;
 
-/** SfuControl over an sfu-node's authenticated control channel. */
+/**
+ * SfuControl over an sfu-node's authenticated control channel. Each (re)connect presents a
+ * fresh token bound to this node and URL; pipe SRTP parameters are sealed both ways.
+ */
 export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuControl {
   readonly nodeId: string;
   readonly url: string;
@@ -116,12 +119,20 @@ export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuCont
   load(): Promise<SfuLoad> {
     return this.#call('load', []);
   }
-  createPipeTransport(streamId: string): Promise<PipeTransportParams> {
-    return this.#call('createPipeTransport', [streamId]);
+  async createPipeTransport(streamId: string): Promise<PipeTransportParams> {
+    const reply = PipeTransportReply.safeParse(await this.#call('createPipeTransport', [streamId]));
+    if (!reply.success) throw new Error(`sfu ${this.nodeId}: createPipeTransport: malformed reply`);
+    const pipe = reply.data;
+    try {
+      return { ...pipe, srtpParameters: this.#auth.seal.open('local', pipe.id, pipe.srtpParameters) };
+    } catch (err) {
+      throw new Error(`sfu ${this.nodeId}: createPipeTransport: ${(err as Error).message}`);
+    }
   }
   async connectPipeTransport(pipeTransportId: string, remote: PipeRemote): Promise<void> {
     const grant = await this.#auth.pipeGrant(pipeTransportId, remote);
-    await this.#call('connectPipeTransport', [pipeTransportId, remote, grant]);
+    const srtpParameters = this.#auth.seal.seal('remote', pipeTransportId, remote.srtpParameters);
+    await this.#call('connectPipeTransport', [pipeTransportId, { ip: remote.ip, port: remote.port, srtpParameters }, grant]);
   }
   closePipeTransport(pipeTransportId: string): void {
     this.#fire('closePipeTransport', [pipeTransportId]);
@@ -161,11 +172,19 @@ export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuCont
   }
 
   async #open(): Promise<WebSocket> {
-    const token = await this.#auth.connectToken(this.#caller);
+    // Minted per connect: a token names this node and URL, lives seconds, and is good once.
+    const token = await this.#auth.connectToken(this.#caller, { node: this.nodeId, url: this.url });
     const ws = new WebSocket(`${this.url}/control`, { headers: { authorization: `Bearer ${token}` } });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', resolve);
       ws.once('error', (err) => reject(new Error(`sfu ${this.nodeId}: cannot connect: ${err.message}`)));
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body = (body + chunk).slice(0, 1024)));
+        res.on('end', () => reject(new Error(`sfu ${this.nodeId}: control channel refused (${res.statusCode}): ${refusalOf(body)}`)));
+        res.on('error', () => reject(new Error(`sfu ${this.nodeId}: control channel refused (${res.statusCode})`)));
+      });
     });
     this.#ws = ws;
     ws.on('message', (raw) => this.#onMessage(raw.toString()));
@@ -199,6 +218,20 @@ export class RemoteSfu extends EventEmitter<SfuControlEvents> implements SfuCont
     clearTimeout(pending.timer);
     if (frame.ok) pending.resolve(frame.data);
     else pending.reject(toError(frame.error));
+  }
+}
+
+/** The node's stated reason, from its JSON error body, as plain text. */
+function refusalOf(body: string): string {
+  const parsed = z.object({ error: z.object({ message: z.string().max(256) }) }).safeParse(safeJson(body));
+  return parsed.success ? parsed.data.error.message : 'no reason given';
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

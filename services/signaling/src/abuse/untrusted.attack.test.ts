@@ -52,7 +52,7 @@ afterAll(async () => {
 });
 
 async function malformedCount(source: string): Promise<number> {
-  const text = await (await fetch(`${platform.url}/metrics`)).text();
+  const text = await (await fetch(`${platform.opsUrl}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`vilo_malformed_messages_total{source="${source}"}`));
   return line ? Number(line.split(' ').pop()) : 0;
 }
@@ -94,7 +94,7 @@ describe('frames from a browser', () => {
 
 describe('the node control channel', () => {
   it('refuses method names of Object.prototype members at the node', async () => {
-    const token = await new ControlAuth(secret).connectToken('attacker');
+    const token = await new ControlAuth(secret).connectToken('attacker', { node: node.nodeId, url: node.controlUrl });
     const ws = new WebSocket(`${node.controlUrl.replace(/^http/, 'ws')}/control`, { headers: { authorization: `Bearer ${token}` } });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const replies: any[] = [];

@@ -14,7 +14,8 @@ import type { Database } from '../db/Database.ts';
 import type { Fleet } from '../fleet/Fleet.ts';
 import type { SignalingMetrics } from '../metrics.ts';
 import { moneyRoutes, type MoneyConfig } from '../money/moneyRouter.ts';
-import { errorMiddleware } from './errors.ts';
+import { errorMiddleware, HttpError } from './errors.ts';
+import { readiness } from './ops.ts';
 import { streamsRouter, type StreamsDeps } from './streamsRouter.ts';
 
 export interface AppDeps extends StreamsDeps {
@@ -54,21 +55,20 @@ export function createApp(deps: AppDeps): Koa {
   // SDP offers and ICE fragments (WHIP, WHEP) come as text; everything else as JSON.
   app.use(bodyParser({ enableTypes: ['json', 'text'], jsonLimit: '32kb', textLimit: '64kb', extendTypes: { text: ['application/sdp', 'application/trickle-ice-sdpfrag'] } }));
 
-  const ops = new Router();
-  ops.get('/healthz', (ctx) => {
+  // Probes stay here for the kubelet; metrics are on the ops listener only (ops.ts).
+  const probes = new Router();
+  probes.get('/healthz', (ctx) => {
     ctx.body = { ok: true };
   });
-  ops.get('/readyz', async (ctx) => {
-    await deps.db.query('SELECT 1');
-    const nodes = deps.fleet.nodes().filter((n) => n.ready).length;
-    ctx.status = nodes > 0 ? 200 : 503;
-    ctx.body = { ok: nodes > 0, nodes };
+  probes.get('/readyz', async (ctx) => {
+    const state = await readiness(deps);
+    ctx.status = state.ok ? 200 : 503;
+    ctx.body = state;
   });
-  ops.get('/metrics', async (ctx) => {
-    ctx.type = deps.metrics.registry.contentType;
-    ctx.body = await deps.metrics.registry.metrics();
+  probes.all('/metrics', () => {
+    throw new HttpError(404, 'not_found', 'metrics are served on the ops port (VILO_OPS_PORT)');
   });
-  app.use(ops.routes()).use(ops.allowedMethods());
+  app.use(probes.routes()).use(probes.allowedMethods());
 
   // Before every API router, so any of them can call requireAccount.
   app.use(sessionMiddleware(deps.auth));

@@ -6,3 +6,4 @@ export { Vp8PipeSource, type PipeEnd } from './Vp8PipeSource.ts';
 export { SOURCE_PT, SOURCE_SSRC, startVp8Source, type Vp8Source } from './vp8source.ts';
 export { isRtcp, port, rtpPacket, rtpPayload, udpSocket } from './rtp.ts';
 export { FfmpegRtpSource, type FfmpegRtpSourceOptions } from './FfmpegRtpSource.ts';
+export { WsTap, type TappedFrame } from './WsTap.ts';

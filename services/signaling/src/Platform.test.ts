@@ -24,7 +24,8 @@ beforeAll(async () => {
     VILO_PORT: '0',
     VILO_DATA_DIR: 'memory://',
     VILO_TOKEN_SECRET: secret,
-    VILO_PUBLISHER_GRACE_MS: '300',
+    // Long enough for a test to finish with a live stream nobody publishes to, short enough to wait out.
+    VILO_PUBLISHER_GRACE_MS: '1500',
     // One creator makes every stream here; the limit has its own attack test.
     VILO_MAX_STREAMS_PER_ACCOUNT: '100',
   });
@@ -121,10 +122,17 @@ describe('REST', () => {
     expect((await api(`/streams/${id}/tokens`, { body: { role: 'publisher' }, key: body.streamKey })).status).toBe(200);
   });
 
-  it('serves health, readiness and prom-client metrics', async () => {
-    expect((await fetch(`${platform.url}/healthz`)).status).toBe(200);
-    expect(await (await fetch(`${platform.url}/readyz`)).json()).toEqual({ ok: true, nodes: 1 });
-    const metrics = await (await fetch(`${platform.url}/metrics`)).text();
+  it('serves health, readiness and prom-client metrics, the metrics on the ops port only', async () => {
+    for (const base of [platform.url, platform.opsUrl]) {
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ ok: true, nodes: 1 });
+    }
+    // What the ingress routes: no metrics, not even the web app's index page in their place.
+    const publicMetrics = await fetch(`${platform.url}/metrics`);
+    expect(publicMetrics.status).toBe(404);
+    expect((await publicMetrics.json()).error.code).toBe('not_found');
+    expect(new URL(platform.opsUrl).port).not.toBe(new URL(platform.url).port);
+    const metrics = await (await fetch(`${platform.opsUrl}/metrics`)).text();
     for (const name of ['vilo_sfu_workers 1', 'vilo_sfu_consumers', 'vilo_sfu_bitrate_out_bps', 'vilo_http_request_duration_seconds_bucket', 'vilo_ws_sockets']) {
       expect(metrics).toContain(name);
     }

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,7 @@ import { openDatabase, type Database } from './db/Database.ts';
 import type { Fleet } from './fleet/Fleet.ts';
 import type { StreamRoutes } from './fleet/StreamRoutes.ts';
 import { createApp } from './http/app.ts';
+import { startOps } from './http/ops.ts';
 import { clientAddressResolver } from '@vilokanam/contracts/client-address';
 import { createLogger } from './log.ts';
 import { SignalingMetrics } from './metrics.ts';
@@ -46,6 +49,8 @@ import { StreamHub } from './ws/StreamHub.ts';
 export interface Platform {
   url: string;
   port: number;
+  /** The ops listener: /healthz, /readyz and /metrics (the public port has no /metrics). */
+  opsUrl: string;
   log: Logger;
   db: Database;
   store: StreamStore;
@@ -80,12 +85,14 @@ export async function startPlatform(config: SignalingConfig, opts: PlatformOptio
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = new SignalingMetrics();
   const db = await openDatabase(config, log);
-  const store = new StreamStore(db);
-  const stale = await store.endAllLive();
-  if (stale) log.warn({ streams: stale }, 'ended streams left live by a previous run');
+  // A restarted pod keeps its name but is a new replica: what the old one held is not its own.
+  const replicaId = `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 100)}-${randomBytes(4).toString('hex')}`;
+  // Nothing is ended here: a stream left live by a previous run ends once its lease passes,
+  // unless its publisher reconnects first (LiveLeases), so a restart or rolling update ends none.
+  const store = new StreamStore(db, { holder: replicaId, seconds: config.liveLeaseSeconds });
   let media: MediaMode;
   try {
-    media = await startMedia(config, { db, log, metrics }, opts);
+    media = await startMedia(config, { db, log, metrics, replicaId }, opts);
   } catch (err) {
     await db.close();
     throw err;
@@ -95,7 +102,7 @@ export async function startPlatform(config: SignalingConfig, opts: PlatformOptio
   const auth = createAuth(db, config.auth, opts.auth);
   if (config.auth.ephemeralSessionSecret) log.warn('VILO_SESSION_SECRET is not set: sign-ins end when this process does');
   await walletCryptoReady();
-  const hub = new StreamHub({ store, fleet, routes, log, metrics, publisherGraceMs: config.publisherGraceMs });
+  const hub = new StreamHub({ store, fleet, routes, log, metrics, publisherGraceMs: config.publisherGraceMs, bus: media.hubBus });
   billing.on('overdraft', (msg) => {
     const stopped = hub.overdraft(msg);
     if (stopped) log.info({ streamId: msg.stream, window: msg.window, sessions: stopped }, 'viewer overdrawn: media stopped');
@@ -106,10 +113,12 @@ export async function startPlatform(config: SignalingConfig, opts: PlatformOptio
     social.announceLive(streamId).catch((err: unknown) => log.error({ err, streamId }, 'go-live notifications failed'));
   });
   const { server, signaling, url } = await serve(config, { db, log, metrics, store, auth, hub, media, social, recordingRoutes: recording.routes });
+  const ops = await startOps(config.ops, { db, fleet, metrics, log });
 
   return {
     url,
     port: Number(new URL(url).port),
+    opsUrl: ops.url,
     log,
     db,
     store,
@@ -132,6 +141,7 @@ export async function startPlatform(config: SignalingConfig, opts: PlatformOptio
       routes.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await ops.close();
       await media.close();
       await db.close();
     },

@@ -47,12 +47,56 @@ describe.each(engines)('StreamStore on $name', (engine) => {
     expect(await store.markLive('00000000-0000-4000-8000-000000000000')).toBeUndefined();
   });
 
-  it('ends streams left live by a crashed process', async () => {
-    const { store } = await open();
-    const a = (await create(store, 'A')).stream;
-    await store.markLive(a.id);
-    expect(await store.endAllLive()).toBe(1);
-    expect((await store.get(a.id))?.status).toBe('ended');
+  it('keeps a stream live while its holder renews the lease, and hands the lease to a claimant', async () => {
+    const { db } = await open();
+    const a = new StreamStore(db, { holder: 'replica-a', seconds: 20 });
+    const b = new StreamStore(db, { holder: 'replica-b', seconds: 20 });
+    const s = (await create(a, 'Leased')).stream;
+    await a.markLive(s.id);
+    expect(await a.leaseHolder(s.id)).toBe('replica-a');
+    // A process that starts while the lease is fresh ends nothing.
+    expect(await b.endExpiredLeases()).toEqual([]);
+    expect(await a.renewLeases([s.id])).toEqual([s.id]);
+    expect(await b.renewLeases([s.id])).toEqual([]);
+
+    // The publisher came back on b: a's grace must not end the stream, and a renews nothing more.
+    expect(await b.claimLease(s.id)).toBe(true);
+    expect(await a.leaseHolder(s.id)).toBe('replica-b');
+    expect(await a.endIfHeld(s.id)).toBeUndefined();
+    expect(await a.renewLeases([s.id])).toEqual([]);
+    expect((await a.get(s.id))?.status).toBe('live');
+    const ended = await b.endIfHeld(s.id);
+    expect(ended?.status).toBe('ended');
+    expect(await b.leaseHolder(s.id)).toBeUndefined();
+    expect(await b.claimLease(s.id)).toBe(false);
+    expect(await b.renewLeases([s.id])).toEqual([]);
+  });
+
+  it('ends a stream whose lease passed exactly once, however many replicas sweep at once', async () => {
+    const { db } = await open();
+    const stores = ['a', 'b', 'c'].map((h) => new StreamStore(db, { holder: h, seconds: 20 }));
+    const fresh = (await create(stores[0]!, 'Fresh')).stream;
+    const stale = (await create(stores[0]!, 'Stale')).stream;
+    const unleased = (await create(stores[0]!, 'Before leases')).stream;
+    for (const s of [fresh, stale, unleased]) await stores[0]!.markLive(s.id);
+    // Its holder died 30 s ago; a stream from before leases existed has none.
+    await db.query(`UPDATE streams SET live_lease_until = now() - interval '30 seconds' WHERE id = $1`, [stale.id]);
+    await db.query(`UPDATE streams SET live_lease_until = NULL WHERE id = $1`, [unleased.id]);
+    const swept = (await Promise.all(stores.map((st) => st.endExpiredLeases()))).flat();
+    expect(swept.sort()).toEqual([stale.id, unleased.id].sort());
+    expect((await stores[1]!.get(stale.id))).toMatchObject({ status: 'ended', endedAt: expect.any(Date) });
+    expect((await stores[1]!.get(fresh.id))?.status).toBe('live');
+    expect(await stores[2]!.endExpiredLeases()).toEqual([]);
+  });
+
+  it('gives a lease as long as configured, measured on the database clock', async () => {
+    const { db } = await open();
+    const store = new StreamStore(db, { holder: 'h', seconds: 7 });
+    const s = (await create(store, 'Timed')).stream;
+    await store.markLive(s.id);
+    const [row] = await db.query<{ secs: number }>(`SELECT extract(epoch FROM live_lease_until - now())::float8 AS secs FROM streams WHERE id = $1`, [s.id]);
+    expect(row!.secs).toBeGreaterThan(6);
+    expect(row!.secs).toBeLessThanOrEqual(7);
   });
 
   it('enforces the schema in the database too', async () => {

@@ -49,6 +49,8 @@ const COLUMNS = `id, title, category, status, creator_id, price_per_second::text
   (SELECT handle FROM profiles p WHERE p.account_id = streams.creator_id) AS creator_handle, tags,
   created_at, started_at, ended_at`;
 
+const NO_LEASE = 'live_lease_until = NULL, live_lease_holder = NULL';
+
 function toRecord(r: Omit<StreamRow, 'stream_key_hash'>): StreamRecord {
   return {
     id: r.id,
@@ -67,11 +69,24 @@ function toRecord(r: Omit<StreamRow, 'stream_key_hash'>): StreamRecord {
   };
 }
 
+/** Who renews live streams' leases from this process, and for how long each renewal holds. */
+export interface LiveLease {
+  /** This replica's id (HubBus.replicaId). */
+  holder: string;
+  seconds: number;
+}
+
 export class StreamStore {
   readonly #db: Database;
+  readonly #lease: LiveLease;
 
-  constructor(db: Database) {
+  constructor(db: Database, lease: LiveLease = { holder: 'local', seconds: 20 }) {
     this.#db = db;
+    this.#lease = lease;
+  }
+
+  get lease(): LiveLease {
+    return this.#lease;
   }
 
   /**
@@ -123,31 +138,84 @@ export class StreamStore {
     return rows[0] !== undefined && streamKeyMatches(streamKey, rows[0].stream_key_hash);
   }
 
-  /** Going live again after an end is allowed: a creator reuses their stream. */
+  /**
+   * Going live again after an end is allowed: a creator reuses their stream. This replica
+   * holds the new lease until the publisher's replica claims it.
+   */
   async markLive(id: string): Promise<StreamRecord | undefined> {
     const rows = await this.#db.query<StreamRow>(
-      `UPDATE streams SET status = 'live', started_at = now(), ended_at = NULL
+      `UPDATE streams SET status = 'live', started_at = now(), ended_at = NULL,
+         live_lease_until = now() + make_interval(secs => $2), live_lease_holder = $3
        WHERE id = $1 RETURNING ${COLUMNS}`,
-      [id],
+      [id, this.#lease.seconds, this.#lease.holder],
     );
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
   async markEnded(id: string): Promise<StreamRecord | undefined> {
     const rows = await this.#db.query<StreamRow>(
-      `UPDATE streams SET status = 'ended', ended_at = COALESCE(ended_at, now()), viewers = 0
+      `UPDATE streams SET status = 'ended', ended_at = COALESCE(ended_at, now()), viewers = 0, ${NO_LEASE}
        WHERE id = $1 RETURNING ${COLUMNS}`,
       [id],
     );
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
-  /** After a restart no publisher is connected, so nothing can be live. */
-  async endAllLive(): Promise<number> {
-    const rows = await this.#db.query<{ id: string }>(
-      `UPDATE streams SET status = 'ended', ended_at = now(), viewers = 0 WHERE status = 'live' RETURNING id`,
+  /**
+   * Ends the live stream only if this replica still holds its lease: a publisher that came
+   * back on another replica took the lease over, and the stream goes on there.
+   */
+  async endIfHeld(id: string): Promise<StreamRecord | undefined> {
+    const rows = await this.#db.query<StreamRow>(
+      `UPDATE streams SET status = 'ended', ended_at = now(), viewers = 0, ${NO_LEASE}
+       WHERE id = $1 AND status = 'live' AND live_lease_holder = $2 RETURNING ${COLUMNS}`,
+      [id, this.#lease.holder],
     );
-    return rows.length;
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /** The stream's publisher joined this replica: its lease is this replica's now. False if it is not live. */
+  async claimLease(id: string): Promise<boolean> {
+    const rows = await this.#db.query<{ id: string }>(
+      `UPDATE streams SET live_lease_until = now() + make_interval(secs => $2), live_lease_holder = $3
+       WHERE id = $1 AND status = 'live' RETURNING id`,
+      [id, this.#lease.seconds, this.#lease.holder],
+    );
+    return rows.length > 0;
+  }
+
+  /** Extends the leases this replica still holds among `ids`; returns those it extended. */
+  async renewLeases(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#db.query<{ id: string }>(
+      `UPDATE streams SET live_lease_until = now() + make_interval(secs => $2)
+       WHERE id = ANY($1::uuid[]) AND status = 'live' AND live_lease_holder = $3 RETURNING id`,
+      [[...ids], this.#lease.seconds, this.#lease.holder],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Ends every live stream whose lease has passed: its holder died or lost the database, and
+   * nobody took it over. Row locks make each stream end in exactly one replica's call, which
+   * gets it back; a stream someone renewed meanwhile is no longer expired when its row is
+   * re-checked, and stays live.
+   */
+  async endExpiredLeases(): Promise<string[]> {
+    const rows = await this.#db.query<{ id: string }>(
+      `UPDATE streams SET status = 'ended', ended_at = now(), viewers = 0, ${NO_LEASE}
+       WHERE status = 'live' AND (live_lease_until IS NULL OR live_lease_until < now()) RETURNING id`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** The replica holding the live stream's lease; undefined when the stream is not live. */
+  async leaseHolder(id: string): Promise<string | undefined> {
+    const rows = await this.#db.query<{ holder: string | null }>(
+      `SELECT live_lease_holder AS holder FROM streams WHERE id = $1 AND status = 'live'`,
+      [id],
+    );
+    return rows[0] ? (rows[0].holder ?? '') : undefined;
   }
 
   /** The live viewer count browse orders by, and the peak creator pages show. */

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { billingKeyFromEnv } from '@vilokanam/contracts/ticks';
 import { clientAddressResolver } from '@vilokanam/contracts/client-address';
+import { opsPort } from '@vilokanam/contracts/ops';
 import { reserveSecondsFromEnv, settlementConfigFromEnv, type SettlementConfig } from '@vilokanam/settlement';
 import { zodMessage } from '@vilokanam/contracts/errors';
 
@@ -11,11 +12,16 @@ import { zodMessage } from '@vilokanam/contracts/errors';
 const Env = z.object({
   VILO_HOST: z.string().default('127.0.0.1'),
   VILO_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** /healthz, /readyz and /metrics on a port the ingress does not route (0: ephemeral). */
+  VILO_OPS_HOST: z.string().optional(),
+  VILO_OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   VILO_DATABASE_URL: z.string().optional(),
   VILO_DATA_DIR: z.string().default('.data/pglite'),
   VILO_TOKEN_SECRET: z.string().min(32, 'VILO_TOKEN_SECRET must be at least 32 characters').optional(),
   VILO_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
   VILO_PUBLISHER_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+  /** How long a live stream stays live without its replica renewing it (renewed every quarter of it). */
+  VILO_LIVE_LEASE_SECONDS: z.coerce.number().int().min(2).max(600).default(20),
   VILO_WEB_DIR: z.string().optional(),
   VILO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   VILO_SFU_MODE: z.enum(['embedded', 'fleet', 'kubernetes']).default('embedded'),
@@ -76,6 +82,8 @@ export interface Limits {
 interface CommonConfig {
   host: string;
   port: number;
+  /** The ops listener (/healthz, /readyz, /metrics): VILO_OPS_HOST (default VILO_HOST), VILO_OPS_PORT (default 9091). */
+  ops: { host: string; port: number };
   /** Postgres connection string; absent means embedded PGlite. */
   databaseUrl: string | undefined;
   /** PGlite data directory, or `memory://` for a throwaway database. */
@@ -85,6 +93,8 @@ interface CommonConfig {
   ephemeralSecret: boolean;
   tokenTtlSeconds: number;
   publisherGraceMs: number;
+  /** A live stream's lease: a dead replica's streams end this long after its last renewal. */
+  liveLeaseSeconds: number;
   webDir: string | undefined;
   logLevel: z.infer<typeof Env>['VILO_LOG_LEVEL'];
   /** Origins besides the server's own whose pages may open the signaling socket. */
@@ -176,12 +186,14 @@ function commonConfig(e: ParsedEnv, env: NodeJS.ProcessEnv): CommonConfig {
   return {
     host: e.VILO_HOST,
     port: e.VILO_PORT,
+    ops: { host: e.VILO_OPS_HOST ?? e.VILO_HOST, port: opsPort(e.VILO_OPS_PORT, e.VILO_PORT, 9091) },
     databaseUrl: e.VILO_DATABASE_URL,
     dataDir: e.VILO_DATA_DIR,
     tokenSecret: e.VILO_TOKEN_SECRET ? new TextEncoder().encode(e.VILO_TOKEN_SECRET) : randomBytes(32),
     ephemeralSecret: !e.VILO_TOKEN_SECRET,
     tokenTtlSeconds: e.VILO_TOKEN_TTL_SECONDS,
     publisherGraceMs: e.VILO_PUBLISHER_GRACE_MS,
+    liveLeaseSeconds: e.VILO_LIVE_LEASE_SECONDS,
     webDir: e.VILO_WEB_DIR,
     logLevel: e.VILO_LOG_LEVEL,
     allowedOrigins: list(e.VILO_ALLOWED_ORIGINS),

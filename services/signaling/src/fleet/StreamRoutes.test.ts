@@ -140,6 +140,9 @@ describe('StreamRoutes with placed routes', () => {
     for (const n of picks) routes.viewerLeft('s1', n);
     // Each departure tells the provider the audience left (recorded negated here).
     expect(provider.wanted.slice(1)).toEqual([['s1', -4], ['s1', -3], ['s1', -2], ['s1', -1], ['s1', -0]]);
+    // Viewers joined to other signaling replicas count against the cap too.
+    expect(await routes.viewerNode('s1', 4)).toBe('a');
+    await expect(routes.viewerNode('s1', 5)).rejects.toThrow('the stream is full');
     // Placed edges are never shrunk here, whatever the idle timer says.
     await new Promise((r) => setTimeout(r, 50));
     expect(routes.view('s1')!.edges.map((e) => e.nodeId)).toEqual(['b', 'c']);

@@ -119,10 +119,13 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     return route;
   }
 
-  /** Where a new viewer goes; opens (and fills) a new edge when serving nodes are full. */
-  async viewerNode(streamId: string): Promise<string> {
+  /**
+   * Where a new viewer goes; opens (and fills) a new edge when serving nodes are full.
+   * `elsewhere`: the stream's viewers joined to other signaling replicas.
+   */
+  async viewerNode(streamId: string, elsewhere = 0): Promise<string> {
     const route = await this.#route(streamId);
-    const { nodeId, newEdge } = this.#placement.viewerNode(route);
+    const { nodeId, newEdge } = this.#placement.viewerNode(route, elsewhere);
     if (newEdge) await this.#ensureEdge(route, nodeId);
     return nodeId;
   }
@@ -135,12 +138,13 @@ export class StreamRoutes extends EventEmitter<StreamRoutesEvents> {
     this.#changed(route);
   }
 
-  viewerLeft(streamId: string, nodeId: string): void {
+  /** `elsewhere`: the stream's viewers joined to other signaling replicas. */
+  viewerLeft(streamId: string, nodeId: string, elsewhere = 0): void {
     const route = this.#routes.get(streamId);
     if (!route) return;
     route.viewers.set(nodeId, Math.max(0, (route.viewers.get(nodeId) ?? 0) - 1));
     this.#changed(route);
-    if (!this.#placement.viewerLeft(route)) return;
+    if (!this.#placement.viewerLeft(route, elsewhere)) return;
     clearTimeout(route.idleTimer);
     route.idleTimer = setTimeout(() => this.#shrink(route), this.#opts.edgeIdleMs).unref();
   }

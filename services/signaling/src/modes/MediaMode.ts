@@ -8,12 +8,15 @@ import type { Fleet } from '../fleet/Fleet.ts';
 import type { StreamRoutes } from '../fleet/StreamRoutes.ts';
 import type { SignalingMetrics } from '../metrics.ts';
 import type { EmbeddedSettlement } from '../settlement/EmbeddedSettlement.ts';
+import type { HubBus } from '../ws/HubBus.ts';
 
 /** Where a platform's media runs and how its viewers are billed, by mode. */
 export interface MediaMode {
   fleet: Fleet;
   routes: StreamRoutes;
   billing: ViewerBilling;
+  /** How this signaling replica hears of the others' streams (none in embedded mode). */
+  hubBus: HubBus;
   /** Embedded mode: the in-process node, its tick store, and settlement running beside it. */
   sfu?: SfuNode;
   ticks?: MemoryTickStore;
@@ -26,6 +29,8 @@ export interface ModeContext {
   db: Database;
   log: Logger;
   metrics: SignalingMetrics;
+  /** This signaling process among the replicas of its fleet. */
+  replicaId: string;
 }
 
 /** Test seams: a node, a tick store or a cluster given instead of made, settlement left out. */

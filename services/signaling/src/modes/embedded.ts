@@ -5,6 +5,7 @@ import type { EmbeddedConfig } from '../config.ts';
 import { LocalFleet } from '../fleet/LocalFleet.ts';
 import { StreamRoutes } from '../fleet/StreamRoutes.ts';
 import { EmbeddedSettlement } from '../settlement/EmbeddedSettlement.ts';
+import { MemoryHubBus } from '../ws/MemoryHubBus.ts';
 import type { MediaMode, ModeContext, PlatformOptions } from './MediaMode.ts';
 
 /** One node in this process serves every viewer, so no edge is ever wanted. */
@@ -37,6 +38,7 @@ export async function startEmbeddedMedia(config: EmbeddedConfig, ctx: ModeContex
     fleet,
     routes: new StreamRoutes(fleet, log, ONE_NODE),
     billing,
+    hubBus: new MemoryHubBus(ctx.replicaId),
     sfu,
     ticks,
     ...(settlement ? { settlement } : {}),

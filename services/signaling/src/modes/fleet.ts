@@ -5,6 +5,7 @@ import { RedisViewerBilling } from '../billing/RedisViewerBilling.ts';
 import type { FleetConfig, KubernetesConfig } from '../config.ts';
 import { RedisFleet } from '../fleet/RedisFleet.ts';
 import { StreamRoutes } from '../fleet/StreamRoutes.ts';
+import { RedisHubBus } from '../ws/RedisHubBus.ts';
 import type { MediaMode, ModeContext } from './MediaMode.ts';
 
 /** Fleet mode's parts, and the Redis connection the Kubernetes mode adds its own to. */
@@ -27,15 +28,17 @@ export async function startFleetMedia(config: FleetConfig | KubernetesConfig, ct
     connections.push(r);
     return r;
   };
-  // Commands, and one subscriber each for node reports and overdrafts.
-  const [redis, reports, overdrafts] = [connect(), connect(), connect()];
+  // Commands, and one subscriber each for node reports, overdrafts and the other signaling replicas.
+  const [redis, reports, overdrafts, peers] = [connect(), connect(), connect(), connect()];
   const untrusted = new UntrustedInput({ count: (source) => metrics.malformed.inc({ source }), warn: (obj, msg) => log.warn(obj, msg) });
   const fleet = new RedisFleet({ redis, subscriber: reports, auth: new ControlAuth(config.sfuControlSecret), log, fleet: config.fleet, untrusted });
   const billing = new RedisViewerBilling({ redis, subscriber: overdrafts, log, untrusted, ...(config.billingSessionKey ? { sessionKey: config.billingSessionKey } : {}) });
+  const hubBus = new RedisHubBus({ redis, subscriber: peers, replicaId: ctx.replicaId, fleet: config.fleet, untrusted, log });
   if (!config.billingSessionKey) log.warn('VILO_BILLING_SESSION_KEY is not set: billing sessions are unsigned, and settlement cannot tell them from forged ones');
   try {
     await fleet.start();
     await billing.start();
+    await hubBus.start();
   } catch (err) {
     for (const r of connections) r.disconnect();
     throw err;
@@ -50,9 +53,11 @@ export async function startFleetMedia(config: FleetConfig | KubernetesConfig, ct
     fleet,
     routes,
     billing,
+    hubBus,
     redis,
     connect,
     async close() {
+      await hubBus.close();
       await billing.stop();
       await fleet.close();
       for (const r of connections) r.disconnect();

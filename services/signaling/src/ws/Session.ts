@@ -343,7 +343,7 @@ export class Session implements HubMember {
 
   async #placement(role: Role, streamId: string): Promise<string> {
     try {
-      return role === 'publisher' ? await this.#deps.routes.origin(streamId) : await this.#deps.routes.viewerNode(streamId);
+      return role === 'publisher' ? await this.#deps.routes.origin(streamId) : await this.#deps.routes.viewerNode(streamId, this.#deps.hub.viewersElsewhere(streamId));
     } catch (err) {
       // The operator has not placed the stream yet: worth retrying, unlike a missing stream.
       if (err instanceof SfuError && err.code === 'not_found' && this.#deps.routes.placedExternally) throw new WsError('unavailable', err.message);
@@ -376,7 +376,7 @@ export class Session implements HubMember {
     this.#admission.release();
     if (this.#streamId) {
       this.#deps.hub.leave(this, this.#streamId);
-      if (this.#role === 'viewer' && this.#nodeId) this.#deps.routes.viewerLeft(this.#streamId, this.#nodeId);
+      if (this.#role === 'viewer' && this.#nodeId) this.#deps.routes.viewerLeft(this.#streamId, this.#nodeId, this.#deps.hub.viewersElsewhere(this.#streamId));
     }
     this.#log.info({ streamId: this.#streamId, role: this.#role }, 'left');
   }

@@ -7,6 +7,11 @@ import { CloseCode, type NotificationMap, type Role } from '@vilokanam/contracts
 import { ViewerCounts } from './ViewerCounts.ts';
 import type { StreamRecord, StreamStore } from '../StreamStore.ts';
 import { HttpError } from '../http/errors.ts';
+import type { HubBus } from './HubBus.ts';
+import { HubPeers } from './HubPeers.ts';
+import { LiveLeases } from './LiveLeases.ts';
+import { MediaOwners } from './MediaOwners.ts';
+import { ViewerQuality } from './ViewerQuality.ts';
 
 /** What the hub needs from a connected tab. */
 export interface HubMember {
@@ -28,14 +33,18 @@ export interface HubMember {
 /**
  * Who is in which stream: viewer counts, the single publisher per stream, and the routing
  * of SFU events to the tab that owns the transport or consumer they concern.
+ *
+ * Several replicas may serve one stream: its publisher on one, viewers on any. Each knows its
+ * own tabs, and tells the others through the bus what they need (publishers joining and
+ * leaving, producers ready, streams going live and ending, its viewer counts). Who keeps a
+ * stream live is decided in the database: the replica holding its lease (LiveLeases).
  */
 export class StreamHub {
   readonly #members = new Map<string, Set<HubMember>>();
   readonly #byId = new Map<string, HubMember>();
   readonly #publishers = new Map<string, HubMember>();
   readonly #graceTimers = new Map<string, NodeJS.Timeout>();
-  readonly #transportOwner = new Map<string, HubMember>();
-  readonly #consumerOwner = new Map<string, HubMember>();
+  readonly #owners = new MediaOwners();
   readonly #store: StreamStore;
   readonly #fleet: Fleet;
   readonly #routes: StreamRoutes;
@@ -46,8 +55,14 @@ export class StreamHub {
   readonly #endingHooks: ((streamId: string) => void)[] = [];
   readonly #startedHooks: ((streamId: string) => void)[] = [];
   readonly #viewerCounts: ViewerCounts;
-  /** Each viewer's latest freeze report, by stream then session: one entry per member at most. */
-  readonly #quality = new Map<string, Map<string, { at: number; freezes: number }>>();
+  readonly #quality = new ViewerQuality();
+  /** The other replicas: their viewers and publishers, and what they tell of their streams. */
+  readonly #peers: HubPeers;
+  readonly #leases: LiveLeases;
+  /** Streams whose publisher joined here and whose lease claim is still in flight. */
+  readonly #claiming = new Set<string>();
+  /** When each local publisher joined. */
+  readonly #since = new Map<string, number>();
 
   constructor(deps: {
     store: StreamStore;
@@ -56,6 +71,7 @@ export class StreamHub {
     log: Logger;
     metrics: SignalingMetrics;
     publisherGraceMs: number;
+    bus: HubBus;
   }) {
     this.#store = deps.store;
     this.#fleet = deps.fleet;
@@ -64,6 +80,30 @@ export class StreamHub {
     this.#metrics = deps.metrics;
     this.#graceMs = deps.publisherGraceMs;
     this.#viewerCounts = new ViewerCounts((id, n) => deps.store.recordViewers(id, n), deps.log);
+    this.#peers = new HubPeers({
+      bus: deps.bus,
+      store: deps.store,
+      log: deps.log,
+      local: () => ({ viewers: this.#localCounts(), publishers: Object.fromEntries(this.#since) }),
+      events: {
+        viewersChanged: (streamId) => {
+          if (this.#members.has(streamId)) this.#showViewers(streamId);
+        },
+        publisherElsewhere: (streamId) => this.#publisherElsewhere(streamId),
+        producerReady: (streamId, nodeId, producerId, kind) => this.broadcast(streamId, 'producerAdded', { producerId, kind }, { role: 'viewer', nodeId }),
+        live: (streamId) => this.broadcast(streamId, 'streamLive', {}),
+        ended: (streamId, reason) => this.#endHere(streamId, reason),
+      },
+    });
+    this.#leases = new LiveLeases({
+      store: deps.store,
+      log: deps.log,
+      // Renewed only where this replica still holds the lease; where it does not, `lost` sorts it out.
+      held: () => [...new Set([...this.#publishers.keys(), ...this.#graceTimers.keys()])],
+      lost: (ids) => ids.forEach((id) => void this.#leaseLost(id)),
+      expired: (ids) => ids.forEach((id) => this.streamEnded(id, 'publisher_left')),
+    });
+    this.#leases.start();
     for (const [nodeId, control] of deps.fleet.controls()) this.#wireNode(nodeId, control);
     deps.fleet.on('nodeup', ({ nodeId }) => {
       const control = deps.fleet.control(nodeId);
@@ -72,12 +112,27 @@ export class StreamHub {
     this.#wireRoutes();
   }
 
-  /** The stream's publisher here, if one is connected. */
-  hasPublisher(streamId: string): boolean {
-    return this.#publishers.has(streamId);
+  /** This replica among the fleet's signaling replicas. */
+  get replicaId(): string {
+    return this.#peers.replicaId;
   }
 
+  /** Whether the stream's publisher is connected, here or on a replica heard from in time. */
+  hasPublisher(streamId: string): boolean {
+    return this.#publishers.has(streamId) || this.#peers.publisher(streamId) !== undefined;
+  }
+
+  /** Viewers of the stream on every replica. */
   viewerCount(streamId: string): number {
+    return this.#localViewers(streamId) + this.#peers.viewers(streamId);
+  }
+
+  /** Viewers of the stream on the other replicas. */
+  viewersElsewhere(streamId: string): number {
+    return this.#peers.viewers(streamId);
+  }
+
+  #localViewers(streamId: string): number {
     let n = 0;
     for (const m of this.#members.get(streamId) ?? []) if (m.role === 'viewer') n++;
     return n;
@@ -91,13 +146,14 @@ export class StreamHub {
     if (member.role === 'publisher') {
       const previous = this.#publishers.get(streamId);
       this.#publishers.set(streamId, member);
-      clearTimeout(this.#graceTimers.get(streamId));
-      this.#graceTimers.delete(streamId);
+      this.#since.set(streamId, Date.now());
+      this.#clearGrace(streamId);
       // A reconnecting studio takes over; the stale tab must not keep producing.
       if (previous && previous !== member) previous.disconnect(CloseCode.replacedByNewPublisher, 'replaced by a new publisher');
       this.#metrics.liveStreams.set(this.#publishers.size);
+      void this.#claim(streamId, member);
     } else {
-      this.#broadcastViewers(streamId);
+      this.#viewersChanged(streamId);
     }
     this.#metrics.sessions.inc({ role: member.role });
   }
@@ -107,19 +163,41 @@ export class StreamHub {
     if (!set?.delete(member)) return;
     this.#byId.delete(member.id);
     if (set.size === 0) this.#members.delete(streamId);
-    for (const [id, owner] of this.#transportOwner) if (owner === member) this.#transportOwner.delete(id);
-    for (const [id, owner] of this.#consumerOwner) if (owner === member) this.#consumerOwner.delete(id);
+    this.#owners.forget(member);
     this.#metrics.sessions.dec({ role: member.role });
     if (member.role === 'viewer') {
-      this.#quality.get(streamId)?.delete(member.id);
-      this.#broadcastViewers(streamId);
+      this.#quality.left(streamId, member.id);
+      this.#viewersChanged(streamId);
       return;
     }
     if (this.#publishers.get(streamId) !== member) return;
     this.#publishers.delete(streamId);
+    this.#since.delete(streamId);
     this.#metrics.liveStreams.set(this.#publishers.size);
+    this.#peers.tell({ t: 'publisher', streamId, present: false, since: 0 });
+    // Replaced by a publisher on another replica, which holds the stream now.
+    if (this.#peers.publisher(streamId)) return;
     // Give a dropped studio time to come back before telling viewers the stream is over.
     this.#armGrace(streamId);
+  }
+
+  /** The lease is this replica's once its publisher is here; the others hear of it then. */
+  async #claim(streamId: string, member: HubMember): Promise<void> {
+    this.#claiming.add(streamId);
+    try {
+      if (!(await this.#store.claimLease(streamId))) return;
+      const since = this.#since.get(streamId);
+      if (this.#publishers.get(streamId) === member && since !== undefined) this.#peers.tell({ t: 'publisher', streamId, present: true, since });
+    } catch (err) {
+      this.#log.error({ err, streamId }, 'live lease not claimed');
+    } finally {
+      this.#claiming.delete(streamId);
+    }
+  }
+
+  #clearGrace(streamId: string): void {
+    clearTimeout(this.#graceTimers.get(streamId));
+    this.#graceTimers.delete(streamId);
   }
 
   #armGrace(streamId: string): void {
@@ -145,11 +223,11 @@ export class StreamHub {
   }
 
   ownTransport(transportId: string, member: HubMember): void {
-    this.#transportOwner.set(transportId, member);
+    this.#owners.ownTransport(transportId, member);
   }
 
   ownConsumer(consumerId: string, member: HubMember): void {
-    this.#consumerOwner.set(consumerId, member);
+    this.#owners.ownConsumer(consumerId, member);
   }
 
   broadcast<K extends keyof NotificationMap>(
@@ -179,34 +257,25 @@ export class StreamHub {
     }
   }
 
-  /** A started stream nobody publishes to ends after the same grace as one whose publisher left. */
+  /**
+   * The stream went live here (store.markLive gave this replica its lease). A started stream
+   * nobody publishes to ends after the same grace as one whose publisher left.
+   */
   streamStarted(streamId: string): void {
     this.broadcast(streamId, 'streamLive', {});
+    this.#peers.tell({ t: 'live', streamId });
     this.#runHooks(this.#startedHooks, streamId, 'stream started hook failed');
     if (!this.#publishers.has(streamId)) this.#armGrace(streamId);
   }
 
   /** A viewer's report of its picture's freezes in the last minute. */
   reportQuality(streamId: string, sessionId: string, freezesLastMinute: number): void {
-    if (!this.#byId.has(sessionId)) return;
-    let reports = this.#quality.get(streamId);
-    if (!reports) this.#quality.set(streamId, (reports = new Map()));
-    reports.set(sessionId, { at: Date.now(), freezes: freezesLastMinute });
+    if (this.#byId.has(sessionId)) this.#quality.report(streamId, sessionId, freezesLastMinute);
   }
 
-  /** Freezes viewers reported within the last 30 s: how many, and how many viewers froze. */
+  /** Freezes this replica's viewers reported within the last 30 s: how many, and how many viewers froze. */
   viewerQuality(streamId: string): { reporting: number; freezing: number; freezesLastMinute: number } {
-    const now = Date.now();
-    let reporting = 0;
-    let freezing = 0;
-    let freezesLastMinute = 0;
-    for (const [sessionId, r] of this.#quality.get(streamId) ?? []) {
-      if (now - r.at > 30_000 || !this.#byId.has(sessionId)) continue;
-      reporting++;
-      if (r.freezes > 0) freezing++;
-      freezesLastMinute += r.freezes;
-    }
-    return { reporting, freezing, freezesLastMinute };
+    return this.#quality.summary(streamId, (id) => this.#byId.has(id));
   }
 
   /** Runs once a stream is live (go-live notifications). */
@@ -219,14 +288,22 @@ export class StreamHub {
     this.#endingHooks.push(hook);
   }
 
+  /** This replica ended the stream in the database: its hooks run here, and every replica tells its tabs. */
   streamEnded(streamId: string, reason: NotificationMap['streamEnded']['reason']): void {
-    clearTimeout(this.#graceTimers.get(streamId));
-    this.#graceTimers.delete(streamId);
+    this.#clearGrace(streamId);
+    // Hooks first: the recorder's origin is still in the route.
     this.#runHooks(this.#endingHooks, streamId, 'stream ending hook failed');
-    this.#quality.delete(streamId);
+    this.#endHere(streamId, reason);
+    this.#peers.tell({ t: 'ended', streamId, reason });
+    this.#log.info({ streamId, reason }, 'stream ended');
+  }
+
+  #endHere(streamId: string, reason: NotificationMap['streamEnded']['reason']): void {
+    this.#clearGrace(streamId);
+    this.#quality.ended(streamId);
+    this.#peers.forget(streamId);
     this.broadcast(streamId, 'streamEnded', { reason });
     this.#routes.endStream(streamId);
-    this.#log.info({ streamId, reason }, 'stream ended');
   }
 
   #runHooks(hooks: ((streamId: string) => void)[], streamId: string, failure: string): void {
@@ -239,7 +316,10 @@ export class StreamHub {
     }
   }
 
+  /** Stops renewing: this replica's streams stay live until their lease passes or a publisher reconnects elsewhere. */
   close(): void {
+    this.#leases.close();
+    this.#peers.close();
     this.#viewerCounts.close();
     for (const t of this.#graceTimers.values()) clearTimeout(t);
     this.#graceTimers.clear();
@@ -249,19 +329,54 @@ export class StreamHub {
     this.#graceTimers.delete(streamId);
     if (this.#publishers.has(streamId)) return;
     try {
-      const stream = await this.#store.get(streamId);
-      if (stream?.status !== 'live') return;
-      await this.#store.markEnded(streamId);
-      this.streamEnded(streamId, 'publisher_left');
+      // Not ended if the publisher came back on another replica, which holds the lease now.
+      const ended = await this.#store.endIfHeld(streamId);
+      if (ended) this.streamEnded(streamId, 'publisher_left');
     } catch (err) {
       this.#log.error({ err, streamId }, 'failed to end stream after publisher left');
     }
   }
 
-  #broadcastViewers(streamId: string): void {
+  /** A stream this replica renews was not renewed: another replica took it over, or it ended. */
+  async #leaseLost(streamId: string): Promise<void> {
+    if (this.#claiming.has(streamId)) return;
+    try {
+      const holder = await this.#store.leaseHolder(streamId);
+      if (holder === this.#peers.replicaId) return;
+      // The ending was missed on the bus; the database says it.
+      if (holder === undefined) return this.#endHere(streamId, 'publisher_left');
+      this.#publisherElsewhere(streamId);
+    } catch (err) {
+      this.#log.warn({ err, streamId }, 'lost live lease not checked');
+    }
+  }
+
+  /** The local count changed: the others hear of it, and every count shown is the total. */
+  #viewersChanged(streamId: string): void {
+    this.#peers.announceViewers(streamId, this.#localViewers(streamId));
+    this.#showViewers(streamId);
+  }
+
+  #showViewers(streamId: string): void {
     const count = this.viewerCount(streamId);
     this.#viewerCounts.report(streamId, count);
     this.broadcast(streamId, 'viewers', { count });
+  }
+
+  #localCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const streamId of this.#members.keys()) {
+      const n = this.#localViewers(streamId);
+      if (n > 0) counts[streamId] = n;
+    }
+    return counts;
+  }
+
+  /** Its lease is that replica's now: a grace here is moot, and a publisher still here is a stale tab. */
+  #publisherElsewhere(streamId: string): void {
+    if (this.#claiming.has(streamId)) return;
+    this.#clearGrace(streamId);
+    this.#publishers.get(streamId)?.disconnect(CloseCode.replacedByNewPublisher, 'replaced by a new publisher');
   }
 
   #wireNode(nodeId: string, sfu: SfuControl): void {
@@ -271,19 +386,8 @@ export class StreamHub {
       this.broadcast(streamId, 'producerClosed', { producerId }, { role: 'viewer', nodeId });
       this.#routes.producerClosed(streamId, nodeId, producerId);
     });
-    sfu.on('consumerclose', ({ consumerId }) => {
-      const owner = this.#consumerOwner.get(consumerId);
-      owner?.dropConsumer(consumerId);
-      owner?.notify('consumerClosed', { consumerId });
-      this.#consumerOwner.delete(consumerId);
-    });
-    sfu.on('consumerlayers', (e) => this.#consumerOwner.get(e.consumerId)?.notify('consumerLayers', e));
-    sfu.on('consumerpause', (e) => this.#consumerOwner.get(e.consumerId)?.notify('consumerPaused', e));
-    sfu.on('consumerresume', (e) => this.#consumerOwner.get(e.consumerId)?.notify('consumerResumed', e));
-    sfu.on('transportclose', ({ transportId }) => {
-      // A transport whose DTLS failed is useless; the tab reconnects from scratch.
-      this.#transportOwner.get(transportId)?.disconnect(CloseCode.mediaNodeLost, 'media transport failed');
-    });
+    // Every replica hears every node's events over its own control channel.
+    this.#owners.wire(sfu);
     sfu.on('streamclose', ({ streamId, reason }) => {
       if (reason !== 'worker_died') return;
       this.#routes.nodeLost(nodeId, streamId);
@@ -292,9 +396,11 @@ export class StreamHub {
   }
 
   #wireRoutes(): void {
-    this.#routes.on('producerready', ({ streamId, nodeId, producerId, kind }) =>
-      this.broadcast(streamId, 'producerAdded', { producerId, kind }, { role: 'viewer', nodeId }),
-    );
+    this.#routes.on('producerready', ({ streamId, nodeId, producerId, kind }) => {
+      this.broadcast(streamId, 'producerAdded', { producerId, kind }, { role: 'viewer', nodeId });
+      // Viewers on that node may be joined to any replica.
+      this.#peers.tell({ t: 'producer', streamId, nodeId, producerId, kind });
+    });
     this.#routes.on('nodelost', ({ streamId, nodeId, wasOrigin }) =>
       this.#disconnectAll(streamId, wasOrigin ? undefined : nodeId, wasOrigin ? 'origin lost' : 'edge lost'),
     );

@@ -20,7 +20,8 @@ export interface Placement {
   streamEnded(streamId: string): void;
   /** The origin of a stream with no route here yet; undefined when a route arrived meanwhile. */
   origin(streamId: string): Promise<string | undefined>;
-  viewerNode(route: Route): ViewerPlacement;
+  /** `elsewhere`: the stream's viewers on other signaling replicas, which this route does not count. */
+  viewerNode(route: Route, elsewhere: number): ViewerPlacement;
   /** A viewer left the route. True: idle edges are this process's to remove. */
-  viewerLeft(route: Route): boolean;
+  viewerLeft(route: Route, elsewhere: number): boolean;
 }

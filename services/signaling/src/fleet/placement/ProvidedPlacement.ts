@@ -34,9 +34,10 @@ export class ProvidedPlacement implements Placement {
     return undefined;
   }
 
-  viewerNode(route: Route): ViewerPlacement {
+  viewerNode(route: Route, elsewhere: number): ViewerPlacement {
     const count = (id: string) => route.viewers.get(id) ?? 0;
-    const total = audience(route);
+    // The stream's cap and the demand for edges are about its whole audience, on every replica.
+    const total = audience(route) + elsewhere;
     if (total >= route.maxViewers) throw new SfuError('forbidden', 'the stream is full');
     const serving = [route.origin, ...route.edges.keys()].filter((id) => !route.draining.has(id) && this.#fleet.control(id));
     if (serving.length === 0) throw new SfuError('not_found', 'no media node serves the stream');
@@ -46,9 +47,9 @@ export class ProvidedPlacement implements Placement {
     return { nodeId, newEdge: false };
   }
 
-  viewerLeft(route: Route): boolean {
+  viewerLeft(route: Route, elsewhere: number): boolean {
     // Placed edges are removed by the provider, which sees the whole audience.
-    this.#provider.audienceShrank(route.streamId, audience(route));
+    this.#provider.audienceShrank(route.streamId, audience(route) + elsewhere);
     return false;
   }
 }

@@ -49,6 +49,8 @@ async function startSignaling(): Promise<string> {
     KUBECONFIG: kubeconfig,
     VILO_HOST: '127.0.0.1',
     VILO_PORT: '0',
+    // Processes on one host: each takes a free ops port rather than the pod's fixed one.
+    VILO_OPS_PORT: '0',
     // Social reads streams and sessions from signaling's database.
     VILO_DATABASE_URL: database.url,
     VILO_WEB_DIR: WEB_DIR,
@@ -84,7 +86,7 @@ function freePort(): Promise<number> {
 /** One pod of the social Deployment, as a process with the chart's settings. */
 async function startSocial(): Promise<string> {
   const port = await freePort();
-  const env = { ...process.env, ...socialEnv(h.rendered, RELEASE), VILO_DATABASE_URL: database.url, VILO_HOST: '127.0.0.1', VILO_PORT: String(port), VILO_LOG_LEVEL: process.env.VILO_TEST_LOG ?? 'warn' };
+  const env = { ...process.env, ...socialEnv(h.rendered, RELEASE), VILO_DATABASE_URL: database.url, VILO_HOST: '127.0.0.1', VILO_PORT: String(port), VILO_OPS_PORT: '0', VILO_LOG_LEVEL: process.env.VILO_TEST_LOG ?? 'warn' };
   const child = spawn(process.execPath, [SOCIAL_MAIN], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   social.push(child);
   const url = `http://127.0.0.1:${port}`;

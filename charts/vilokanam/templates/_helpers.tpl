@@ -24,6 +24,8 @@
 {{- define "vilokanam.operatorName" -}}{{ include "vilokanam.component" (dict "root" . "component" "operator") }}{{- end -}}
 {{- define "vilokanam.signalingName" -}}{{ include "vilokanam.component" (dict "root" . "component" "signaling") }}{{- end -}}
 {{- define "vilokanam.socialName" -}}{{ include "vilokanam.component" (dict "root" . "component" "social") }}{{- end -}}
+{{- define "vilokanam.settlementName" -}}{{ include "vilokanam.component" (dict "root" . "component" "settlement") }}{{- end -}}
+{{- define "vilokanam.redisName" -}}{{ include "vilokanam.component" (dict "root" . "component" "redis") }}{{- end -}}
 {{- define "vilokanam.sfuTemplateName" -}}{{ include "vilokanam.component" (dict "root" . "component" "sfu-node") }}{{- end -}}
 {{- define "vilokanam.secretName" -}}{{ default (include "vilokanam.component" (dict "root" . "component" "secrets")) .Values.secrets.existingSecret }}{{- end -}}
 {{- define "vilokanam.fleetName" -}}{{ default (include "vilokanam.fullname" . | trunc 40 | trimSuffix "-") .Values.sfu.fleetName }}{{- end -}}
@@ -54,12 +56,33 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{/* Endpoints ------------------------------------------------------------ */}}
-{{- define "vilokanam.redisUrl" -}}
-{{- if .Values.redis.inChart.enabled -}}
-{{- printf "redis://%s:6379/0" (include "vilokanam.component" (dict "root" . "component" "redis")) -}}
+{{/* The components that talk to Redis; with redis.inChart.aclUsers each has its own user. */}}
+{{- define "vilokanam.redisClients" -}}operator signaling social settlement sfu-node{{- end -}}
+
+{{/*
+VILO_REDIS_URL, always from a Secret (it carries the password): the in-chart Redis's Secret
+(one URL per component with aclUsers), the chart's Secret holding redis.external.url, or the
+Secret the user named.
+*/}}
+{{- define "vilokanam.redisUrlEnv" -}}
+{{- $root := .root -}}
+{{- $r := $root.Values.redis -}}
+{{- $secret := include "vilokanam.redisName" $root -}}
+{{- $key := "url" -}}
+{{- if $r.inChart.enabled -}}
+{{- if $r.inChart.aclUsers -}}{{- $key = printf "url-%s" .component -}}{{- end -}}
+{{- else if $r.external.url -}}
+{{- else if $r.external.existingSecret -}}
+{{- $secret = $r.external.existingSecret -}}
+{{- $key = $r.external.secretKey -}}
 {{- else -}}
-{{- required "redis.external.url is required unless redis.inChart.enabled" .Values.redis.external.url -}}
+{{- fail "redis.external.url (or redis.external.existingSecret) is required unless redis.inChart.enabled" -}}
 {{- end -}}
+- name: VILO_REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $key }}
 {{- end -}}
 
 {{/* VILO_DATABASE_URL from the chart's Postgres Secret or the one given; signaling and social share the database. */}}
@@ -88,6 +111,20 @@ app.kubernetes.io/component: {{ .component }}
     secretKeyRef:
       name: {{ include "vilokanam.secretName" . }}
       key: session-secret
+{{- end -}}
+
+{{/* Signaling signs billing sessions and settlement verifies them (VILO_BILLING_SESSION_KEY). */}}
+{{- define "vilokanam.billingKeyEnv" -}}
+- name: VILO_BILLING_SESSION_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "vilokanam.secretName" . }}
+      key: billing-session-key
+{{- end -}}
+
+{{/* Rolls pods when a secret value given in values changes (generated ones never change). */}}
+{{- define "vilokanam.secretsChecksum" -}}
+{{- list .Values.secrets .Values.postgres.inChart.password .Values.postgres.external .Values.redis.external .Values.redis.inChart.password .Values.redis.inChart.aclUsers | toJson | sha256sum -}}
 {{- end -}}
 
 {{/* The site's address, from the ingress; empty without one (the services' default applies). */}}
@@ -157,3 +194,79 @@ command: ["node", {{ .main | quote }}]
 
 {{/* The recordings volume's claim: the one given, or the chart's own. */}}
 {{- define "vilokanam.recordingsClaim" -}}{{ default (include "vilokanam.component" (dict "root" . "component" "recordings")) .Values.recordings.persistence.existingClaim }}{{- end -}}
+
+{{/* Where the payout signer's Secret is mounted in settlement (VILO_CHAIN_SIGNER_FILE). */}}
+{{- define "vilokanam.signerDir" -}}/var/run/secrets/vilokanam/signer{{- end -}}
+{{- define "vilokanam.signerPath" -}}{{ include "vilokanam.signerDir" . }}/signer{{- end -}}
+
+{{/* Helm test Pods: fetch each URL (a few tries), exit non-zero on the first that fails. */}}
+{{- define "vilokanam.testScript" -}}
+for (const url of process.argv.slice(1)) {
+  let last = '';
+  for (let i = 0; i < 5; i++) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      const body = await res.text();
+      if (res.ok) { console.log('ok', url, res.status); last = ''; break; }
+      last = url + ' answered ' + res.status + ' ' + body.slice(0, 200);
+    } catch (err) { last = url + ' ' + err.message; }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  if (last) { console.error('FAIL', last); process.exit(1); }
+}
+{{- end -}}
+
+{{/* The Service that carries signaling's `ops` port (its own when the main one is published). */}}
+{{- define "vilokanam.signalingOpsService" -}}
+{{- include "vilokanam.signalingName" . -}}{{- if ne .Values.signaling.service.type "ClusterIP" }}-ops{{ end -}}
+{{- end -}}
+
+{{/*
+A `helm test` Pod: the signaling image's node fetches each URL and exits non-zero on the first
+failure. Labelled helm-test so the NetworkPolicies let it reach the ops and metrics ports.
+*/}}
+{{- define "vilokanam.testPod" -}}
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ include "vilokanam.component" (dict "root" .root "component" (printf "test-%s" .name)) }}
+  labels:
+    {{- include "vilokanam.labels" .root | nindent 4 }}
+    {{- include "vilokanam.selectorLabels" (dict "root" .root "component" "helm-test") | nindent 4 }}
+  annotations:
+    helm.sh/hook: test
+    helm.sh/hook-delete-policy: before-hook-creation
+spec:
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  enableServiceLinks: false
+  {{- with .root.Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  containers:
+    - name: check
+      image: {{ include "vilokanam.image" (dict "root" .root "image" .root.Values.signaling.image) }}
+      imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+      command:
+        - node
+        - --input-type=module
+        - -e
+        - {{ include "vilokanam.testScript" . | quote }}
+        {{- range .urls }}
+        - {{ . | quote }}
+        {{- end }}
+      resources:
+        requests: { cpu: 10m, memory: 64Mi }
+        limits: { memory: 128Mi }
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        runAsNonRoot: true
+        runAsUser: 10001
+        runAsGroup: 10001
+        capabilities:
+          drop: [ALL]
+        seccompProfile:
+          type: RuntimeDefault
+{{- end -}}

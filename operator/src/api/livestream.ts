@@ -27,7 +27,7 @@ export const SimulcastLayer = z
     rid: z.string().regex(/^[a-z0-9]{1,8}$/).meta({ description: 'RTP stream id of the layer, e.g. q, h, f' }),
     scaleResolutionDownBy: z.number().min(1).max(16).meta({ description: 'Divides the source resolution (1 = full)' }),
     maxBitrate: z.number().int().min(30_000).max(50_000_000).meta({ description: 'Bits per second' }),
-    maxFramerate: z.number().int().min(1).max(120).optional(),
+    maxFramerate: z.number().int().min(1).max(120).optional().meta({ description: 'Frames per second the layer is capped at' }),
   })
   .meta({ description: 'One simulcast encoding the publisher sends' });
 
@@ -54,17 +54,22 @@ export const EdgeSpec = z
 export const LiveStreamSpec = z
   .object({
     creator: z.string().min(1).max(128).meta({ description: 'Account of the creator (SS58 address or user id)' }),
-    title: z.string().min(1).max(140),
+    title: z.string().min(1).max(140).meta({ description: 'Shown on the stream page and in listings' }),
     category: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/).meta({ description: 'Category slug' }),
     pricePerSecond: z
       .string()
       .regex(/^(0|[1-9][0-9]{0,38})$/)
       .meta({ description: 'Price per watched second in planck, as a decimal string (u128 does not fit a JSON number)' }),
-    ingest: z.enum(['webrtc', 'whip']).default('webrtc'),
-    simulcast: z.array(SimulcastLayer).min(1).max(4).default(defaultSimulcast),
+    ingest: z.enum(['webrtc', 'whip']).default('webrtc').meta({ description: 'How the creator publishes: webrtc (the studio) or whip (OBS and other WHIP encoders)' }),
+    simulcast: z
+      .array(SimulcastLayer)
+      .min(1)
+      .max(4)
+      .default(defaultSimulcast)
+      .meta({ description: 'Layers the publisher sends, lowest resolution first, with unique rids (default q, h, f)' }),
     edges: EdgeSpec.default({ min: 0, max: 8, viewersPerEdge: 200 }),
     maxViewers: z.number().int().min(1).max(10_000_000).default(100_000).meta({ description: 'Signaling refuses viewers beyond this' }),
-    recording: z.boolean().default(false),
+    recording: z.boolean().default(false).meta({ description: 'Record the stream while it is live; it becomes a VOD when it ends' }),
     ended: z.boolean().default(false).meta({ description: 'Set when the creator stops: routers are released and the object stays as a record' }),
   })
   .meta({ description: 'What the creator asked for' });

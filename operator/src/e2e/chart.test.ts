@@ -58,7 +58,7 @@ describe('helm lint', () => {
 
   it('fails clearly without Redis or Postgres', async () => {
     const noRedis = await helm(['template', 'vilo', CHART_DIR, '--set', 'postgres.inChart.enabled=true']);
-    expect(noRedis.stderr).toContain('redis.external.url is required unless redis.inChart.enabled');
+    expect(noRedis.stderr).toContain('redis.external.url (or redis.external.existingSecret) is required unless redis.inChart.enabled');
     const noPg = await helm(['template', 'vilo', CHART_DIR, '--set', 'redis.inChart.enabled=true']);
     expect(noPg.stderr).toContain('signaling needs Postgres');
   });
@@ -70,11 +70,13 @@ describe('helm template', () => {
     const old = await render(twoSignaling, '1.20.2');
     const current = await render(twoSignaling, '1.35.0');
     const pdbs = (r: Rendered) => r.docs.filter((d) => d.kind === 'PodDisruptionBudget').map((d) => `${d.apiVersion} ${d.metadata.name}`);
-    expect(pdbs(old)).toEqual(['policy/v1beta1 vilo-vilokanam-operator', 'policy/v1beta1 vilo-vilokanam-signaling', 'policy/v1beta1 vilo-vilokanam-social']);
-    expect(pdbs(current)).toEqual(['policy/v1 vilo-vilokanam-operator', 'policy/v1 vilo-vilokanam-signaling', 'policy/v1 vilo-vilokanam-social']);
-    // One replica (signaling's default) gets no budget: it could only block or allow everything.
-    expect(pdbs(await render({}))).toEqual(['policy/v1 vilo-vilokanam-operator', 'policy/v1 vilo-vilokanam-social']);
-    const single = await render({ ...twoSignaling, operator: { replicas: 1 }, social: { replicas: 1 }, sfu: { podDisruptionBudget: { enabled: true, minAvailable: 2 } } });
+    const all = ['operator', 'signaling', 'social', 'settlement'];
+    expect(pdbs(old)).toEqual(all.map((n) => `policy/v1beta1 vilo-vilokanam-${n}`));
+    expect(pdbs(current)).toEqual(all.map((n) => `policy/v1 vilo-vilokanam-${n}`));
+    // One replica gets no budget: it could only block or allow everything.
+    // Settlement's (maxUnavailable 1) is there at any size.
+    expect(pdbs(await render({ signaling: { replicas: 1 } }))).toEqual(['policy/v1 vilo-vilokanam-operator', 'policy/v1 vilo-vilokanam-social', 'policy/v1 vilo-vilokanam-settlement']);
+    const single = await render({ ...twoSignaling, operator: { replicas: 1 }, social: { replicas: 1 }, settlement: { enabled: false }, sfu: { fleet: { minNodes: 3 }, podDisruptionBudget: { enabled: true, minAvailable: 2 } } });
     expect(pdbs(single)).toEqual(['policy/v1 vilo-vilokanam-signaling', 'policy/v1 vilo-vilokanam-sfu-node']);
     expect((find(single, 'PodDisruptionBudget', 'vilo-vilokanam-sfu-node') as any).spec).toMatchObject({ minAvailable: 2 });
   });
@@ -84,6 +86,7 @@ describe('helm template', () => {
     const specs = podSpecs(r);
     expect(specs.map(([n]) => n).sort()).toEqual([
       'Deployment/vilo-vilokanam-operator',
+      'Deployment/vilo-vilokanam-settlement',
       'Deployment/vilo-vilokanam-signaling',
       'Deployment/vilo-vilokanam-social',
       'PodTemplate/vilo-vilokanam-sfu-node',
@@ -96,7 +99,7 @@ describe('helm template', () => {
         expect(c.readinessProbe, `${name} ${c.name}`).toBeDefined();
       }
     }
-    expect((find(r, 'ConfigMap', 'vilo-vilokanam-operator') as any).data.VILO_REDIS_URL).toBe('redis://vilo-vilokanam-redis:6379/0');
+    expect(containerEnv(r, 'operator').VILO_REDIS_URL).toEqual({ secretKeyRef: { name: 'vilo-vilokanam-redis', key: 'url-operator' } });
     const pgSecret = find(r, 'Secret', 'vilo-vilokanam-postgres') as any;
     expect(Buffer.from(pgSecret.data.url, 'base64').toString()).toMatch(/^postgres:\/\/vilokanam:[A-Za-z0-9]{48}@vilo-vilokanam-postgres:5432\/vilokanam$/);
   });
@@ -222,16 +225,20 @@ describe('the social service', () => {
     expect(pod.automountServiceAccountToken).toBe(false);
     const c = pod.containers[0];
     expect(c.image).toBe('vilokanam/social:0.1.0');
-    expect(c.ports).toEqual([{ name: 'http', containerPort: 8090, protocol: 'TCP' }]);
-    expect(c.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(c.ports).toEqual([
+      { name: 'http', containerPort: 8090, protocol: 'TCP' },
+      { name: 'ops', containerPort: 9091, protocol: 'TCP' },
+    ]);
+    expect(c.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'ops' });
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'ops' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'ops' });
     expect(c.resources).toEqual({ requests: { cpu: '75m', memory: '128Mi' }, limits: { memory: '512Mi' } });
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 10001 });
-    expect(d.spec.template.metadata.annotations['prometheus.io/port']).toBe('8090');
-    expect((find(r, 'ConfigMap', 'vilo-vilokanam-social') as any).data).toMatchObject({ VILO_HOST: '0.0.0.0', VILO_PORT: '8090', VILO_REDIS_URL: 'redis://redis:6379/0' });
+    expect(d.spec.template.metadata.annotations['prometheus.io/port']).toBe('9091');
+    expect((find(r, 'ConfigMap', 'vilo-vilokanam-social') as any).data).toMatchObject({ VILO_HOST: '0.0.0.0', VILO_PORT: '8090', VILO_OPS_PORT: '9091' });
+    expect(containerEnv(r, 'social').VILO_REDIS_URL).toEqual({ secretKeyRef: { name: 'vilo-vilokanam-redis', key: 'url' } });
     const svc = find(r, 'Service', 'vilo-vilokanam-social') as any;
-    expect(svc.spec).toMatchObject({ type: 'ClusterIP', selector, ports: [{ name: 'http', port: 80, targetPort: 'http' }] });
+    expect(svc.spec).toMatchObject({ type: 'ClusterIP', selector, ports: [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'ops', port: 9091, targetPort: 'ops' }] });
     const pdb = find(r, 'PodDisruptionBudget', 'vilo-vilokanam-social') as any;
     expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: selector } });
   });

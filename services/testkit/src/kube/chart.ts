@@ -65,26 +65,42 @@ export function find(r: Rendered, kind: string, name: string): Manifest {
   return doc;
 }
 
-/** The operator container's env as the chart configures it (ConfigMap + fieldRefs + Secret). */
+type SecretDoc = Manifest & { data?: Record<string, string>; stringData?: Record<string, string> };
+
+function secretValue(r: Rendered, name: string, key: string): string {
+  const secret = find(r, 'Secret', name) as SecretDoc;
+  const raw = secret.data?.[key];
+  const value = raw === undefined ? secret.stringData?.[key] : Buffer.from(raw, 'base64').toString('utf8');
+  if (value === undefined) throw new Error(`rendered Secret ${name} has no key ${key}`);
+  return value;
+}
+
+/** The Redis URL a component reads from the chart's Redis Secret (never from a ConfigMap). */
+export function redisUrlOf(r: Rendered, release: string): string {
+  return secretValue(r, `${release}-vilokanam-redis`, 'url');
+}
+
+/** The operator container's env as the chart configures it (ConfigMap + fieldRefs + Secrets). */
 export function operatorEnv(r: Rendered, release: string, namespace: string): Record<string, string> {
   const name = `${release}-vilokanam-operator`;
   const config = find(r, 'ConfigMap', name) as Manifest & { data: Record<string, string> };
-  const secret = find(r, 'Secret', `${release}-vilokanam-secrets`) as Manifest & { data: Record<string, string> };
   return {
     ...config.data,
     VILO_OPERATOR_NAMESPACE: namespace,
-    VILO_SFU_CONTROL_SECRET: Buffer.from(secret.data['sfu-control-secret']!, 'base64').toString('utf8'),
+    VILO_REDIS_URL: redisUrlOf(r, release),
+    VILO_SFU_CONTROL_SECRET: secretValue(r, `${release}-vilokanam-secrets`, 'sfu-control-secret'),
   };
 }
 
-/** The signaling container's env as the chart configures it (ConfigMap + fieldRef + Secret). */
+/** The signaling container's env as the chart configures it (ConfigMap + fieldRef + Secrets). */
 export function signalingEnv(r: Rendered, release: string, namespace: string): Record<string, string> {
   const config = find(r, 'ConfigMap', `${release}-vilokanam-signaling`) as Manifest & { data: Record<string, string> };
-  const secret = find(r, 'Secret', `${release}-vilokanam-secrets`) as Manifest & { data: Record<string, string> };
-  const decode = (key: string) => Buffer.from(secret.data[key]!, 'base64').toString('utf8');
+  const decode = (key: string) => secretValue(r, `${release}-vilokanam-secrets`, key);
   return {
     ...config.data,
     VILO_NAMESPACE: namespace,
+    VILO_REDIS_URL: redisUrlOf(r, release),
+    VILO_BILLING_SESSION_KEY: decode('billing-session-key'),
     VILO_TOKEN_SECRET: decode('token-secret'),
     VILO_SFU_CONTROL_SECRET: decode('sfu-control-secret'),
     VILO_SESSION_SECRET: decode('session-secret'),
@@ -94,6 +110,5 @@ export function signalingEnv(r: Rendered, release: string, namespace: string): R
 /** A social pod's env as the chart configures it (ConfigMap + the session key signaling signs with). */
 export function socialEnv(r: Rendered, release: string): Record<string, string> {
   const config = find(r, 'ConfigMap', `${release}-vilokanam-social`) as Manifest & { data: Record<string, string> };
-  const secret = find(r, 'Secret', `${release}-vilokanam-secrets`) as Manifest & { data: Record<string, string> };
-  return { ...config.data, VILO_SESSION_SECRET: Buffer.from(secret.data['session-secret']!, 'base64').toString('utf8') };
+  return { ...config.data, VILO_REDIS_URL: redisUrlOf(r, release), VILO_SESSION_SECRET: secretValue(r, `${release}-vilokanam-secrets`, 'session-secret') };
 }

@@ -1,22 +1,28 @@
 # syntax=docker/dockerfile:1.7
 # The LiveStream operator.
 # Build from the repository root:  docker build -f docker/operator.Dockerfile -t vilokanam/operator .
-FROM node:24-bookworm-slim AS deps
+# The base is an argument so a machine that cannot pull Docker Hub can name a local stand-in
+# (scripts/images/base.sh); everyone else builds unchanged.
+ARG NODE_IMAGE=node:24-bookworm-slim
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 COPY sfu-node/package.json sfu-node/
 COPY services/signaling/package.json services/signaling/
 COPY services/settlement/package.json services/settlement/
+COPY services/social/package.json services/social/
+COPY services/testkit/package.json services/testkit/
 COPY web/package.json web/
 COPY chain/package.json chain/
 COPY operator/package.json operator/
+COPY services/contracts/package.json services/contracts/
 # mediasoup comes along as sfu-node's dependency (the placement code lives there); the operator
 # never starts a worker, so its postinstall is told a worker exists and skips the build.
 RUN MEDIASOUP_WORKER_BIN=/nonexistent \
     npm ci --omit=dev --workspace operator --no-audit --no-fund --loglevel=error \
  && mkdir -p operator/node_modules sfu-node/node_modules
 
-FROM node:24-bookworm-slim
+FROM ${NODE_IMAGE}
 WORKDIR /app
 COPY --from=deps /app/node_modules node_modules
 COPY --from=deps /app/operator/node_modules operator/node_modules

@@ -5,7 +5,14 @@
 # The worker is built from the mediasoup npm tarball against Debian's libraries, exactly as on a
 # developer machine (scripts/mediasoup-worker/build.sh): only the npm registry and Debian's
 # archive are used. ~10 minutes on 2 cores; BuildKit's cache mount keeps meson and apt lists.
-FROM node:24-bookworm AS worker
+# The base is an argument so a machine that cannot pull Docker Hub can name a local stand-in
+# (scripts/images/base.sh); everyone else builds unchanged.
+ARG NODE_IMAGE=node:24-bookworm-slim
+ARG BUILD_IMAGE=node:24-bookworm
+# The stage (or an image) holding /mediasoup-worker. A machine that already built the worker from
+# the same sources can name an image with that binary and skip the ~10-minute build.
+ARG WORKER_STAGE=worker-build
+FROM ${BUILD_IMAGE} AS worker-build
 WORKDIR /src
 COPY sfu-node/package.json sfu-node/package.json
 COPY scripts/apt-private.sh scripts/apt-private.sh
@@ -15,14 +22,18 @@ RUN --mount=type=cache,target=/cache/apt --mount=type=cache,target=/cache/meson 
     bash scripts/mediasoup-worker/build.sh > /tmp/worker-path \
  && cp "$(cat /tmp/worker-path)" /mediasoup-worker
 
+FROM ${WORKER_STAGE} AS worker
+
 # Production dependencies of the sfu-node workspace only. MEDIASOUP_WORKER_BIN makes mediasoup's
 # postinstall skip its own (network) worker build.
-FROM node:24-bookworm-slim AS deps
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 COPY sfu-node/package.json sfu-node/
 COPY services/signaling/package.json services/signaling/
 COPY services/settlement/package.json services/settlement/
+COPY services/social/package.json services/social/
+COPY services/testkit/package.json services/testkit/
 COPY web/package.json web/
 COPY chain/package.json chain/
 COPY operator/package.json operator/
@@ -31,7 +42,7 @@ RUN MEDIASOUP_WORKER_BIN=/usr/local/bin/mediasoup-worker \
     npm ci --omit=dev --workspace sfu-node --no-audit --no-fund --loglevel=error \
  && mkdir -p sfu-node/node_modules
 
-FROM node:24-bookworm-slim
+FROM ${NODE_IMAGE}
 # The worker's runtime libraries (ldd): libuv, OpenSSL 3, abseil, libstdc++; ffmpeg for the
 # recorder, which remuxes recorded streams on the origin (docs/recording.md).
 RUN apt-get update \

@@ -1,13 +1,17 @@
 # syntax=docker/dockerfile:1.7
 # Signaling (REST + WebSocket) serving the web app from the same origin.
 # Build from the repository root:  docker build -f docker/signaling.Dockerfile -t vilokanam/signaling .
-FROM node:24-bookworm-slim AS manifests
+# The base is an argument so a machine that cannot pull Docker Hub can name a local stand-in
+# (scripts/images/base.sh); everyone else builds unchanged.
+ARG NODE_IMAGE=node:24-bookworm-slim
+FROM ${NODE_IMAGE} AS manifests
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 COPY sfu-node/package.json sfu-node/
 COPY services/signaling/package.json services/signaling/
 COPY services/settlement/package.json services/settlement/
 COPY services/social/package.json services/social/
+COPY services/testkit/package.json services/testkit/
 COPY web/package.json web/
 COPY chain/package.json chain/
 COPY operator/package.json operator/
@@ -26,7 +30,7 @@ RUN MEDIASOUP_WORKER_BIN=/nonexistent \
     npm ci --omit=dev --workspace services/signaling --no-audit --no-fund --loglevel=error \
  && mkdir -p services/signaling/node_modules sfu-node/node_modules
 
-FROM node:24-bookworm-slim
+FROM ${NODE_IMAGE}
 # ffmpeg and ffprobe make VODs and clips from recordings (thumbnails, previews, stream-copy cuts).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg \

@@ -1,13 +1,17 @@
 # syntax=docker/dockerfile:1.7
 # The social service: chat (WebSocket), follows, notifications, profiles and search.
 # Build from the repository root:  docker build -f docker/social.Dockerfile -t vilokanam/social .
-FROM node:24-bookworm-slim AS deps
+# The base is an argument so a machine that cannot pull Docker Hub can name a local stand-in
+# (scripts/images/base.sh); everyone else builds unchanged.
+ARG NODE_IMAGE=node:24-bookworm-slim
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 COPY sfu-node/package.json sfu-node/
 COPY services/signaling/package.json services/signaling/
 COPY services/settlement/package.json services/settlement/
 COPY services/social/package.json services/social/
+COPY services/testkit/package.json services/testkit/
 COPY web/package.json web/
 COPY chain/package.json chain/
 COPY operator/package.json operator/
@@ -19,7 +23,7 @@ RUN MEDIASOUP_WORKER_BIN=/nonexistent \
     npm ci --omit=dev --workspace services/social --no-audit --no-fund --loglevel=error \
  && mkdir -p services/social/node_modules
 
-FROM node:24-bookworm-slim
+FROM ${NODE_IMAGE}
 WORKDIR /app
 COPY --from=deps /app/node_modules node_modules
 COPY --from=deps /app/services/social/node_modules services/social/node_modules

@@ -12,6 +12,13 @@ source scripts/env.sh
 export VILO_ETCD="$(bash scripts/kube/etcd.sh)"
 export VILO_KUBE_APISERVER="$(bash scripts/kube/build-apiserver.sh)"
 export VILO_KUBE_TOOLS="$(bash scripts/kube/tools.sh)"
+# The real images, built from docker/ with podman (installed from Debian when absent); the image
+# tests and the Kubernetes e2e run them. Containers a killed run left behind go first.
+source scripts/images/podman.sh
+vilo_podman_ready
+podman ps -aq --filter label=vilokanam.test=1 | xargs -r podman rm --force >/dev/null 2>&1 || true
+VILO_IMAGES="$(bash scripts/images/build.sh | tr ' ' '=' | paste -sd, -)"
+export VILO_IMAGES
 export VILO_TEST_DATABASE_URL="${VILO_TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
 
 report="$(mktemp -d)/vitest.json"

@@ -70,7 +70,7 @@ describe('Tiltfile', () => {
 });
 
 describe('Dockerfiles', () => {
-  const files = ['sfu-node', 'operator', 'signaling', 'social'].map((n) => `docker/${n}.Dockerfile`);
+  const files = ['sfu-node', 'operator', 'signaling', 'social', 'settlement'].map((n) => `docker/${n}.Dockerfile`);
 
   it.each(files)('%s copies only paths that exist and runs an entry point that exists', (file) => {
     const text = read(file);
@@ -81,7 +81,9 @@ describe('Dockerfiles', () => {
     }
     const cmd = /^CMD \["node", "([^"]+)"\]$/m.exec(text)?.[1];
     expect(cmd && existsSync(join(root, cmd)), `${file}: CMD`).toBe(true);
-    expect(text).toMatch(/^FROM node:24-bookworm(-slim)?( AS \w+)?$/m);
+    // The base is an argument defaulting to the public image, so users build unchanged.
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
+    expect(text).toMatch(/^FROM \$\{NODE_IMAGE\}( AS \w+)?$/m);
     expect(text).toMatch(/^USER 10001:10001$/m);
     expect(existsSync(join(root, `${file}.dockerignore`))).toBe(true);
   });

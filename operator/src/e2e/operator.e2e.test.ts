@@ -1,4 +1,5 @@
-// End to end against a real kube-apiserver, real Redis and real sfu-node processes: the chart
+// End to end against a real kube-apiserver, real Redis and real sfu-node pods run from the
+// sfu-node image with podman: the chart
 // applied as rendered, the operator under the chart's RBAC, the fleet grown and shrunk with
 // demand, edges added and removed with viewers, and a deleted stream released before it goes.
 import { CoreV1Api, CustomObjectsApi, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
@@ -51,7 +52,7 @@ async function events(name: string): Promise<CoreV1Event[]> {
 }
 
 beforeAll(async () => {
-  h = await Harness.start({ hosts: 3, redisDb: 9 });
+  h = await Harness.start({ hosts: 3, redisDb: 9, images: true });
   operator = await h.operator('operator-0');
   await waitFor('the operator to lead', () => operator.leading, 15_000);
 }, 120_000);

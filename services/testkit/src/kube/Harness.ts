@@ -10,6 +10,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { LiveStreamClient, Operator, operatorConfigFromEnv } from '@vilokanam/operator';
+import { builtImages } from '../containers/images.ts';
 import { ControlPlane } from './ControlPlane.ts';
 import { kubectl, operatorEnv, renderChart, type Rendered } from './chart.ts';
 import { loopbackHosts, TestKubelet } from './TestKubelet.ts';
@@ -30,6 +31,11 @@ export interface HarnessOptions {
   /** Merged over the test defaults below. */
   values?: Record<string, unknown>;
   log?: Logger;
+  /**
+   * Run the fleet's pods from the images built from docker/ (scripts/images/build.sh), started by
+   * the test kubelet with podman, instead of from this checkout's sources.
+   */
+  images?: boolean;
 }
 
 function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
@@ -41,6 +47,14 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
   return out;
 }
 
+
+/** image.registry and image.tag that make the chart name the images this run built. */
+async function chartImageValues(): Promise<Record<string, unknown>> {
+  const ref = (await builtImages())['sfu-node'];
+  const m = /^(.+)\/vilokanam\/sfu-node:(.+)$/.exec(ref);
+  if (!m) throw new Error(`unexpected image reference ${ref}`);
+  return { image: { registry: m[1], tag: m[2], pullPolicy: 'Never' } };
+}
 
 export class Harness {
   readonly cp: ControlPlane;
@@ -77,6 +91,7 @@ export class Harness {
     const redisUrl = `redis://127.0.0.1:6379/${opts.redisDb}`;
     const redis = new Redis(redisUrl);
     await redis.flushdb();
+    const imageValues = opts.images ? await chartImageValues() : {};
     const values = merge(
       {
         secrets: { sfuControlSecret: CONTROL_SECRET, tokenSecret: 't'.repeat(48) },
@@ -92,7 +107,7 @@ export class Harness {
           edges: { scaleDownDelaySeconds: 1 },
         },
       },
-      opts.values ?? {},
+      merge(imageValues, opts.values ?? {}),
     );
     const cp = await ControlPlane.start({
       serviceAccounts: [{ namespace: NAMESPACE, name: OPERATOR_SA }, { namespace: NAMESPACE, name: SIGNALING_SA }],
@@ -117,6 +132,7 @@ export class Harness {
         hosts: loopbackHosts(opts.hosts, 40 + opts.redisDb * 8),
         log,
         env: { VILO_SFU_WORKERS: '1', VILO_LOG_LEVEL: 'warn' },
+        runImages: opts.images ?? false,
       });
       await kubelet.start();
       const env = { ...operatorEnv(rendered, RELEASE, NAMESPACE), VILO_OPERATOR_METRICS_HOST: '127.0.0.1', VILO_OPERATOR_METRICS_PORT: '0', VILO_FLEET_POLL_MS: '1000' };

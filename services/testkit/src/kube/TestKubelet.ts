@@ -2,6 +2,8 @@
 // to a free "host" (a loopback address, one pod per host as the anti-affinity demands), runs a
 // REAL sfu-node process for it with the env the pod spec asks for, marks it Running with that
 // address, and on deletion drains the process (SIGTERM) before removing the pod for good.
+// With `runImages`, it runs the pod's own image with podman (host networking, the pod's env),
+// as a real kubelet would; otherwise this checkout's sfu-node sources.
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1EnvVar, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { SfuProcess } from '../media/SfuProcess.ts';
@@ -28,6 +30,8 @@ export interface TestKubeletOptions {
   log: Logger;
   /** Extra env for every sfu-node (e.g. VILO_SFU_WORKERS=1 to spare the test machine). */
   env?: Record<string, string>;
+  /** Start each pod's container image with podman instead of a local process. */
+  runImages?: boolean;
 }
 
 /** Hosts 127.0.0.<first>.. with disjoint RTC port ranges. */
@@ -140,6 +144,7 @@ export class TestKubelet {
       rtcMinPort: host.rtcMinPort,
       rtcMaxPort: host.rtcMaxPort,
       env,
+      ...(this.#o.runImages ? { image: pod.spec!.containers[0]!.image! } : {}),
     });
     this.#running.set(name, { host, process });
     this.started.push(name);
@@ -152,7 +157,7 @@ export class TestKubelet {
     const run = this.#running.get(name);
     if (run) {
       // SIGTERM: sfu-node drains (reports draining, waits for consumers up to its grace).
-      run.process.child.kill('SIGTERM');
+      run.process.child.kill('SIGTERM'); // podman passes it on to the container
       await run.process.exited;
       this.#running.delete(name);
     }

@@ -83,5 +83,5 @@ describe('go live and watch in the browser', () => {
     await expect.poll(() => viewer.getByTestId('stream-state').textContent(), { timeout: 10_000 }).toBe('ended');
     await expect.poll(() => studio.getByTestId('studio-state').textContent(), { timeout: 10_000 }).toBe('stopped');
     await expect.poll(async () => (await platform.sfu!.load()).transports, { timeout: 10_000 }).toBe(0);
-  });
+  }, 60_000);
 });

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { builtImages, Container, IMAGE_NAMES, Podman, type Images } from '@vilokanam/testkit/containers';
-import { ControlPlane } from '@vilokanam/testkit/kube';
+import { fileURLToPath } from 'node:url';
+import { ControlPlane, kubectl } from '@vilokanam/testkit/kube';
 import { createPostgresDatabase } from '@vilokanam/testkit/postgres';
 
 const REDIS_DB = 13;
@@ -149,6 +150,9 @@ describe('production images', () => {
       const kubeconfig = join(cp.dir, 'operator-image.kubeconfig');
       await writeFile(kubeconfig, cp.kubeConfig('admin').exportConfig());
       await chmod(kubeconfig, 0o644);
+      // The operator's informers list LiveStreams: the CRD the chart installs must exist.
+      const crd = await kubectl(kubeconfig, ['apply', '-f', fileURLToPath(new URL('../../../crds/livestream.yaml', import.meta.url))]);
+      expect(crd.code, crd.stderr).toBe(0);
       const port = await freePort();
       const operator = await start({
         name: `vilo-operator-${run}`,

@@ -1,3 +1,4 @@
+import { AddressQuota } from '@vilokanam/contracts/address-quota';
 import { HttpError } from '../http/errors.ts';
 import type { WhepViewer } from './WhepViewer.ts';
 import type { WhipPublisher } from './WhipPublisher.ts';
@@ -23,11 +24,10 @@ export class WhipResources {
   readonly #byId = new Map<string, WhipResource>();
   /** Recently ended resources, oldest first, for the DELETE that follows a DTLS close. */
   readonly #ended = new Map<string, { resource: WhipResource; at: number }>();
-  readonly #perIp = new Map<string, number>();
-  readonly #max: number;
+  readonly #perIp: AddressQuota;
 
   constructor(perIp: number) {
-    this.#max = perIp;
+    this.#perIp = new AddressQuota(perIp);
   }
 
   /**
@@ -35,14 +35,13 @@ export class WhipResources {
    * before anything is awaited, so a burst of posts cannot slip past the bound.
    */
   async add(ip: string, kind: WhipResource['kind'], remoteUfrag: string | undefined, open: () => Promise<{ session: WhipResource['session']; answer: string }>): Promise<{ id: string; answer: string }> {
-    const held = this.#perIp.get(ip) ?? 0;
-    if (held >= this.#max) throw new HttpError(429, 'rate_limited', 'too many WHIP and WHEP sessions from this address');
-    this.#perIp.set(ip, held + 1);
+    const release = this.#perIp.take(ip);
+    if (!release) throw new HttpError(429, 'rate_limited', 'too many WHIP and WHEP sessions from this address');
     let opened: { session: WhipResource['session']; answer: string };
     try {
       opened = await open();
     } catch (err) {
-      this.#release(ip);
+      release();
       throw err;
     }
     const { session, answer } = opened;
@@ -51,7 +50,7 @@ export class WhipResources {
     session.onClose = () => {
       if (this.#byId.get(session.id) !== resource) return;
       this.#byId.delete(session.id);
-      this.#release(ip);
+      release();
       this.#remember(resource);
     };
     // Closed while it was being answered (the stream ended at that moment).
@@ -80,11 +79,5 @@ export class WhipResources {
       if (this.#ended.size <= ENDED_MAX && now - entry.at < ENDED_KEEP_MS) break;
       this.#ended.delete(id);
     }
-  }
-
-  #release(ip: string): void {
-    const n = (this.#perIp.get(ip) ?? 1) - 1;
-    if (n > 0) this.#perIp.set(ip, n);
-    else this.#perIp.delete(ip);
   }
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { AddressQuota } from '@vilokanam/contracts/address-quota';
 import { originAllowed, upgradeRefusal } from '@vilokanam/contracts/http';
 import type { ClientAddress } from '@vilokanam/contracts/client-address';
 import { Session, type SessionDeps } from './Session.ts';
@@ -18,9 +19,8 @@ export class SignalingServer {
 
   readonly #allowedOrigins: Set<string>;
   readonly #clientAddress: ClientAddress;
-  readonly #socketsPerIp: number;
   /** Open sockets per client address. */
-  readonly #perIp = new Map<string, number>();
+  readonly #perIp: AddressQuota;
 
   constructor(server: Server, deps: SessionDeps & {
       allowedOrigins?: readonly string[];
@@ -32,27 +32,16 @@ export class SignalingServer {
     this.#deps = deps;
     this.#allowedOrigins = new Set(deps.allowedOrigins ?? []);
     this.#clientAddress = deps.clientAddress;
-    this.#socketsPerIp = deps.socketsPerIp;
+    this.#perIp = new AddressQuota(deps.socketsPerIp);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const other = deps.upgrades && Object.hasOwn(deps.upgrades, path) ? deps.upgrades[path] : undefined;
       if (other) return other(req, socket, head);
       if (path !== WS_PATH) return void socket.end(upgradeRefusal(404, 'not_found', 'no websocket at this path'));
       if (!originAllowed(req.headers.origin, req.headers.host, this.#allowedOrigins)) return void socket.end(upgradeRefusal(403, 'forbidden', 'origin not allowed'));
-      const ip = this.#clientAddress(req);
-      if ((this.#perIp.get(ip) ?? 0) >= this.#socketsPerIp) {
-        return void socket.end(upgradeRefusal(429, 'rate_limited', 'too many sockets from this address', 5));
-      }
       // Counted before the handshake completes, so a burst of upgrades cannot slip past the cap.
-      this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
-      let counted = true;
-      const uncount = () => {
-        if (!counted) return;
-        counted = false;
-        const n = (this.#perIp.get(ip) ?? 1) - 1;
-        if (n > 0) this.#perIp.set(ip, n);
-        else this.#perIp.delete(ip);
-      };
+      const uncount = this.#perIp.take(this.#clientAddress(req));
+      if (!uncount) return void socket.end(upgradeRefusal(429, 'rate_limited', 'too many sockets from this address', 5));
       socket.once('close', uncount);
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
         ws.once('close', uncount);

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { AddressQuota } from '@vilokanam/contracts/address-quota';
 import { CHAT_PROTOCOL_VERSION } from '@vilokanam/contracts/chat';
 import { originAllowed, upgradeRefusal } from '@vilokanam/contracts/http';
 import type { Member, MemberResolver } from '../http/member.ts';
@@ -40,7 +41,7 @@ export class ChatServer implements ChatSocketHost {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 });
   readonly #rooms = new Map<string, Set<ChatSocket>>();
   readonly #accounts = new Map<string, Set<ChatSocket>>();
-  readonly #perIp = new Map<string, number>();
+  readonly #perIp: AddressQuota;
   readonly #checkedAt = new WeakMap<ChatSocket, number>();
   readonly #cookies = new WeakMap<ChatSocket, string | undefined>();
   readonly #alive = new WeakSet<WebSocket>();
@@ -49,6 +50,7 @@ export class ChatServer implements ChatSocketHost {
 
   constructor(o: ChatServerOptions) {
     this.#o = o;
+    this.#perIp = new AddressQuota(o.socketsPerIp);
     this.chat = o.chat;
     this.moderation = o.moderation;
     this.log = o.log;
@@ -62,17 +64,8 @@ export class ChatServer implements ChatSocketHost {
     if (!originAllowed(req.headers.origin, req.headers.host, new Set(this.#o.allowedOrigins ?? []))) {
       return void socket.end(upgradeRefusal(403, 'forbidden', 'origin not allowed'));
     }
-    const ip = this.#o.clientAddress(req);
-    if ((this.#perIp.get(ip) ?? 0) >= this.#o.socketsPerIp) return void socket.end(upgradeRefusal(429, 'rate_limited', 'too many chat sockets from this address', 5));
-    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
-    let counted = true;
-    const uncount = (): void => {
-      if (!counted) return;
-      counted = false;
-      const n = (this.#perIp.get(ip) ?? 1) - 1;
-      if (n > 0) this.#perIp.set(ip, n);
-      else this.#perIp.delete(ip);
-    };
+    const uncount = this.#perIp.take(this.#o.clientAddress(req));
+    if (!uncount) return void socket.end(upgradeRefusal(429, 'rate_limited', 'too many chat sockets from this address', 5));
     socket.once('close', uncount);
     const cookie = req.headers.cookie;
     this.#o

@@ -3,6 +3,7 @@
 // events carry `event` and no id. Anyone may read a room; writing and moderating need the
 // session cookie the socket was opened with.
 import { z } from 'zod';
+import { requestEnvelope } from './envelope.ts';
 import type { ErrorCode } from './signaling.ts';
 
 export const CHAT_PROTOCOL_VERSION = 1;
@@ -61,12 +62,7 @@ export function isChatRequestType(type: string): type is ChatRequestType {
   return Object.hasOwn(ChatRequestSchemas, type);
 }
 
-export const ChatRequestFrame = z.object({
-  v: z.literal(CHAT_PROTOCOL_VERSION),
-  id: z.number().int().nonnegative(),
-  type: z.string().max(64),
-  data: z.unknown().optional(),
-});
+export const ChatRequestFrame = requestEnvelope(CHAT_PROTOCOL_VERSION);
 export type ChatRequestFrame = z.infer<typeof ChatRequestFrame>;
 
 export interface ChatAuthor {

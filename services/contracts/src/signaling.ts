@@ -2,6 +2,7 @@
 // One WebSocket per tab; every frame is JSON with a protocol version `v`.
 // Requests carry an `id` that the response echoes; notifications carry no id.
 import { z } from 'zod';
+import { requestEnvelope } from './envelope.ts';
 import type { HTTP_STATUS } from './errors.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -44,12 +45,7 @@ export function isRequestType(type: string): type is RequestType {
 }
 export type RequestData<T extends RequestType> = z.infer<(typeof RequestSchemas)[T]>;
 
-export const RequestFrame = z.object({
-  v: z.literal(PROTOCOL_VERSION),
-  id: z.number().int().nonnegative(),
-  type: z.string().max(64),
-  data: z.unknown().optional(),
-});
+export const RequestFrame = requestEnvelope(PROTOCOL_VERSION);
 export type RequestFrame = z.infer<typeof RequestFrame>;
 
 /** What a refused request was refused for; each code has its HTTP status in HTTP_STATUS. */

@@ -1,20 +1,12 @@
 // The platform as benchmarks run it: a child process in embedded mode (PGlite in memory) on a
 // free loopback port, so its CPU and memory can be read apart from the benchmark's own.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@vilokanam/testkit';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts the platform with `env` on top of the defaults; resolves once it serves. */
 export async function startPlatformProcess(env: Record<string, string> = {}): Promise<{ process: ChildProcessByStdio<null, Readable, null>; baseURL: string; opsURL: string }> {

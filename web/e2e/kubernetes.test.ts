@@ -8,7 +8,6 @@
 // signaling pipes it and routes new viewers there; the edge goes when they leave; stopping
 // the stream ends the LiveStream.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -24,7 +23,7 @@ import { NodeViewer, WsTestClient } from '@vilokanam/testkit/clients';
 import { launchChromium, mediaContext } from '@vilokanam/testkit/web';
 import { WEB_DIR } from '@vilokanam/testkit/web';
 import { goLive } from '@vilokanam/testkit/web';
-import { waitFor } from '@vilokanam/testkit';
+import { freePort, waitFor } from '@vilokanam/testkit';
 
 const SIGNALING_MAIN = fileURLToPath(new URL('../../services/signaling/src/main.ts', import.meta.url));
 const SOCIAL_MAIN = fileURLToPath(new URL('../../services/social/src/main.ts', import.meta.url));
@@ -74,14 +73,6 @@ async function startSignaling(): Promise<string> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One pod of the social Deployment, as a process with the chart's settings. */
 async function startSocial(): Promise<string> {

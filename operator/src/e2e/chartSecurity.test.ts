@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { billingKeyFromEnv } from '@vilokanam/contracts/ticks';
+import { freePort } from '@vilokanam/testkit';
 import { CHART_DIR, find, helm, renderChart, type Rendered } from '@vilokanam/testkit/kube';
 import { envOf, podLabels, selects, workload, workloads, type Labels, type Selector } from './rendered.ts';
 
@@ -256,16 +257,6 @@ describe('NetworkPolicies', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Sends inline commands on one connection; the first line of each reply. */
 function raw(port: number, commands: string[]): Promise<string[]> {

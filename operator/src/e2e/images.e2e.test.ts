@@ -2,12 +2,12 @@
 // cluster would start them: host networking, configuration from env only, uid 10001. Each must
 // carry production dependencies only and come up healthy on real Postgres and Redis, and the
 // signaling image must find the sfu-node container through Redis as it finds a pod.
-import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { freePort } from '@vilokanam/testkit';
 import { builtImages, Container, IMAGE_NAMES, Podman, type Images } from '@vilokanam/testkit/containers';
 import { fileURLToPath } from 'node:url';
 import { ControlPlane, kubectl } from '@vilokanam/testkit/kube';
@@ -24,15 +24,6 @@ let redis: Redis;
 const started: Container[] = [];
 const run = randomUUID().slice(0, 8);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function start(o: Parameters<typeof Container.start>[0]): Promise<Container> {
   const c = await Container.start(o);

@@ -2,4 +2,5 @@
 // ./postgres, ./media (sfu-node processes, hosts, Redis, synthetic sources), ./clients
 // (signaling and sign-in clients, werift viewers), ./web (Chromium, the studio, fleets) and
 // ./kube (the control plane and the operator harness).
+export { freePort, freePorts } from './ports.ts';
 export { waitFor, type WaitOptions } from './wait.ts';

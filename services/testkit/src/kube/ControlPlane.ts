@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +14,7 @@ import pino, { type Logger } from 'pino';
 import { kubeBinaries } from './binaries.ts';
 import { Daemon } from './Daemon.ts';
 import { createPki, type Pki } from './pki.ts';
+import { freePorts } from '../ports.ts';
 import { waitFor } from '../wait.ts';
 
 export interface ServiceAccountRef {
@@ -224,22 +224,6 @@ function tokenFile(tokens: Map<string, string>, opts: ControlPlaneOptions): stri
 }
 
 const newToken = () => randomBytes(24).toString('hex');
-
-async function freePorts(n: number): Promise<number[]> {
-  // Held open together so the kernel cannot hand out the same port twice.
-  const servers = await Promise.all(
-    Array.from({ length: n }, () =>
-      new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-        const s = createServer();
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => resolve(s));
-      }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
 
 /** Waits for `probe`, failing at once with the daemon's own output if it exits meanwhile. */
 async function daemonReady(d: Daemon, what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {

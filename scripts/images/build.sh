@@ -18,27 +18,29 @@ node_image="$(bash scripts/images/base.sh)"
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(sfu-node operator settlement social signaling)
 
-worker_image=""
-for name in "${names[@]}"; do
-  if [ "$name" = sfu-node ]; then
-    sum="$(sha256sum "$MEDIASOUP_WORKER_BIN" | cut -c1-16)"
-    worker_image="localhost/vilokanam-base/mediasoup-worker:$sum"
-    if ! vilo_podman image exists "$worker_image"; then
-      ctx="$(mktemp -d)"
-      cp "$MEDIASOUP_WORKER_BIN" "$ctx/mediasoup-worker"
-      printf 'FROM scratch\nCOPY mediasoup-worker /mediasoup-worker\n' > "$ctx/Containerfile"
-      vilo_podman build -q -t "$worker_image" "$ctx" >/dev/null
-      rm -rf "$ctx"
-    fi
+# An image holding only the worker binary, named by its hash, for WORKER_STAGE.
+worker_image() {
+  local image ctx
+  image="localhost/vilokanam-base/mediasoup-worker:$(sha256sum "$MEDIASOUP_WORKER_BIN" | cut -c1-16)"
+  if ! vilo_podman image exists "$image"; then
+    ctx="$(mktemp -d)"
+    cp "$MEDIASOUP_WORKER_BIN" "$ctx/mediasoup-worker"
+    printf 'FROM scratch\nCOPY mediasoup-worker /mediasoup-worker\n' > "$ctx/Containerfile"
+    vilo_podman build -q -t "$image" "$ctx" >/dev/null || return 1
+    rm -rf "$ctx"
   fi
-done
+  echo "$image"
+}
 
 for name in "${names[@]}"; do
   file="docker/$name.Dockerfile"
   [ -f "$file" ] || { log "no $file"; exit 2; }
   image="localhost/vilokanam/$name:$tag"
   args=(--network host --layers -f "$file" -t "$image" --build-arg "NODE_IMAGE=$node_image")
-  [ "$name" != sfu-node ] || args+=(--build-arg "WORKER_STAGE=$worker_image")
+  if [ "$name" = sfu-node ]; then
+    worker="$(worker_image)" || { log "could not make the worker image"; exit 1; }
+    args+=(--build-arg "WORKER_STAGE=$worker")
+  fi
   log "building $image"
   start=$SECONDS
   if ! vilo_podman build "${args[@]}" . > "$VILO_CACHE/images/build-$name.log" 2>&1; then

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Podman, type ContainerSpec } from './Podman.ts';
 
 export interface ContainerStartOptions extends ContainerSpec {
+  name: string;
   /** Resolves start() once stdout matches; the first capture group is returned by `match`. */
   readyLine?: RegExp;
   /** Resolves start() once GET answers 200. */

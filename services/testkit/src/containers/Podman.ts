@@ -12,12 +12,14 @@ export const TEST_LABEL = 'vilokanam.test=1';
 export interface ContainerSpec {
   image: string;
   /** Unique per test run; the container is removed by this name. */
-  name: string;
+  name?: string;
   env?: Record<string, string>;
   /** Read-only bind mounts, host path to container path. */
   mounts?: Record<string, string>;
   /** Replaces the image's command. */
   command?: string[];
+  /** Replaces the image's entry point ('' clears it). */
+  entrypoint?: string;
   user?: string;
 }
 
@@ -27,7 +29,9 @@ function podmanEnv(): NodeJS.ProcessEnv {
 }
 
 function runArgs(spec: ContainerSpec): string[] {
-  const args = ['--runtime', 'runc', 'run', '--rm', '--network', 'host', '--name', spec.name, '--label', TEST_LABEL];
+  const args = ['--runtime', 'runc', 'run', '--rm', '--network', 'host', '--label', TEST_LABEL];
+  if (spec.name) args.push('--name', spec.name);
+  if (spec.entrypoint !== undefined) args.push('--entrypoint', spec.entrypoint);
   for (const [k, v] of Object.entries(spec.env ?? {})) args.push('--env', `${k}=${v}`);
   for (const [host, inside] of Object.entries(spec.mounts ?? {})) args.push('--volume', `${host}:${inside}:ro`);
   if (spec.user) args.push('--user', spec.user);
@@ -46,9 +50,7 @@ export const Podman = {
 
   /** Runs a command in a fresh container of `image` and returns its stdout; throws on a non-zero exit. */
   async output(image: string, command: string[], opts: { entrypoint?: string } = {}): Promise<string> {
-    const args = ['--runtime', 'runc', 'run', '--rm', '--network', 'host', '--label', TEST_LABEL];
-    if (opts.entrypoint !== undefined) args.push('--entrypoint', opts.entrypoint);
-    const { stdout } = await run('podman', [...args, image, ...command], { env: podmanEnv(), maxBuffer: 16 << 20 });
+    const { stdout } = await run('podman', runArgs({ image, command, ...opts }), { env: podmanEnv(), maxBuffer: 16 << 20 });
     return stdout;
   },
 

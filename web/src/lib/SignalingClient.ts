@@ -11,6 +11,9 @@ import type {
 import { VilokanamError } from '@vilokanam/contracts/errors';
 import { encodeRequest, parseServerFrame } from './frames.ts';
 import { t } from '#lib/i18n/index.ts';
+import { EventHandlers } from './socket/EventHandlers.ts';
+import { PendingRequests } from './socket/PendingRequests.ts';
+import { sameOriginWsUrl } from './socket/wsUrl.ts';
 
 export type SignalingErrorCode = ErrorCode | 'timeout' | 'closed' | 'connect_failed';
 
@@ -28,32 +31,24 @@ export interface SignalingOptions {
   openTimeoutMs?: number;
 }
 
-interface Pending {
-  resolve: (data: unknown) => void;
-  reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 type Handler<K extends keyof NotificationMap> = (data: NotificationMap[K]) => void;
 
 /** `ws(s)://<this host>/api/v1/ws`: the API shares the page's origin. */
 export function defaultSignalingUrl(loc: Pick<Location, 'protocol' | 'host'> = location): string {
-  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/api/v1/ws`;
+  return sameOriginWsUrl('/api/v1/ws', loc);
 }
 
 export class SignalingClient {
   readonly #ws: WebSocket;
-  readonly #requestTimeoutMs: number;
-  readonly #pending = new Map<number, Pending>();
-  readonly #handlers = new Map<keyof NotificationMap, Set<(data: never) => void>>();
+  readonly #pending: PendingRequests;
+  readonly #handlers = new EventHandlers<NotificationMap>('signaling');
   readonly #closeHandlers = new Set<(info: CloseInfo) => void>();
-  #nextId = 1;
   #closed = false;
   #closedByClient = false;
 
   private constructor(ws: WebSocket, options: SignalingOptions) {
     this.#ws = ws;
-    this.#requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#pending = new PendingRequests(options.requestTimeoutMs ?? 10_000);
     ws.addEventListener('message', (ev) => this.#onMessage(ev.data));
     ws.addEventListener('close', (ev) => this.#onClose(ev.code, ev.reason));
   }
@@ -89,28 +84,16 @@ export class SignalingClient {
     if (this.#closed || this.#ws.readyState !== WebSocket.OPEN) {
       return Promise.reject(new SignalingError('closed', `Cannot send ${type}: connection closed`));
     }
-    const id = this.#nextId++;
-    return new Promise<ResponseMap[T]>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new SignalingError('timeout', `${type} timed out`));
-      }, this.#requestTimeoutMs);
-      // The response shape is fixed by ResponseMap, which the server is typed against.
-      this.#pending.set(id, { resolve: resolve as (data: unknown) => void, reject, timer });
-      this.#ws.send(encodeRequest(id, type, data));
-    });
+    // The response shape is fixed by ResponseMap, which the server is typed against.
+    return this.#pending.send<ResponseMap[T]>(
+      (id) => this.#ws.send(encodeRequest(id, type, data)),
+      () => new SignalingError('timeout', `${type} timed out`),
+    );
   }
 
   /** Subscribe to a server notification; returns an unsubscribe function. */
   on<K extends keyof NotificationMap>(event: K, handler: Handler<K>): () => void {
-    let set = this.#handlers.get(event);
-    if (!set) {
-      set = new Set();
-      this.#handlers.set(event, set);
-    }
-    const stored = handler as (data: never) => void;
-    set.add(stored);
-    return () => set.delete(stored);
+    return this.#handlers.on(event, handler);
   }
 
   onClose(handler: (info: CloseInfo) => void): () => void {
@@ -132,29 +115,16 @@ export class SignalingClient {
       case 'invalid':
         console.warn('[signaling] dropped frame:', frame.reason);
         return;
-      case 'notification': {
-        const set = this.#handlers.get(frame.frame.event);
-        if (!set) return;
-        for (const handler of [...set]) {
-          try {
-            (handler as (data: unknown) => void)(frame.frame.data);
-          } catch (error) {
-            console.error(`[signaling] ${frame.frame.event} handler failed`, error);
-          }
-        }
+      case 'notification':
+        this.#handlers.emit(frame.frame.event, frame.frame.data);
         return;
-      }
       case 'response': {
         if (frame.id === null) {
           console.warn('[signaling] uncorrelated error:', frame.ok ? '' : frame.error.message);
           return;
         }
-        const pending = this.#pending.get(frame.id);
-        if (!pending) return; // already timed out
-        this.#pending.delete(frame.id);
-        clearTimeout(pending.timer);
-        if (frame.ok) pending.resolve(frame.data);
-        else pending.reject(new SignalingError(frame.error.code, frame.error.message));
+        if (frame.ok) this.#pending.resolve(frame.id, frame.data);
+        else this.#pending.reject(frame.id, new SignalingError(frame.error.code, frame.error.message));
       }
     }
   }
@@ -162,11 +132,7 @@ export class SignalingClient {
   #onClose(code: number, reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(new SignalingError('closed', t('errors.closedEarly')));
-    }
-    this.#pending.clear();
+    this.#pending.failAll(() => new SignalingError('closed', t('errors.closedEarly')));
     const info: CloseInfo = { code, reason, byClient: this.#closedByClient };
     for (const handler of [...this.#closeHandlers]) handler(info);
     this.#closeHandlers.clear();

@@ -15,6 +15,9 @@ import { VilokanamError } from '@vilokanam/contracts/errors';
 import { t } from '#lib/i18n/index.ts';
 import { Observable } from '../observable.ts';
 import { RetryLoop } from '../RetryLoop.ts';
+import { EventHandlers } from '../socket/EventHandlers.ts';
+import { PendingRequests } from '../socket/PendingRequests.ts';
+import { sameOriginWsUrl } from '../socket/wsUrl.ts';
 import { encodeChatRequest, parseChatFrame, type ChatResponseMap, type ChatServerFrame } from './frames.ts';
 
 /** A refused or failed chat request: the server's code and message, and why the account may not write. */
@@ -52,31 +55,24 @@ export interface ChatClientOptions {
   backoff?: BackoffOptions;
 }
 
-interface Pending {
-  resolve: (data: unknown) => void;
-  reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 const OPEN = 1;
 
 /** `ws(s)://<this host>/api/v1/chat`: the API shares the page's origin. */
 export function defaultChatUrl(loc: Pick<Location, 'protocol' | 'host'> = location): string {
-  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}${CHAT_WS_PATH}`;
+  return sameOriginWsUrl(CHAT_WS_PATH, loc);
 }
 
 export class ChatClient {
   readonly connection = new Observable<ChatConnection>('idle');
   readonly #options: Required<Omit<ChatClientOptions, 'backoff'>> & { backoff: BackoffOptions };
-  readonly #pending = new Map<number, Pending>();
-  readonly #handlers = new Map<keyof ChatClientEvents, Set<(data: never) => void>>();
+  readonly #pending: PendingRequests;
+  readonly #handlers = new EventHandlers<ChatClientEvents>('chat');
   /** Rooms to be in: joined now, or joined again after the next reconnect. */
   readonly #rooms = new Set<string>();
   readonly #joinWaiters = new Map<string, { resolve: (j: ChatJoined) => void; reject: (e: Error) => void }[]>();
   #loop: RetryLoop | null = null;
   #socket: ChatSocket | null = null;
   #holds = 0;
-  #nextId = 1;
   /** The signed-in account the socket was opened as; undefined until the page knows. */
   #identity: string | null | undefined = undefined;
 
@@ -88,6 +84,7 @@ export class ChatClient {
       openTimeoutMs: options.openTimeoutMs ?? 8_000,
       backoff: options.backoff ?? { jitter: 0.2 },
     };
+    this.#pending = new PendingRequests(this.#options.requestTimeoutMs);
   }
 
   /** Keeps the socket open until the returned release is called (once per hold). */
@@ -137,28 +134,16 @@ export class ChatClient {
   request<T extends ChatRequestType>(type: T, data: ChatRequestData<T>): Promise<ChatResponseMap[T]> {
     const socket = this.#socket;
     if (!socket || socket.readyState !== OPEN) return Promise.reject(new ChatError('closed', t('chat.errors.closed')));
-    const id = this.#nextId++;
-    return new Promise<ChatResponseMap[T]>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new ChatError('timeout', t('chat.errors.timeout')));
-      }, this.#options.requestTimeoutMs);
-      // The answer's shape is ChatResponseMap's, which the contract fixes per request type.
-      this.#pending.set(id, { resolve: resolve as (data: unknown) => void, reject, timer });
-      socket.send(encodeChatRequest(id, type, data));
-    });
+    // The answer's shape is ChatResponseMap's, which the contract fixes per request type.
+    return this.#pending.send<ChatResponseMap[T]>(
+      (id) => socket.send(encodeChatRequest(id, type, data)),
+      () => new ChatError('timeout', t('chat.errors.timeout')),
+    );
   }
 
   /** Subscribe to an event; returns the unsubscribe. */
   on<E extends keyof ChatClientEvents>(event: E, handler: (data: ChatClientEvents[E]) => void): () => void {
-    let set = this.#handlers.get(event);
-    if (!set) {
-      set = new Set();
-      this.#handlers.set(event, set);
-    }
-    const stored = handler as (data: never) => void;
-    set.add(stored);
-    return () => set.delete(stored);
+    return this.#handlers.on(event, handler);
   }
 
   #connect(generation: number): void {
@@ -199,7 +184,7 @@ export class ChatClient {
     try {
       const joined = await this.request('join', { room });
       if (!this.#rooms.has(room)) return true;
-      this.#emit('joined', joined);
+      this.#handlers.emit('joined', joined);
       this.#settleJoin(room, joined);
       return true;
     } catch (e) {
@@ -207,7 +192,7 @@ export class ChatClient {
       if (error.code === 'closed' || error.code === 'timeout') return false;
       // Refused (no such stream, too many rooms): asking again after a reconnect will not help.
       this.#rooms.delete(room);
-      this.#emit('joinFailed', { room, error });
+      this.#handlers.emit('joinFailed', { room, error });
       this.#settleJoin(room, error);
       return true;
     }
@@ -228,29 +213,15 @@ export class ChatClient {
       return;
     }
     if (frame.kind === 'event') {
-      this.#emit(frame.event, frame.data);
+      this.#handlers.emit(frame.event, frame.data);
       return;
     }
     if (frame.id === null) {
       console.warn('[chat] uncorrelated error:', frame.ok ? '' : frame.error.code);
       return;
     }
-    const pending = this.#pending.get(frame.id);
-    if (!pending) return; // already timed out
-    this.#pending.delete(frame.id);
-    clearTimeout(pending.timer);
-    if (frame.ok) pending.resolve(frame.data);
-    else pending.reject(new ChatError(frame.error.code, frame.error.message, frame.error.restriction ?? null));
-  }
-
-  #emit<E extends keyof ChatClientEvents>(event: E, data: ChatClientEvents[E]): void {
-    for (const handler of [...(this.#handlers.get(event) ?? [])]) {
-      try {
-        (handler as (d: ChatClientEvents[E]) => void)(data);
-      } catch (error) {
-        console.error(`[chat] ${event} handler failed`, error);
-      }
-    }
+    if (frame.ok) this.#pending.resolve(frame.id, frame.data);
+    else this.#pending.reject(frame.id, new ChatError(frame.error.code, frame.error.message, frame.error.restriction ?? null));
   }
 
   /** The socket of `generation` closed or never opened: drop it and try again after a pause. */
@@ -266,11 +237,7 @@ export class ChatClient {
     const socket = this.#socket;
     this.#socket = null;
     if (socket && socket.readyState <= OPEN) socket.close(1000, 'client closed');
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(new ChatError('closed', t('chat.errors.closed')));
-    }
-    this.#pending.clear();
+    this.#pending.failAll(() => new ChatError('closed', t('chat.errors.closed')));
   }
 
   #shutdown(): void {

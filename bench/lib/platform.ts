@@ -7,7 +7,6 @@ import { freePort } from '@vilokanam/testkit';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-
 /** Starts the platform with `env` on top of the defaults; resolves once it serves. */
 export async function startPlatformProcess(env: Record<string, string> = {}): Promise<{ process: ChildProcessByStdio<null, Readable, null>; baseURL: string; opsURL: string }> {
   const port = await freePort();

@@ -205,6 +205,6 @@ describe.each(engines)('Ledger on $name', (engine) => {
     const { db } = await setup();
     expect(await migrate(db, pino({ level: 'silent' }))).toEqual([]);
     const rows = await db.query<{ version: string }>("SELECT version FROM schema_migrations WHERE version LIKE 'settlement/%'");
-    expect(rows.map((r) => r.version).sort()).toEqual(['settlement/001_ledger', 'settlement/002_reconciler', 'settlement/003_chain_state', 'settlement/004_chain_properties', 'settlement/005_withdrawals', 'settlement/006_spending_caps', 'settlement/007_tips']);
+    expect(rows.map((r) => r.version).sort()).toEqual(['settlement/001_ledger', 'settlement/002_reconciler', 'settlement/003_chain_state', 'settlement/004_chain_properties', 'settlement/005_withdrawals', 'settlement/006_spending_caps', 'settlement/007_tips', 'settlement/008_billed_watch_seconds']);
   });
 });

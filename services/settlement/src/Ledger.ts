@@ -16,14 +16,25 @@ import {
   type OwnedKind,
   type TxnKind,
 } from './ledgerSql.ts';
+import { BilledSeconds, validateWatchedSeconds } from './BilledSeconds.ts';
 import { parsePlanck, parseSigned, splitWatch, U128_MAX } from './money.ts';
-import { loadCapStates, recordSpending, spendableWithin } from './SpendingCaps.ts';
+import { loadCapStates, recordSpending, spendableWithin, type CapState } from './SpendingCaps.ts';
 
 /** Seconds of media one viewer session received in one window, at the session's fixed price. */
 export interface WindowUsage {
   sessionId: string;
   window: number;
+  /** Distinct seconds media flowed in this session's window. */
   seconds: number;
+  /**
+   * Those seconds as unix seconds, all inside [window × windowSeconds, (window + 1) ×
+   * windowSeconds). With them, a second some session of the same viewer on the same stream
+   * was already billed for is not billed again. SettlementWorker always gives them; without
+   * them (a caller that knows only a count) the window is billed by count, unchecked.
+   */
+  unixSeconds?: readonly number[];
+  /** W, the window length `unixSeconds` were grouped by; required with them. */
+  windowSeconds?: number;
   pricePerSecond: bigint;
   viewer: string;
   creator: string;
@@ -31,13 +42,18 @@ export interface WindowUsage {
 }
 
 export interface SettledWindowResult {
-  /** `overdrawn`: the viewer could not pay for every second; only whole affordable seconds were billed. */
+  /**
+   * `overdrawn`: the viewer could not pay for every second not already billed (seconds −
+   * sharedSeconds); only whole affordable seconds were billed.
+   */
   status: 'settled' | 'overdrawn';
   sessionId: string;
   window: number;
   viewer: string;
   stream: string;
   seconds: number;
+  /** Seconds already billed to another session of the viewer on the stream: neither billed nor overdrawn. */
+  sharedSeconds: number;
   billedSeconds: number;
   amount: bigint;
   creatorAmount: bigint;
@@ -103,12 +119,15 @@ function validateUsage(w: WindowUsage): void {
   if (BigInt(w.seconds) * w.pricePerSecond > U128_MAX) throw new Error('amount: exceeds u128');
   if (!ACCOUNT_ID.test(w.viewer) || !ACCOUNT_ID.test(w.creator)) throw new Error('account: 1-128 printable characters');
   if (w.stream.length === 0 || w.stream.length > 128) throw new Error('stream: 1-128 characters');
+  if (w.unixSeconds !== undefined || w.windowSeconds !== undefined) validateWatchedSeconds(w);
 }
 
 /**
  * The settlement ledger: prepaid viewer balances, creator earnings and platform fees, in
  * double entry. Every write is one SQL transaction; settling a (session, window) is
- * exactly-once because settled_windows has it as primary key.
+ * exactly-once because settled_windows has it as primary key, and a watched second is billed
+ * at most once per (viewer, stream), whatever number of sessions ticked it, because
+ * billed_watch_seconds records it under the viewer's lock.
  */
 export class Ledger {
   readonly #db: Database;
@@ -131,12 +150,14 @@ export class Ledger {
   /**
    * Settles many windows in one transaction, results in input order. Per window:
    * viewer −seconds×price, creator +floor(90%), platform +remainder. A window settled before
-   * (in an earlier call or earlier in this list) is a `duplicate` and changes nothing.
+   * (in an earlier call or earlier in this list) is a `duplicate` and changes nothing. A
+   * window's seconds already billed to any session of the same viewer on the same stream (in
+   * this list, an earlier call, or a concurrent one) are `sharedSeconds`: not billed again.
    *
    * Overdraft rule: a viewer is billed only the whole seconds their balance covers, earlier
-   * windows first; the rest of that window is never billed (the window is closed for good),
-   * and the result is `overdrawn` so the media side stops the session. A balance never goes
-   * negative.
+   * windows first, shared seconds left out before the balance is looked at; the rest of that
+   * window is never billed (the window is closed for good), and the result is `overdrawn` so
+   * the media side stops the session. A balance never goes negative.
    */
   async settleWindows(ws: readonly WindowUsage[]): Promise<SettleResult[]> {
     const results: SettleResult[] = new Array(ws.length);
@@ -181,54 +202,75 @@ export class Ledger {
         )
       ).map((r) => r.k),
     );
-    const caps = await loadCapStates(tx, order.map((i) => ws[i]!.viewer));
-    const rows: SettledWindowResult[] = [];
-    const usages: WindowUsage[] = [];
-    const entries = new Map<string, bigint>();
+    const fresh: number[] = [];
     for (const i of order) {
       const w = ws[i]!;
-      if (existing.has(`${w.sessionId}:${w.window}`)) {
-        results[i] = { status: 'duplicate', sessionId: w.sessionId, window: w.window };
-        continue;
-      }
-      const va = viewerAccount(w.viewer);
-      const balance = balances.get(va)!;
-      const cap = caps.get(w.viewer);
-      const room = spendableWithin(balance, cap, w.stream).amount;
-      const affordable = w.pricePerSecond === 0n ? BigInt(w.seconds) : room / w.pricePerSecond;
-      const billed = affordable < BigInt(w.seconds) ? Number(affordable) : w.seconds;
-      const amount = BigInt(billed) * w.pricePerSecond;
-      const split = splitWatch(amount);
-      balances.set(va, balance - amount);
-      if (cap && amount > 0n) {
-        cap.day += amount;
-        cap.byStream.set(w.stream, (cap.byStream.get(w.stream) ?? 0n) + amount);
-      }
-      const after = spendableWithin(balance - amount, cap, w.stream);
-      addTo(entries, va, -amount);
-      addTo(entries, creatorAccount(w.creator), split.creator);
-      addTo(entries, PLATFORM_ACCOUNT, split.platform);
-      const r: SettledWindowResult = {
-        status: billed < w.seconds ? 'overdrawn' : 'settled',
-        sessionId: w.sessionId,
-        window: w.window,
-        viewer: w.viewer,
-        stream: w.stream,
-        seconds: w.seconds,
-        billedSeconds: billed,
-        amount,
-        creatorAmount: split.creator,
-        platformAmount: split.platform,
-        txnId: null,
-        balanceAfter: after.amount,
-        capped: after.limit !== 'balance',
-      };
+      if (existing.has(`${w.sessionId}:${w.window}`)) results[i] = { status: 'duplicate', sessionId: w.sessionId, window: w.window };
+      else fresh.push(i);
+    }
+    if (fresh.length === 0) return;
+    const usages = fresh.map((i) => ws[i]!);
+    const caps = await loadCapStates(tx, usages.map((w) => w.viewer));
+    // The same lock makes the seconds a concurrent settler billed this viewer visible here too.
+    const billed = await BilledSeconds.load(tx, usages);
+    const rows: SettledWindowResult[] = [];
+    const entries = new Map<string, bigint>();
+    for (const i of fresh) {
+      const w = ws[i]!;
+      const r = this.#bill(w, balances, caps.get(w.viewer), billed);
+      addTo(entries, viewerAccount(w.viewer), -r.amount);
+      addTo(entries, creatorAccount(w.creator), r.creatorAmount);
+      addTo(entries, PLATFORM_ACCOUNT, r.platformAmount);
       results[i] = r;
       rows.push(r);
-      usages.push(w);
     }
-    if (rows.length === 0) return;
+    await this.#write(tx, rows, usages, entries);
+    await billed.save(tx);
+    await recordSpending(tx, rows);
+  }
 
+  /**
+   * Bills one window against the running balance and cap: its seconds no session of the
+   * viewer on the stream has paid for yet (all of them when it carries only a count), as many
+   * as the viewer can afford, earliest first.
+   */
+  #bill(w: WindowUsage, balances: Map<string, bigint>, cap: CapState | undefined, billed: BilledSeconds): SettledWindowResult {
+    const va = viewerAccount(w.viewer);
+    const balance = balances.get(va)!;
+    const unbilled = billed.unbilled(w);
+    const billable = unbilled ? unbilled.length : w.seconds;
+    const room = spendableWithin(balance, cap, w.stream).amount;
+    const affordable = w.pricePerSecond === 0n ? BigInt(billable) : room / w.pricePerSecond;
+    const n = affordable < BigInt(billable) ? Number(affordable) : billable;
+    if (unbilled) billed.mark(w, unbilled.slice(0, n));
+    const amount = BigInt(n) * w.pricePerSecond;
+    const split = splitWatch(amount);
+    balances.set(va, balance - amount);
+    if (cap && amount > 0n) {
+      cap.day += amount;
+      cap.byStream.set(w.stream, (cap.byStream.get(w.stream) ?? 0n) + amount);
+    }
+    const after = spendableWithin(balance - amount, cap, w.stream);
+    return {
+      status: n < billable ? 'overdrawn' : 'settled',
+      sessionId: w.sessionId,
+      window: w.window,
+      viewer: w.viewer,
+      stream: w.stream,
+      seconds: w.seconds,
+      sharedSeconds: w.seconds - billable,
+      billedSeconds: n,
+      amount,
+      creatorAmount: split.creator,
+      platformAmount: split.platform,
+      txnId: null,
+      balanceAfter: after.amount,
+      capped: after.limit !== 'balance',
+    };
+  }
+
+  /** The batch's txn, its settled_windows rows (`usages` in the same order) and its entries. */
+  async #write(tx: Queryable, rows: SettledWindowResult[], usages: readonly WindowUsage[], entries: Map<string, bigint>): Promise<void> {
     let txnId: string | null = null;
     if ([...entries.values()].some((v) => v !== 0n)) {
       // One txn per settled batch; its key names exactly the windows it settles, each of which
@@ -241,10 +283,10 @@ export class Ledger {
     const [{ n } = { n: 0 }] = await tx.query<{ n: number }>(
       `WITH ins AS (
          INSERT INTO settled_windows (session_id, "window", viewer, creator, stream, price, seconds, billed_seconds,
-                                      amount, creator_amount, platform_amount, txn_id)
-         SELECT sid, w, v, c, st, p, s, b, a, ca, pa, CASE WHEN a > 0 THEN $12::bigint END
+                                      amount, creator_amount, platform_amount, txn_id, shared_seconds)
+         SELECT sid, w, v, c, st, p, s, b, a, ca, pa, CASE WHEN a > 0 THEN $12::bigint END, sh
          FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::int[], $8::int[],
-                     $9::numeric[], $10::numeric[], $11::numeric[]) AS t(sid, w, v, c, st, p, s, b, a, ca, pa)
+                     $9::numeric[], $10::numeric[], $11::numeric[], $13::int[]) AS t(sid, w, v, c, st, p, s, b, a, ca, pa, sh)
          ON CONFLICT DO NOTHING RETURNING 1)
        SELECT count(*)::int AS n FROM ins`,
       [
@@ -260,12 +302,13 @@ export class Ledger {
         pgArray(rows.map((r) => r.creatorAmount.toString())),
         pgArray(rows.map((r) => r.platformAmount.toString())),
         txnId,
+        // NULL: a window given as a count only, never checked against other sessions.
+        pgArray(rows.map((r, i) => (usages[i]!.unixSeconds ? r.sharedSeconds : 'NULL'))),
       ],
     );
     // Only a caller settling one session under two different viewers could get here; roll back.
     if (n !== rows.length) throw new Error('settled window conflict; retry');
     if (txnId) await insertEntries(tx, txnId, entries);
-    await recordSpending(tx, rows);
   }
 
   /**

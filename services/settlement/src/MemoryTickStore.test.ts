@@ -34,6 +34,10 @@ describe('MemoryTickStore contract', () => {
     expect(store.ticksIn(sid, PAST / W)).toBe(2);
     expect(store.ticksIn(sid, PAST / W + 1)).toBe(1);
     expect(await store.indexedWindows()).toBe(2);
+    // The worker reads the seconds themselves, window by window in the order asked.
+    const at = (window: number) => ({ member: `${sid}:${window}`, sessionId: sid, window });
+    const read = await store.read([at(PAST / W + 1), at(PAST / W), at(PAST / W + 2)], []);
+    expect(read.seconds.map((s) => [...s].sort((x, y) => x - y))).toEqual([[PAST + W], [PAST, PAST + 1], []]);
     // All or nothing: one bad tick stores none of the batch.
     await expect(store.recordTicks([{ sessionId: sid, unixSecond: PAST + 2 }, { sessionId: sid, unixSecond: 1.5 }])).rejects.toThrow(/unixSecond/);
     expect(store.ticksIn(sid, PAST / W)).toBe(2);
@@ -60,9 +64,9 @@ describe.each(engines)('SettlementWorker on $name with a MemoryTickStore', (engi
     const store = new MemoryTickStore({ windowSeconds: W, now });
     const ledger = new Ledger(db);
     const worker = new SettlementWorker({ source: store, ledger, log: quiet, windowSeconds: W, graceSeconds: 5, batchSize: 7, ...opts });
-    const session = async (viewer = 'alice', creator = 'carol', price = 10n) => {
+    const session = async (viewer = 'alice', creator = 'carol', price = 10n, stream = 'st1') => {
       const sessionId = randomUUID();
-      await store.openViewerSession({ sessionId, viewer, creator, stream: 'st1', pricePerSecond: price, joinedAt: Date.now() });
+      await store.openViewerSession({ sessionId, viewer, creator, stream, pricePerSecond: price, joinedAt: Date.now() });
       return sessionId;
     };
     return { db, store, ledger, worker, session };
@@ -71,7 +75,8 @@ describe.each(engines)('SettlementWorker on $name with a MemoryTickStore', (engi
   it('settles closed windows only, exactly the distinct seconds, then forgets them', async () => {
     const { store, ledger, worker, session } = await setup();
     await ledger.creditDeposit({ chainId: 'd1', account: 'alice', amount: 1_000_000n });
-    const sids = [await session(), await session(), await session('alice', 'dave', 3n)];
+    // Three streams: on one stream, two sessions of a viewer would pay for a second once.
+    const sids = [await session(), await session('alice', 'carol', 10n, 'st2'), await session('alice', 'dave', 3n, 'st3')];
     const now = Math.floor(Date.now() / 1000);
     let expected = 0n;
     for (const [i, sid] of sids.entries()) {
@@ -90,6 +95,16 @@ describe.each(engines)('SettlementWorker on $name with a MemoryTickStore', (engi
     expect(await store.indexedWindows()).toBe(1);
     expect(store.ticksIn(sids[0]!, Math.floor(now / W))).toBe(1);
     expect(store.ticksIn(sids[0]!, PAST / W)).toBe(0);
+  });
+
+  it('bills a second two sessions of a viewer on one stream both ticked once, as with Redis', async () => {
+    const { store, ledger, worker, session } = await setup();
+    await ledger.creditDeposit({ chainId: 'd1', account: 'alice', amount: 1_000_000n });
+    const [a, b] = [await session(), await session()];
+    for (let s = PAST; s < PAST + 30; s++) await store.record([{ sessionId: a, unixSecond: s }]);
+    for (let s = PAST + 20; s < PAST + 40; s++) await store.record([{ sessionId: b, unixSecond: s }]);
+    expect(await worker.runOnce()).toMatchObject({ ticks: 50, sharedSeconds: 10, billedSeconds: 40 });
+    expect(await ledger.balance(viewerAccount('alice'))).toBe(1_000_000n - 400n);
   });
 
   it('replays a batch that crashed between commit and cleanup as duplicates; a late tick is never billed', async () => {

@@ -122,7 +122,7 @@ export class MemoryTickStore extends EventEmitter<MemoryTickStoreEvents> impleme
   async read(windows: readonly IndexedWindow[], sessionIds: readonly string[]): Promise<TickReads> {
     const now = this.#now();
     return {
-      counts: windows.map((m) => this.#ticks.get(m.member)?.size ?? 0),
+      seconds: windows.map((m) => [...(this.#ticks.get(m.member) ?? [])]),
       sessions: sessionIds.map((id) => {
         const e = this.#sessions.get(id);
         if (e?.expiresAt !== undefined && e.expiresAt <= now) {

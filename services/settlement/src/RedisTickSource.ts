@@ -3,8 +3,15 @@ import { ORPHAN_INDEX_KEY, OVERDRAFT_CHANNEL, parseViewerSession, sessionKey, TI
 import type { IndexedWindow, TickReads, TickSource } from './TickSource.ts';
 
 const SCAN_COUNT = 2000;
-/** SCARD of every key, in order. Multi-key: all keys of a batch must live on one Redis (no cluster). */
-const SCARD_MANY = "local r = {} for i, k in ipairs(KEYS) do r[i] = redis.call('SCARD', k) end return r";
+/**
+ * SMEMBERS of every key, in order: the seconds themselves, so the ledger can bill a second once
+ * per viewer and stream across sessions. Multi-key: all keys of a batch must live on one Redis
+ * (no cluster).
+ */
+const SMEMBERS_MANY = "local r = {} for i, k in ipairs(KEYS) do r[i] = redis.call('SMEMBERS', k) end return r";
+
+/** Members are String(unixSecond) (recordTicks); anything else becomes NaN, for the worker to drop. */
+const parseSecond = (member: string): number => (/^\d{1,16}$/.test(member) ? Number(member) : NaN);
 
 /** The Redis side of ticks.ts's contract, as SettlementWorker reads it. */
 export class RedisTickSource implements TickSource {
@@ -34,13 +41,13 @@ export class RedisTickSource implements TickSource {
 
   async read(windows: readonly IndexedWindow[], sessionIds: readonly string[]): Promise<TickReads> {
     const pipe = this.#redis.pipeline();
-    // One command for the whole batch's counts: thousands of SCARDs cost more in the client than in Redis.
-    pipe.eval(SCARD_MANY, windows.length, ...windows.map((m) => ticksKey(m.sessionId, m.window)));
+    // One command for the whole batch's seconds: thousands of SMEMBERS cost more in the client than in Redis.
+    pipe.eval(SMEMBERS_MANY, windows.length, ...windows.map((m) => ticksKey(m.sessionId, m.window)));
     for (const s of sessionIds) pipe.hgetall(sessionKey(s));
     const replies = (await pipe.exec()) ?? [];
     for (const [err] of replies) if (err) throw err;
     return {
-      counts: replies[0]![1] as number[],
+      seconds: (replies[0]![1] as string[][]).map((members) => members.map(parseSecond)),
       sessions: sessionIds.map((s, i) => parseViewerSession(s, replies[1 + i]![1] as Record<string, string>, this.#sessionKey)),
     };
   }

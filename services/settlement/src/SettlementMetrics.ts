@@ -6,6 +6,7 @@ export class SettlementMetrics {
   readonly windows: Counter<'outcome'>;
   readonly ticksSettled: Counter;
   readonly secondsBilled: Counter;
+  readonly secondsShared: Counter;
   readonly duplicates: Counter;
   readonly overdrafts: Counter;
   readonly orphans: Counter;
@@ -34,6 +35,11 @@ export class SettlementMetrics {
     });
     this.ticksSettled = new Counter({ name: 'vilo_settlement_ticks_total', help: 'Ticks (watched seconds) in newly settled windows', registers });
     this.secondsBilled = new Counter({ name: 'vilo_settlement_billed_seconds_total', help: 'Seconds billed to viewers', registers });
+    this.secondsShared = new Counter({
+      name: 'vilo_settlement_shared_seconds_total',
+      help: 'Watched seconds not billed because another session of the same viewer on the same stream had paid for them',
+      registers,
+    });
     this.duplicates = new Counter({
       name: 'vilo_settlement_duplicate_windows_total',
       help: 'Windows found already settled (replays after a crash, late ticks)',

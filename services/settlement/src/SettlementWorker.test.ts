@@ -144,6 +144,60 @@ describe.each(engines)('SettlementWorker on $name with Redis', (engine) => {
     expect(messages.find((m) => m.sessionId === rich)).toMatchObject({ viewer: 'bob', window: base3, unbilledSeconds: 30 });
   });
 
+  it('bills a viewer once for a second two sessions on one stream both ticked, in one pass, across passes and across workers', async () => {
+    const { db, redis, ledger, worker, session } = await setup();
+    await ledger.creditDeposit({ chainId: 'a', account: 'alice', amount: 10_000n });
+    await ledger.creditDeposit({ chainId: 'b', account: 'bob', amount: 10_000n });
+    const base = PAST - (PAST % W);
+    const tick = (sessionId: string, from: number, to: number) =>
+      recordTicks(redis, Array.from({ length: to - from }, (_, i) => ({ sessionId, unixSecond: base + from + i })), W);
+    // The old tab keeps ticking for a while after the viewer reconnected on another replica.
+    const [old, fresh, bob] = [await session(), await session(), await session('bob')];
+    await tick(old, 0, 20);
+    await tick(fresh, 5, 30);
+    await tick(bob, 0, 20);
+    expect(await worker.runOnce()).toMatchObject({ settled: 7, ticks: 65, sharedSeconds: 15, billedSeconds: 50 });
+    expect(await ledger.balance(viewerAccount('alice'))).toBe(10_000n - 300n);
+    expect(await ledger.balance(viewerAccount('bob'))).toBe(10_000n - 200n);
+
+    // A window the first pass settled for one session comes back from another, later.
+    const third = await session();
+    await tick(third, 25, 35);
+    await tick(fresh, 30, 40);
+    expect(await worker.runOnce()).toMatchObject({ ticks: 20, sharedSeconds: 10, billedSeconds: 10 });
+
+    // Two settlement replicas at once, over windows that share seconds.
+    const other = new SettlementWorker({ source: new RedisTickSource(redis), ledger: new Ledger(db), log: quiet, windowSeconds: W, graceSeconds: 5, batchSize: 1 });
+    await tick(old, 40, 60);
+    await tick(fresh, 45, 70);
+    await tick(third, 50, 70);
+    const [x, y] = await Promise.all([worker.runOnce(), other.runOnce()]);
+    expect(x.billedSeconds + y.billedSeconds).toBe(30);
+    expect(x.ticks + y.ticks).toBe(20 + 25 + 20);
+    expect(await ledger.balance(viewerAccount('alice'))).toBe(10_000n - 700n);
+    const [row] = await db.query<{ billed: number; shared: number }>(
+      "SELECT sum(billed_seconds)::int AS billed, sum(shared_seconds)::int AS shared FROM settled_windows WHERE viewer = 'alice'",
+    );
+    expect(row).toEqual({ billed: 70, shared: 15 + 10 + 35 });
+  });
+
+  it('reports as unbilled only the seconds the balance left out, not those another session paid', async () => {
+    const { redis, ledger, worker, session } = await setup();
+    const events: OverdraftEvent[] = [];
+    worker.on('overdraft', (e) => events.push(e));
+    await ledger.creditDeposit({ chainId: 'd1', account: 'alice', amount: 150n });
+    const [a, b] = [await session(), await session()];
+    const base = PAST - (PAST % W);
+    for (let s = base; s < base + 20; s++) await recordTicks(redis, [a, b].map((sessionId) => ({ sessionId, unixSecond: s })), W);
+    // 20 seconds watched, in two tabs: 15 paid, 5 not, whichever tab the ledger billed them to.
+    expect(await worker.runOnce()).toMatchObject({ ticks: 40, sharedSeconds: 15, billedSeconds: 15, overdrawn: 2 });
+    expect(await ledger.balance(viewerAccount('alice'))).toBe(0n);
+    const w1 = Math.floor(base / W) + 1;
+    expect(events.map((e) => [e.sessionId, e.window, e.unbilledSeconds, e.reason]).sort()).toEqual(
+      [a, b].map((sessionId) => [sessionId, w1, 5, 'overdrawn']).sort(),
+    );
+  });
+
   it('stops every session of a viewer whose balance falls below the reserve, while each second is still paid', async () => {
     const { redis, ledger, worker, session } = await setup({ reserveSeconds: 20 });
     const events: OverdraftEvent[] = [];
@@ -192,22 +246,29 @@ describe.each(engines)('SettlementWorker on $name with Redis', (engine) => {
     const r = rng(2024);
     const viewers = Array.from({ length: 60 }, (_, i) => `viewer-${i}`);
     for (const v of viewers) await ledger.creditDeposit({ chainId: `dep-${v}`, account: v, amount: 10n ** 15n });
+    // A price per stream, in tens: 90 % of it is exact, so a second shared by two sessions of a
+    // viewer splits the same whichever of them pays for it.
+    const prices = Array.from({ length: 13 }, () => 10n * BigInt(1 + Math.floor(r() * 100_003)));
+    // What each viewer watched on each stream: two sessions of one viewer on one stream pay once.
     const expected = new Map<string, { viewer: string; creator: string; price: bigint; seconds: Set<number> }>();
     const ticks: { sessionId: string; unixSecond: number }[] = [];
+    let distinct = 0;
     for (let i = 0; i < 200; i++) {
       const viewer = viewers[Math.floor(r() * viewers.length)]!;
       const creator = `creator-${i % 13}`;
-      const price = BigInt(1 + Math.floor(r() * 1_000_003));
+      const price = prices[i % 13]!;
       const sid = await session(viewer, creator, price, `stream-${i % 13}`);
-      const seconds = new Set<number>();
+      const key = `${viewer} ${i % 13}`;
+      const e = expected.get(key) ?? { viewer, creator, price, seconds: new Set<number>() };
+      expected.set(key, e);
       const start = PAST - 600 + Math.floor(r() * 300);
       for (let s = start; s < start + 20 + Math.floor(r() * 200); s++) {
         if (r() < 0.15) continue; // media stalled: no tick
-        seconds.add(s);
+        distinct++;
+        e.seconds.add(s);
         ticks.push({ sessionId: sid, unixSecond: s });
         if (r() < 0.1) ticks.push({ sessionId: sid, unixSecond: s }); // retried tick
       }
-      expected.set(sid, { viewer, creator, price, seconds });
     }
     ticks.sort(() => r() - 0.5);
     for (let i = 0; i < ticks.length; i += 1000) await recordTicks(redis, ticks.slice(i, i + 1000), W);
@@ -215,22 +276,20 @@ describe.each(engines)('SettlementWorker on $name with Redis', (engine) => {
     expect(sum.orphaned + sum.empty + sum.duplicates).toBe(0);
     expect(await redis.dbsize()).toBe(200); // only the session hashes remain
 
-    const distinct = [...expected.values()].reduce((n, e) => n + e.seconds.size, 0);
+    const union = [...expected.values()].reduce((n, e) => n + e.seconds.size, 0);
     expect(sum.ticks).toBe(distinct);
-    expect(sum.billedSeconds).toBe(distinct);
+    expect(sum.billedSeconds).toBe(union);
+    expect(sum.sharedSeconds).toBe(distinct - union);
+    expect(union).toBeLessThan(distinct); // the seed does put some viewers on one stream twice
     const perViewer = new Map<string, bigint>();
     const perCreator = new Map<string, bigint>();
     let platform = 0n;
     for (const e of expected.values()) {
-      const byWindow = new Map<number, number>();
-      for (const s of e.seconds) byWindow.set(Math.floor(s / W), (byWindow.get(Math.floor(s / W)) ?? 0) + 1);
-      for (const n of byWindow.values()) {
-        const amount = BigInt(n) * e.price;
-        const split = splitWatch(amount);
-        perViewer.set(e.viewer, (perViewer.get(e.viewer) ?? 0n) + amount);
-        perCreator.set(e.creator, (perCreator.get(e.creator) ?? 0n) + split.creator);
-        platform += split.platform;
-      }
+      const amount = BigInt(e.seconds.size) * e.price;
+      const split = splitWatch(amount);
+      perViewer.set(e.viewer, (perViewer.get(e.viewer) ?? 0n) + amount);
+      perCreator.set(e.creator, (perCreator.get(e.creator) ?? 0n) + split.creator);
+      platform += split.platform;
     }
     for (const [v, spent] of perViewer) expect(await ledger.balance(viewerAccount(v))).toBe(10n ** 15n - spent);
     for (const [c, earned] of perCreator) expect(await ledger.balance(creatorAccount(c))).toBe(earned);

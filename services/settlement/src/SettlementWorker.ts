@@ -44,6 +44,8 @@ export interface PassSummary {
   orphaned: number;
   /** Watched seconds in newly settled windows. */
   ticks: number;
+  /** Of those, seconds another session of the same viewer on the same stream had already paid. */
+  sharedSeconds: number;
   billedSeconds: number;
   batches: number;
   durationMs: number;
@@ -73,7 +75,7 @@ const META_CACHE_MAX = 200_000;
 
 /**
  * Folds closed tick windows from a TickSource (Redis, or MemoryTickStore in embedded mode) into
- * the ledger. Per batch: read tick counts and session hashes (pipelined), settle in one ledger
+ * the ledger. Per batch: read tick seconds and session hashes (pipelined), settle in one ledger
  * transaction, and only then delete the ticks and unindex the windows (one MULTI). A crash anywhere leaves the window indexed or already
  * settled; a replay finds it settled and only cleans up, so every second is billed at most once
  * and no committed second is lost.
@@ -141,7 +143,7 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
   async runOnce(): Promise<PassSummary> {
     const started = performance.now();
     const nowS = Math.floor(this.#now() / 1000);
-    const sum: PassSummary = { windows: 0, settled: 0, overdrawn: 0, duplicates: 0, empty: 0, orphaned: 0, ticks: 0, billedSeconds: 0, batches: 0, durationMs: 0, lagSeconds: 0 };
+    const sum: PassSummary = { windows: 0, settled: 0, overdrawn: 0, duplicates: 0, empty: 0, orphaned: 0, ticks: 0, sharedSeconds: 0, billedSeconds: 0, batches: 0, durationMs: 0, lagSeconds: 0 };
     let oldestClose = Infinity;
     const seen = new Set<string>();
     let pending: Member[] = [];
@@ -193,7 +195,7 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
 
   async #read(members: Member[]): Promise<ReadBatch> {
     const unknown = [...new Set(members.map((m) => m.sessionId).filter((s) => !this.#meta.has(s)))];
-    const { counts, sessions } = await this.#source.read(members, unknown);
+    const { seconds, sessions } = await this.#source.read(members, unknown);
     unknown.forEach((s, i) => {
       const session = sessions[i];
       if (!session) return;
@@ -202,17 +204,18 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
     });
     const out: ReadBatch = { members, usages: [], used: [], empty: [], orphans: [] };
     members.forEach((m, i) => {
-      const count = counts[i]!;
+      const inWindow = this.#inWindow(m, seconds[i]!);
       const meta = this.#meta.get(m.sessionId);
-      if (count === 0) out.empty.push(m);
+      if (inWindow.length === 0) out.empty.push(m);
       else if (!meta) out.orphans.push(m.member);
       else {
-        if (count > this.#w) this.#log.warn({ sessionId: m.sessionId, window: m.window, count }, 'more ticks than seconds in the window; W mismatch?');
         out.used.push(m);
         out.usages.push({
           sessionId: m.sessionId,
           window: m.window,
-          seconds: Math.min(count, this.#w),
+          seconds: inWindow.length,
+          unixSeconds: inWindow,
+          windowSeconds: this.#w,
           pricePerSecond: meta.pricePerSecond,
           viewer: meta.viewer,
           creator: meta.creator,
@@ -223,6 +226,20 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
     return out;
   }
 
+  /**
+   * The window's ticks that are seconds of it. Any other (a tick emitter with another W, a
+   * member not written by recordTicks) is dropped with a warning rather than passed on, where
+   * the ledger would refuse the whole batch, every pass.
+   */
+  #inWindow(m: Member, seconds: readonly number[]): number[] {
+    const from = m.window * this.#w;
+    const kept = seconds.filter((s) => Number.isSafeInteger(s) && s >= from && s < from + this.#w);
+    if (kept.length < seconds.length) {
+      this.#log.warn({ sessionId: m.sessionId, window: m.window, dropped: seconds.length - kept.length }, 'ticks outside their window dropped; W mismatch?');
+    }
+    return kept;
+  }
+
   async #commit(b: ReadBatch, sum: PassSummary): Promise<void> {
     const end = this.#metrics?.batchDuration.startTimer();
     const results = b.usages.length ? await this.#ledger.settleWindows(b.usages) : [];
@@ -231,6 +248,7 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
     let settled = 0;
     let duplicates = 0;
     let ticks = 0;
+    let shared = 0;
     let billed = 0;
     for (const r of results) {
       if (r.status === 'duplicate') {
@@ -239,6 +257,7 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
       }
       settled++;
       ticks += r.seconds;
+      shared += r.sharedSeconds;
       billed += r.billedSeconds;
     }
     const overdrawn = this.#stops(results, b.usages);
@@ -263,6 +282,7 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
     sum.empty += b.empty.length;
     sum.orphaned += b.orphans.length;
     sum.ticks += ticks;
+    sum.sharedSeconds += shared;
     sum.billedSeconds += billed;
     sum.batches++;
     const m = this.#metrics;
@@ -273,6 +293,7 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
       m.windows.inc({ outcome: 'empty' }, b.empty.length);
       m.duplicates.inc(duplicates);
       m.ticksSettled.inc(ticks);
+      m.secondsShared.inc(shared);
       m.secondsBilled.inc(billed);
       m.overdrafts.inc(overdrawn.size);
       end?.();
@@ -293,7 +314,8 @@ export class SettlementWorker extends EventEmitter<SettlementWorkerEvents> {
       if (r.status === 'duplicate') return;
       if (r.status === 'overdrawn') {
         const prev = stops.get(r.sessionId);
-        const unbilled = r.seconds - r.billedSeconds + (prev?.unbilledSeconds ?? 0);
+        // Shared seconds were paid, by another session: only what the balance left out is unbilled.
+        const unbilled = r.seconds - r.sharedSeconds - r.billedSeconds + (prev?.unbilledSeconds ?? 0);
         const window = Math.min(r.window, prev?.window ?? Infinity);
         stops.set(r.sessionId, { sessionId: r.sessionId, viewer: r.viewer, stream: r.stream, window, unbilledSeconds: unbilled, reason: 'overdrawn' });
       }

@@ -8,8 +8,11 @@ export interface IndexedWindow {
 }
 
 export interface TickReads {
-  /** Distinct seconds recorded per window, in the order asked. */
-  counts: number[];
+  /**
+   * The unix seconds recorded per window (each once: the set holds seconds, not counts), in
+   * the order asked; an empty list for a window with no ticks left.
+   */
+  seconds: number[][];
   /** Session per id asked; undefined when it is missing or malformed (the window is orphaned). */
   sessions: (ViewerSession | undefined)[];
 }
@@ -23,7 +26,7 @@ export interface TickReads {
 export interface TickSource {
   /** The window index in chunks; a member may come twice, and members added meanwhile may be missed. */
   scanWindows(): AsyncIterable<string[]>;
-  /** Tick counts of the windows and the sessions named, in one round trip where that matters. */
+  /** Tick seconds of the windows and the sessions named, in one round trip where that matters. */
   read(windows: readonly IndexedWindow[], sessionIds: readonly string[]): Promise<TickReads>;
   /** Deletes the windows' ticks and removes them from the index, all or nothing. */
   clear(windows: readonly IndexedWindow[]): Promise<void>;

@@ -24,7 +24,17 @@ export async function auditLedger(db: Queryable): Promise<string[]> {
     'window money wrong',
     `SELECT session_id || ':' || "window" AS v FROM settled_windows
      WHERE amount <> billed_seconds * price OR creator_amount <> div(amount * 90, 100)
-        OR creator_amount + platform_amount <> amount OR billed_seconds > seconds OR (amount > 0) <> (txn_id IS NOT NULL)`,
+        OR creator_amount + platform_amount <> amount OR billed_seconds + coalesce(shared_seconds, 0) > seconds
+        OR (amount > 0) <> (txn_id IS NOT NULL)`,
+  );
+  // Each second billed from a window that carried its seconds is one bit of billed_watch_seconds:
+  // a second billed twice for one viewer and stream, or a bit no window paid for, shows here.
+  await check(
+    'billed seconds differ from windows',
+    `WITH w AS (SELECT viewer, stream, sum(billed_seconds) AS n FROM settled_windows WHERE shared_seconds IS NOT NULL GROUP BY viewer, stream),
+          b AS (SELECT viewer, stream, sum(bit_count(mask::bit(64))) AS n FROM billed_watch_seconds GROUP BY viewer, stream)
+     SELECT coalesce(w.viewer, b.viewer) || ' on ' || coalesce(w.stream, b.stream) || ' ' || coalesce(w.n, 0) || ' vs ' || coalesce(b.n, 0) AS v
+     FROM w FULL JOIN b ON b.viewer = w.viewer AND b.stream = w.stream WHERE coalesce(w.n, 0) <> coalesce(b.n, 0)`,
   );
   await check(
     'window references a missing txn or batch',

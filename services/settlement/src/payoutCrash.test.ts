@@ -64,7 +64,8 @@ async function watch(creators: string[]): Promise<void> {
   const ticks: { sessionId: string; unixSecond: number }[] = [];
   for (const [i, address] of creators.entries()) {
     const sessionId = randomUUID();
-    await openViewerSession(redis, { sessionId, viewer, creator: accountHex(address), stream: 's', pricePerSecond: PRICE, joinedAt: base * 1000 });
+    // A stream per creator: the viewer's sessions share no stream, so each pays its own seconds.
+    await openViewerSession(redis, { sessionId, viewer, creator: accountHex(address), stream: `s-${address}`, pricePerSecond: PRICE, joinedAt: base * 1000 });
     const seconds = 12 + i;
     for (let s = 0; s < seconds; s++) ticks.push({ sessionId, unixSecond: base + s });
     for (const n of [10, seconds - 10]) owed.set(address, (owed.get(address) ?? 0n) + (BigInt(n) * PRICE * 90n) / 100n);

@@ -69,13 +69,16 @@ describe('an account whose balance runs out', () => {
     }
     await h.settle();
     let billedTotal = 0n;
-    for (const s of [a, b]) {
-      const billed = await h.billedSeconds(s.sessionId);
-      expect(Math.abs(billed - s.receiver.frameSeconds.size)).toBeLessThanOrEqual(1);
-      billedTotal += BigInt(billed);
-    }
-    // Every second was paid for, and the reserve was never overdrawn.
-    const overdrawn = await h.platform.db.query<{ n: number }>('SELECT count(*)::int AS n FROM settled_windows WHERE viewer = $1 AND billed_seconds < seconds', [viewer.id]);
+    for (const s of [a, b]) billedTotal += BigInt(await h.billedSeconds(s.sessionId));
+    // Both sessions watched the same stream: a second is paid once, whichever session paid it.
+    // The meter and the players count the same seconds; each session's join may straddle an edge.
+    const watched = new Set([...a.receiver.frameSeconds, ...b.receiver.frameSeconds]).size;
+    expect(Math.abs(Number(billedTotal) - watched)).toBeLessThanOrEqual(2);
+    // Every second was paid for, and the reserve was never overdrawn (shared seconds were paid by the other session).
+    const overdrawn = await h.platform.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM settled_windows WHERE viewer = $1 AND billed_seconds + coalesce(shared_seconds, 0) < seconds',
+      [viewer.id],
+    );
     expect(overdrawn[0]!.n).toBe(0);
     const balance = await h.balance(viewer.id);
     expect(balance).toBe(deposit - billedTotal * PRICE);

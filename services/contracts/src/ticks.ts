@@ -123,12 +123,26 @@ export function viewerSessionHash(s: ViewerSession): Record<string, string> {
 }
 
 /**
+ * How long an open session's hash lives if nobody closes it: its replica was killed, so no
+ * leave ever comes. Longer than any session watches; a week-long one's later windows would be
+ * set aside as orphans (kept, not billed), never billed to anyone else.
+ */
+export const OPEN_SESSION_TTL_SECONDS = 7 * 86_400;
+
+/**
  * Signaling, at join. Writes the whole hash at once so the worker never sees half of it; with
- * the billing key, the hash carries its signature (`sig`).
+ * the billing key, the hash carries its signature (`sig`). It expires on its own, so a replica
+ * that dies mid-session leaves nothing in Redis for ever.
  */
 export async function openViewerSession(redis: Redis, s: ViewerSession, key?: Uint8Array): Promise<void> {
   const hash = viewerSessionHash(s);
-  await redis.hset(sessionKey(s.sessionId), key ? { ...hash, sig: viewerSessionMac(key, s.sessionId, hash) } : hash);
+  const replies = await redis
+    .multi()
+    .hset(sessionKey(s.sessionId), key ? { ...hash, sig: viewerSessionMac(key, s.sessionId, hash) } : hash)
+    .expire(sessionKey(s.sessionId), OPEN_SESSION_TTL_SECONDS)
+    .exec();
+  if (!replies) throw new Error('viewer session write aborted');
+  for (const [err] of replies) if (err) throw err;
 }
 
 /**

@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseViewerSession, sessionKey } from '@vilokanam/contracts/ticks';
+import { OPEN_SESSION_TTL_SECONDS, parseViewerSession, sessionKey } from '@vilokanam/contracts/ticks';
 import { UntrustedInput } from '@vilokanam/contracts/untrusted';
 import { RedisViewerBilling } from './RedisViewerBilling.ts';
 
@@ -27,7 +27,13 @@ describe('RedisViewerBilling', () => {
     expect(hash.sig).toMatch(/^[0-9a-f]{64}$/);
     expect(parseViewerSession(sessionId, hash, key)).toMatchObject({ viewer: 'alice', creator: 'carol', pricePerSecond: 7n });
     expect(parseViewerSession(sessionId, hash, randomBytes(32))).toBeUndefined();
+    // Open, it already expires: a replica killed now would never close it.
+    const open = await redis.ttl(sessionKey(sessionId));
+    expect(open).toBeGreaterThan(OPEN_SESSION_TTL_SECONDS - 60);
+    expect(open).toBeLessThanOrEqual(OPEN_SESSION_TTL_SECONDS);
     await billing.close(sessionId);
-    expect(await redis.ttl(sessionKey(sessionId))).toBeGreaterThan(0);
+    const closed = await redis.ttl(sessionKey(sessionId));
+    expect(closed).toBeGreaterThan(0);
+    expect(closed).toBeLessThan(OPEN_SESSION_TTL_SECONDS - 60);
   });
 });

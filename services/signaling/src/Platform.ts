@@ -42,7 +42,6 @@ import { VodMedia } from './recording/VodMedia.ts';
 import { TokenIssuer } from './TokenIssuer.ts';
 import { adminAccountIds } from './money/moneyRouter.ts';
 import { startSocial } from './social/startSocial.ts';
-import { AccountSessions } from './ws/AccountSessions.ts';
 import { SignalingServer } from './ws/SignalingServer.ts';
 import { StreamHub } from './ws/StreamHub.ts';
 
@@ -154,13 +153,12 @@ async function serve(
   d: { db: Database; log: Logger; metrics: SignalingMetrics; store: StreamStore; auth: Auth; hub: StreamHub; media: MediaMode; social: SocialService; recordingRoutes: Koa.Middleware },
 ): Promise<{ server: Server; signaling: SignalingServer; url: string }> {
   const { db, log, metrics, store, auth, hub } = d;
-  const { fleet, routes, billing, settlement } = d.media;
+  const { fleet, routes, billing, settlement, accounts } = d.media;
   const tokens = new TokenIssuer(config.tokenSecret, config.tokenTtlSeconds);
   const ledger = new Ledger(db);
   const caps = new SpendingCaps(db);
   const pricing = { ...config.pricing, spendable: async (id: string, streamId: string) => caps.spendable(id, streamId, await ledger.balance(viewerAccount(id))) };
   const clientAddress = clientAddressResolver(config.limits.trustedProxies);
-  const accounts = new AccountSessions();
   const app = createApp({
     db, fleet, log, metrics, store, hub, tokens, auth, pricing, clientAddress, accounts,
     webDir: config.webDir ? path.resolve(config.webDir) : defaultWebDir,

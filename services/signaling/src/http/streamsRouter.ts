@@ -121,7 +121,7 @@ class StreamsApi {
   async #requireBalance(accountId: string | undefined, streamId: string, price: bigint): Promise<void> {
     const { accounts, pricing } = this.#d;
     if (!accountId) throw new HttpError(401, 'unauthorized', 'sign in to watch a paid stream');
-    const needed = (accounts.pricePerSecond(accountId) + price) * BigInt(Math.max(1, pricing.minPrepaidSeconds));
+    const needed = ((await accounts.pricePerSecond(accountId)) + price) * BigInt(Math.max(1, pricing.minPrepaidSeconds));
     const spendable = await pricing.spendable(accountId, streamId);
     if (spendable.amount < needed) throw new HttpError(402, 'payment_required', notEnough(spendable, needed, pricing.minPrepaidSeconds));
   }

@@ -8,6 +8,7 @@ import type { Fleet } from '../fleet/Fleet.ts';
 import type { StreamRoutes } from '../fleet/StreamRoutes.ts';
 import type { SignalingMetrics } from '../metrics.ts';
 import type { EmbeddedSettlement } from '../settlement/EmbeddedSettlement.ts';
+import type { AccountSessions } from '../ws/AccountSessions.ts';
 import type { HubBus } from '../ws/HubBus.ts';
 
 /** Where a platform's media runs and how its viewers are billed, by mode. */
@@ -17,6 +18,8 @@ export interface MediaMode {
   billing: ViewerBilling;
   /** How this signaling replica hears of the others' streams (none in embedded mode). */
   hubBus: HubBus;
+  /** Each account's sessions, for its cap and its balance: this process's memory, or Redis shared by every replica. */
+  accounts: AccountSessions;
   /** Embedded mode: the in-process node, its tick store, and settlement running beside it. */
   sfu?: SfuNode;
   ticks?: MemoryTickStore;

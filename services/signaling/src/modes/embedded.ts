@@ -5,6 +5,7 @@ import type { EmbeddedConfig } from '../config.ts';
 import { LocalFleet } from '../fleet/LocalFleet.ts';
 import { StreamRoutes } from '../fleet/StreamRoutes.ts';
 import { EmbeddedSettlement } from '../settlement/EmbeddedSettlement.ts';
+import { MemoryAccountSessions } from '../ws/MemoryAccountSessions.ts';
 import { MemoryHubBus } from '../ws/MemoryHubBus.ts';
 import type { MediaMode, ModeContext, PlatformOptions } from './MediaMode.ts';
 
@@ -39,6 +40,7 @@ export async function startEmbeddedMedia(config: EmbeddedConfig, ctx: ModeContex
     routes: new StreamRoutes(fleet, log, ONE_NODE),
     billing,
     hubBus: new MemoryHubBus(ctx.replicaId),
+    accounts: new MemoryAccountSessions(),
     sfu,
     ticks,
     ...(settlement ? { settlement } : {}),

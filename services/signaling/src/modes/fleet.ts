@@ -5,6 +5,7 @@ import { RedisViewerBilling } from '../billing/RedisViewerBilling.ts';
 import type { FleetConfig, KubernetesConfig } from '../config.ts';
 import { RedisFleet } from '../fleet/RedisFleet.ts';
 import { StreamRoutes } from '../fleet/StreamRoutes.ts';
+import { RedisAccountSessions } from '../ws/RedisAccountSessions.ts';
 import { RedisHubBus } from '../ws/RedisHubBus.ts';
 import type { MediaMode, ModeContext } from './MediaMode.ts';
 
@@ -34,11 +35,14 @@ export async function startFleetMedia(config: FleetConfig | KubernetesConfig, ct
   const fleet = new RedisFleet({ redis, subscriber: reports, auth: new ControlAuth(config.sfuControlSecret), log, fleet: config.fleet, untrusted });
   const billing = new RedisViewerBilling({ redis, subscriber: overdrafts, log, untrusted, ...(config.billingSessionKey ? { sessionKey: config.billingSessionKey } : {}) });
   const hubBus = new RedisHubBus({ redis, subscriber: peers, replicaId: ctx.replicaId, fleet: config.fleet, untrusted, log });
+  // A killed replica's sessions stop counting against their accounts when its streams' leases run out.
+  const accounts = new RedisAccountSessions({ redis, replicaId: ctx.replicaId, fleet: config.fleet, leaseMs: config.liveLeaseSeconds * 1000, untrusted, log });
   if (!config.billingSessionKey) log.warn('VILO_BILLING_SESSION_KEY is not set: billing sessions are unsigned, and settlement cannot tell them from forged ones');
   try {
     await fleet.start();
     await billing.start();
     await hubBus.start();
+    accounts.start();
   } catch (err) {
     for (const r of connections) r.disconnect();
     throw err;
@@ -54,10 +58,12 @@ export async function startFleetMedia(config: FleetConfig | KubernetesConfig, ct
     routes,
     billing,
     hubBus,
+    accounts,
     redis,
     connect,
     async close() {
       await hubBus.close();
+      await accounts.close();
       await billing.stop();
       await fleet.close();
       for (const r of connections) r.disconnect();

@@ -1,43 +1,21 @@
 /**
- * The joined sessions of each signed-in account, in this process, with the price each one
- * pays. A reservation is taken synchronously before a join awaits anything, so concurrent
- * joins of one account (several tabs, sockets or replayed tokens) are counted against each
- * other rather than each seeing the account idle.
+ * The joined sessions of each signed-in account, with the price each one pays: what
+ * `VILO_MAX_SESSIONS_PER_ACCOUNT` bounds and what a paid join's balance must cover. One table
+ * serves every path a session can take (a signaling socket, a WHEP resource, a viewer token's
+ * balance check). In embedded mode it is this process's memory (`MemoryAccountSessions`); with
+ * replicas it is Redis (`RedisAccountSessions`), so the bound holds across all of them.
  */
-export class AccountSessions {
-  readonly #byAccount = new Map<string, Map<string, bigint>>();
-
-  /** Counts `sessionId` for `account`; false when the account already holds `max` sessions. */
-  reserve(account: string, sessionId: string, pricePerSecond: bigint, max: number): boolean {
-    let sessions = this.#byAccount.get(account);
-    if (!sessions) this.#byAccount.set(account, (sessions = new Map()));
-    if (!sessions.has(sessionId) && sessions.size >= max) {
-      if (sessions.size === 0) this.#byAccount.delete(account);
-      return false;
-    }
-    sessions.set(sessionId, pricePerSecond);
-    return true;
-  }
-
-  release(account: string, sessionId: string): void {
-    const sessions = this.#byAccount.get(account);
-    if (!sessions?.delete(sessionId)) return;
-    if (sessions.size === 0) this.#byAccount.delete(account);
-  }
-
+export interface AccountSessions {
+  /**
+   * Counts `sessionId` for `account` at `pricePerSecond`, atomically against every other
+   * reservation of the account; false when it already holds `max` sessions. Reserving a
+   * session already held is not a new one, and keeps the price it was first reserved at.
+   */
+  reserve(account: string, sessionId: string, pricePerSecond: bigint, max: number): Promise<boolean>;
+  /** Gives the session's place back. May be called before its reserve() settled: it then takes effect after. */
+  release(account: string, sessionId: string): Promise<void>;
   /** Planck per second the account's sessions cost together: what its balance must cover. */
-  pricePerSecond(account: string): bigint {
-    let total = 0n;
-    for (const price of this.#byAccount.get(account)?.values() ?? []) total += price;
-    return total;
-  }
-
-  count(account: string): number {
-    return this.#byAccount.get(account)?.size ?? 0;
-  }
-
-  /** Accounts with any session, for tests and metrics. */
-  get size(): number {
-    return this.#byAccount.size;
-  }
+  pricePerSecond(account: string): Promise<bigint>;
+  /** Gives back everything this process still holds; later calls change nothing. */
+  close(): Promise<void>;
 }

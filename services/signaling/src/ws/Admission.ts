@@ -56,12 +56,19 @@ export class Admission {
     if (price > 0n && !account) throw new WsError('unauthorized', 'sign in to watch a paid stream');
     if (price > 0n && !stream.creatorId) throw new WsError('internal', 'paid stream without a creator');
     if (!account) return;
-    if (!accounts.reserve(account, this.#sessionId, price, limits.sessionsPerAccount)) {
-      throw new WsError('rate_limited', `one account may hold at most ${limits.sessionsPerAccount} sessions at once`);
-    }
+    // Set before the await: a release() meanwhile (the socket closed) still gives the place
+    // back, once the reservation has settled.
     this.#account = account;
+    let reserved = false;
+    try {
+      reserved = await accounts.reserve(account, this.#sessionId, price, limits.sessionsPerAccount);
+    } finally {
+      if (!reserved) this.#account = undefined;
+    }
+    if (!reserved) throw new WsError('rate_limited', `one account may hold at most ${limits.sessionsPerAccount} sessions at once`);
     if (price === 0n) return;
-    const needed = accounts.pricePerSecond(account) * BigInt(Math.max(1, pricing.minPrepaidSeconds));
+    // Every session of the account, on every replica, including this one.
+    const needed = (await accounts.pricePerSecond(account)) * BigInt(Math.max(1, pricing.minPrepaidSeconds));
     const spendable = await pricing.spendable(account, stream.id);
     if (spendable.amount < needed) throw new WsError('payment_required', notEnough(spendable, needed, pricing.minPrepaidSeconds));
     await this.#deps.billing.open({ sessionId: this.#sessionId, viewer: account, creator: stream.creatorId!, stream: stream.id, pricePerSecond: price, joinedAt: Date.now() });
@@ -70,7 +77,9 @@ export class Admission {
 
   /** Idempotent: the account's count and the billing record, if this session holds them. */
   release(): void {
-    if (this.#account) this.#deps.accounts.release(this.#account, this.#sessionId);
+    if (this.#account) {
+      this.#deps.accounts.release(this.#account, this.#sessionId).catch((err: unknown) => this.#deps.log.warn({ err, session: this.#sessionId }, 'account session not released: it lapses with its lease'));
+    }
     if (this.#billed) {
       this.#billed = false;
       this.#deps.billing.close(this.#sessionId).catch((err: unknown) => this.#deps.log.error({ err, session: this.#sessionId }, 'billing session not closed'));

@@ -16,6 +16,7 @@ import { createPostgresDatabase } from '@vilokanam/testkit/postgres';
 import { signalingConfigFromEnv } from '../config.ts';
 import { startPlatform, type Platform } from '../Platform.ts';
 import { hubChannel } from './HubMessage.ts';
+import { accountSessionsKey } from './RedisAccountSessions.ts';
 
 const REDIS_URL = process.env.VILO_TEST_REDIS_URL_REPLICAS ?? 'redis://127.0.0.1:6379/14';
 const FLEET = `replicas-${randomBytes(3).toString('hex')}`;
@@ -47,12 +48,14 @@ function env(): Record<string, string> {
     VILO_PUBLISHER_GRACE_MS: String(GRACE_MS),
     VILO_LIVE_LEASE_SECONDS: String(LEASE_SECONDS),
     VILO_MAX_STREAMS_PER_ACCOUNT: '100',
+    // The creator's viewer tabs add up across tests and replicas, as the cap counts them.
+    VILO_MAX_SESSIONS_PER_ACCOUNT: '100',
     VILO_MAX_PRICE_PER_SECOND: '1000000000',
   };
 }
 
-async function replica(): Promise<Platform> {
-  const platform = await startPlatform(signalingConfigFromEnv(env()), { log: pino({ level: 'silent' }) });
+async function replica(extra: Record<string, string> = {}): Promise<Platform> {
+  const platform = await startPlatform(signalingConfigFromEnv({ ...env(), ...extra }), { log: pino({ level: 'silent' }) });
   await waitFor('the node to join the fleet', () => platform.fleet.nodes().some((n) => n.ready), 10_000);
   platform.hub.onStreamEnding((id) => ended.push(id));
   return platform;
@@ -301,6 +304,31 @@ describe('the hub bus', () => {
     expect((await status(id))).toMatchObject({ status: 'live', holder: a.hub.replicaId });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
+});
+
+describe('sessions per account', () => {
+  it('are bounded across replicas, and a tab closed on one makes room on the other', async () => {
+    const [c, d] = [await replica({ VILO_MAX_SESSIONS_PER_ACCOUNT: '2' }), await replica({ VILO_MAX_SESSIONS_PER_ACCOUNT: '2' })];
+    try {
+      const { id, key } = await liveStream();
+      await join(a.url, id, 'publisher', key);
+      const viewer = new AuthClient(a.url);
+      const viewerId: string = (await viewer.signIn(newPair('sr25519'))).body.account.id;
+      const onC = await join(c.url, id, 'viewer', undefined, viewer);
+      await join(d.url, id, 'viewer', undefined, viewer);
+      // Each replica holds one of the two: counted apart, either would take another.
+      for (const url of [c.url, d.url]) {
+        const refused = await (await connect(url)).request('join', { token: await token(id, 'viewer', undefined, viewer) });
+        expect(refused.error).toMatchObject({ code: 'rate_limited' });
+      }
+      onC.ws.close();
+      await waitFor('the closed tab to be released', async () => (await redis.zcard(accountSessionsKey(FLEET, viewerId))) === 1, 3000);
+      await join(d.url, id, 'viewer', undefined, viewer);
+    } finally {
+      await c.close();
+      await d.close();
+    }
+  }, 30_000);
 });
 
 describe('overdrafts', () => {

@@ -11,7 +11,7 @@ import { NodeViewer } from '@vilokanam/testkit/clients';
 import { createPostgresDatabase } from '@vilokanam/testkit/postgres';
 import { goLive, launchChromium, mediaContext, TestFleet } from '@vilokanam/testkit/web';
 import { percentile } from './lib/proc.ts';
-import { ServiceProxy } from './lib/ServiceProxy.ts';
+import { TcpBalancer } from '@vilokanam/testkit';
 
 const JOINS = Number(process.env.JOINS ?? 20);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -80,7 +80,9 @@ function line(label: string, values: number[]): { p50: number; p95: number } {
 
 const replicas: Replica[] = [];
 const browser = await launchChromium();
-let proxy: ServiceProxy | undefined;
+let proxy: TcpBalancer | undefined;
+/** The ready replicas' ports, as the Service's endpoints would list them. */
+let backends: number[] = [];
 try {
   const a = await startReplica();
   replicas.push(a);
@@ -109,7 +111,8 @@ try {
   console.log(`added by the second replica at p95: ${(cross.p95 - base.p95).toFixed(0)} ms, at p50: ${(cross.p50 - base.p50).toFixed(0)} ms (target <= 20 ms)`);
 
   // Recovery: viewers through a Service with no affinity; one replica is SIGKILLed.
-  proxy = await ServiceProxy.start([a.port, b.port]);
+  backends = [a.port, b.port];
+  proxy = await TcpBalancer.start(() => backends.map((port) => ({ host: '127.0.0.1', port })));
   const recoveries: number[] = [];
   let victim = b;
   for (let round = 0; round < ROUNDS; round++) {
@@ -128,7 +131,7 @@ try {
     killedAt = performance.now();
     victim.child.kill('SIGKILL');
     await victim.exited;
-    proxy.backends = [a.port];
+    backends = [a.port];
     const deadline = Date.now() + 30_000;
     await new Promise((r) => setTimeout(r, 1000));
     while ([...lost].some((v) => !back.has(v)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -138,13 +141,13 @@ try {
     for (const v of viewers) v.close();
     victim = await startReplica();
     replicas.push(victim);
-    proxy.backends = [a.port, victim.port];
+    backends = [a.port, victim.port];
   }
   console.log('\nrecovery after a replica is SIGKILLed (kill to first frame again, viewers reconnecting through the Service):');
   const rec = line('recovery', recoveries);
   console.log(`beside a fresh join in the same run (1 replica p95 ${base.p95.toFixed(0)} ms); target p95 <= 3000 ms: ${rec.p95 <= 3000 ? 'met' : 'not met'}`);
 } finally {
-  proxy?.close();
+  await proxy?.close();
   await browser.close();
   for (const r of replicas) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM');
   await Promise.all(replicas.map((r) => r.exited));

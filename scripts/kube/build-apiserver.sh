@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver from Debian's `kubernetes` source package (the only Kubernetes source
-# reachable here) and caches the stripped binary outside the checkout. Prints the binary path
-# on stdout; progress goes to stderr.
+# Builds kube-apiserver and kube-controller-manager from Debian's `kubernetes` source package
+# (the only Kubernetes source reachable here) and caches the stripped binaries side by side
+# outside the checkout. Prints kube-apiserver's path on stdout (kube-controller-manager is in
+# the same directory); progress goes to stderr.
 #
 # The cache key is the Debian source version plus this script's hash, so a fresh machine
 # rebuilds, a warm one skips, and editing a patch step below forces a rebuild.
@@ -34,12 +35,13 @@ else
 fi
 out_dir="$base/$deb_version-$script_hash"
 out="$out_dir/kube-apiserver"
-if [ -x "$out" ]; then echo "$out"; exit 0; fi
+kcm="$out_dir/kube-controller-manager"
+if [ -x "$out" ] && [ -x "$kcm" ]; then echo "$out"; exit 0; fi
 
 # One build at a time: test files may ask for the binary concurrently.
 exec 9>"$base/.lock"
 flock 9
-if [ -x "$out" ]; then echo "$out"; exit 0; fi
+if [ -x "$out" ] && [ -x "$kcm" ]; then echo "$out"; exit 0; fi
 
 # "1.20.5+really1.20.2-1.1+deb12u1" -> 1.20.2: Debian kept the 1.20.5 number for a 1.20.2 tree.
 upstream="${deb_version%-*}"; upstream="${upstream##*really}"
@@ -111,8 +113,15 @@ start=$SECONDS
 nice -n 10 "$go_bin" build -trimpath -ldflags "$ldflags" -o "$work/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
 log "compiled in $((SECONDS - start)) s"
 [ "$("$work/kube-apiserver" --version)" = "Kubernetes v$upstream" ] || die "built binary reports the wrong version"
+# The Deployment, ReplicaSet and Endpoints controllers: the e2e rolls real Deployments.
+log "compiling kube-controller-manager"
+start=$SECONDS
+nice -n 10 "$go_bin" build -trimpath -ldflags "$ldflags" -o "$work/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
+log "compiled in $((SECONDS - start)) s"
+[ "$("$work/kube-controller-manager" --version)" = "Kubernetes v$upstream" ] || die "kube-controller-manager reports the wrong version"
 
 mkdir -p "$out_dir"
+mv "$work/kube-controller-manager" "$kcm.tmp" && mv "$kcm.tmp" "$kcm"
 mv "$work/kube-apiserver" "$out.tmp" && mv "$out.tmp" "$out"
 cd "$base" && rm -rf "$work"
 # Builds under older keys are dead weight (110 MB each); an executing one survives its unlink.

@@ -4,3 +4,4 @@
 // ./kube (the control plane and the operator harness).
 export { freePort, freePorts } from './ports.ts';
 export { waitFor, type WaitOptions } from './wait.ts';
+export { TcpBalancer, type Backend } from './net/TcpBalancer.ts';

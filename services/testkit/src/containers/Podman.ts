@@ -21,6 +21,14 @@ export interface ContainerSpec {
   /** Replaces the image's entry point ('' clears it). */
   entrypoint?: string;
   user?: string;
+  /** Extra groups, as a pod's fsGroup gives its containers. */
+  groups?: number[];
+  /** A read-only root file system (readOnlyRootFilesystem). */
+  readOnly?: boolean;
+  /** Writable tmpfs mounts (a pod's emptyDir volumes). */
+  tmpfs?: string[];
+  /** /etc/hosts entries, name to address: what cluster DNS would answer. */
+  addHosts?: Record<string, string>;
 }
 
 function podmanEnv(): NodeJS.ProcessEnv {
@@ -35,6 +43,10 @@ function runArgs(spec: ContainerSpec): string[] {
   for (const [k, v] of Object.entries(spec.env ?? {})) args.push('--env', `${k}=${v}`);
   for (const [host, inside] of Object.entries(spec.mounts ?? {})) args.push('--volume', `${host}:${inside}:ro`);
   if (spec.user) args.push('--user', spec.user);
+  for (const g of spec.groups ?? []) args.push('--group-add', String(g));
+  if (spec.readOnly) args.push('--read-only', '--read-only-tmpfs=false');
+  for (const path of spec.tmpfs ?? []) args.push('--tmpfs', `${path}:rw,mode=1777`);
+  for (const [name, ip] of Object.entries(spec.addHosts ?? {})) args.push('--add-host', `${name}:${ip}`);
   args.push(spec.image, ...(spec.command ?? []));
   return args;
 }

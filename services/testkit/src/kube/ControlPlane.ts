@@ -1,7 +1,7 @@
-// A real etcd + kube-apiserver (v1.20, built from Debian's source by scripts/kube/) for tests.
-// Nothing else runs: no controller-manager (no ReplicaSets from Deployments, no garbage
-// collection, no ServiceAccount token secrets), no scheduler, no kubelet (Pods stay Pending
-// until a test plays kubelet with markPodRunning). Identities other than admin come from a
+// A real etcd + kube-apiserver (v1.20, built from Debian's source by scripts/kube/) for tests,
+// and on request a real kube-controller-manager running the controllers named in `controllers`
+// (e.g. deployment, replicaset, garbagecollector). There is never a scheduler or a kubelet: Pods
+// stay Pending until a test plays kubelet (markPodRunning, TestKubelet, ContainerKubelet). Identities other than admin come from a
 // static token file because no token controller exists to mint ServiceAccount tokens.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -32,6 +32,14 @@ export interface ControlPlaneOptions {
   serviceAccounts?: ServiceAccountRef[];
   /** Plain users (e.g. to test a human's RBAC), also by static token. */
   users?: StaticUser[];
+  /**
+   * Controllers kube-controller-manager runs (its --controllers), e.g. ['deployment',
+   * 'replicaset', 'garbagecollector']; none, and no controller-manager, when absent. Never the
+   * token or node controllers: identities come from the static token file, and there are no
+   * Nodes. The Endpoints controllers are no use either: the apiserver rejects loopback addresses
+   * in Endpoints, and every test pod lives on one.
+   */
+  controllers?: string[];
   /** Cold starts take 7–9 s; the default leaves room for a busy 2-core machine. */
   readyTimeoutMs?: number;
   logger?: Logger;
@@ -125,6 +133,7 @@ export class ControlPlane {
       ], join(dir, 'kube-apiserver.log'));
       daemons.push(apiserver);
       await daemonReady(apiserver, 'did not become ready', opts.readyTimeoutMs ?? 60_000, () => readyz(server, pki));
+      if (opts.controllers?.length) daemons.push(await startControllerManager(dir, server, pki, bins.kubeControllerManager, opts.controllers));
 
       log.info({ server, dir, ms: Date.now() - t0 }, 'control plane ready');
       return new ControlPlane({ server, dir, etcdUrl, pki, tokens }, daemons, log);
@@ -230,6 +239,33 @@ async function daemonReady(d: Daemon, what: string, timeoutMs: number, probe: ()
   const state = await waitFor(what, async () => (d.exitInfo !== undefined ? 'exited' : (await probe()) && 'ready'), { timeoutMs, everyMs: 200 }).catch(() => 'late');
   if (state === 'exited') throw await d.failure(what);
   if (state === 'late') throw await d.failure(`${what} within ${timeoutMs} ms`);
+}
+
+async function startControllerManager(dir: string, server: string, pki: Pki, bin: string, controllers: string[]): Promise<Daemon> {
+  const kubeconfig = join(dir, 'controller-manager.kubeconfig');
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'vilo-test', server, caData: Buffer.from(pki.caPem).toString('base64') }],
+    users: [{ name: 'admin', certData: Buffer.from(pki.adminCertPem).toString('base64'), keyData: Buffer.from(pki.adminKeyPem).toString('base64') }],
+    contexts: [{ name: 'vilo-test', cluster: 'vilo-test', user: 'admin' }],
+    currentContext: 'vilo-test',
+  });
+  await writeFile(kubeconfig, kc.exportConfig(), { mode: 0o600 });
+  const kcm = new Daemon('kube-controller-manager', bin, [
+    `--kubeconfig=${kubeconfig}`,
+    `--controllers=${controllers.join(',')}`,
+    // One per control plane, and parallel test files each have their own.
+    '--leader-elect=false',
+    // No serving at all: nothing here scrapes it, and fixed ports would clash between files.
+    '--port=0',
+    '--secure-port=0',
+    '--concurrent-deployment-syncs=2',
+    '--concurrent-replicaset-syncs=2',
+  ], join(dir, 'kube-controller-manager.log'));
+  // It has no health endpoint without serving; a start-up failure shows as an early exit.
+  await sleep(500);
+  if (kcm.exitInfo !== undefined) throw await kcm.failure('kube-controller-manager did not start');
+  return kcm;
 }
 
 async function etcdHealthy(url: string): Promise<boolean> {

@@ -3,16 +3,20 @@
 // operator runs under the chart's ServiceAccount and RBAC, never as admin.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
+import { stringify } from 'yaml';
 import { LiveStreamClient, Operator, operatorConfigFromEnv } from '@vilokanam/operator';
 import { builtImages } from '../containers/images.ts';
 import { ControlPlane } from './ControlPlane.ts';
-import { kubectl, operatorEnv, renderChart, type Rendered } from './chart.ts';
+import { CHART_DIR, helmAs, kubectl, operatorEnv, renderChart, type Rendered } from './chart.ts';
+import { ClusterIPs } from './ClusterIPs.ts';
+import { ContainerKubelet } from './ContainerKubelet.ts';
 import { loopbackHosts, TestKubelet } from './TestKubelet.ts';
 
 export const RELEASE = 'vilo';
@@ -36,7 +40,20 @@ export interface HarnessOptions {
    * the test kubelet with podman, instead of from this checkout's sources.
    */
   images?: boolean;
+  /**
+   * Run the whole release as a cluster would: a real kube-controller-manager turns the chart's
+   * Deployments into ReplicaSets and Pods, a ContainerKubelet runs those pods (operator,
+   * signaling, social, settlement, `helm test` hooks) from the built images, and ClusterIPs
+   * stands in for kube-proxy and DNS. The chart is installed as a Helm release, not applied.
+   * Implies `images`.
+   */
+  apps?: boolean;
 }
+
+/** Components whose pods ContainerKubelet runs; sfu-node pods are TestKubelet's. */
+const APP_PODS = 'app.kubernetes.io/component in (operator,signaling,social,settlement,helm-test)';
+/** Env names that hold a listen address in some component: each pod listens on its own IP. */
+const BIND_ENV = ['VILO_HOST', 'VILO_OPS_HOST', 'VILO_SETTLEMENT_METRICS_HOST', 'VILO_OPERATOR_METRICS_HOST'];
 
 function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out = { ...a };
@@ -56,6 +73,30 @@ async function chartImageValues(): Promise<Record<string, unknown>> {
   return { image: { registry: m[1], tag: m[2], pullPolicy: 'Never' } };
 }
 
+async function startApps(cp: ControlPlane, log: Logger, redisDb: number, values: Record<string, unknown>): Promise<NonNullable<Harness['apps']>> {
+  const valuesFile = join(cp.dir, 'values.yaml');
+  await writeFile(valuesFile, stringify(values), { mode: 0o600 });
+  const admin = cp.adminKubeConfig();
+  // Pod IPs and ClusterIPs: loopback blocks of their own, apart from the sfu hosts (127.0.0.x).
+  const block = `127.0.${100 + redisDb}`;
+  const services = new ClusterIPs({ kc: admin, namespace: NAMESPACE, ips: Array.from({ length: 40 }, (_, i) => `${block}.${100 + i}`), log });
+  await services.start();
+  const api = new URL(cp.server);
+  const kubelet = new ContainerKubelet({
+    kc: admin,
+    namespace: NAMESPACE,
+    labelSelector: APP_PODS,
+    podIps: Array.from({ length: 40 }, (_, i) => `${block}.${10 + i}`),
+    apiServer: { host: api.hostname, port: Number(api.port), caPem: cp.caPem },
+    tokenFor: (account) => cp.tokenFor({ serviceAccount: { namespace: NAMESPACE, name: account } }),
+    bindEnv: BIND_ENV,
+    hosts: () => services.hosts(),
+    log,
+  });
+  await kubelet.start();
+  return { kubelet, services, valuesFile };
+}
+
 export class Harness {
   readonly cp: ControlPlane;
   readonly admin: KubeConfig;
@@ -66,12 +107,14 @@ export class Harness {
   readonly rendered: Rendered;
   readonly env: Record<string, string>;
   readonly kubelet: TestKubelet;
+  /** With `apps`: the pods of the chart's Deployments, and the Services in front of them. */
+  readonly apps: { kubelet: ContainerKubelet; services: ClusterIPs; valuesFile: string } | undefined;
   readonly streams: LiveStreamClient;
   readonly log: Logger;
   readonly #operators: Operator[] = [];
   readonly #children: ChildProcess[] = [];
 
-  private constructor(f: Omit<Harness, 'operator' | 'spawnOperator' | 'close' | 'kubectl' | 'sfuPods'>) {
+  private constructor(f: Omit<Harness, 'operator' | 'spawnOperator' | 'close' | 'kubectl' | 'helm' | 'sfuPods'>) {
     this.cp = f.cp;
     this.admin = f.admin;
     this.adminKubeconfig = f.adminKubeconfig;
@@ -81,6 +124,7 @@ export class Harness {
     this.rendered = f.rendered;
     this.env = f.env;
     this.kubelet = f.kubelet;
+    this.apps = f.apps;
     this.streams = f.streams;
     this.log = f.log;
   }
@@ -91,7 +135,7 @@ export class Harness {
     const redisUrl = `redis://127.0.0.1:6379/${opts.redisDb}`;
     const redis = new Redis(redisUrl);
     await redis.flushdb();
-    const imageValues = opts.images ? await chartImageValues() : {};
+    const imageValues = opts.images || opts.apps ? await chartImageValues() : {};
     const values = merge(
       {
         secrets: { sfuControlSecret: CONTROL_SECRET, tokenSecret: 't'.repeat(48) },
@@ -112,6 +156,7 @@ export class Harness {
     const cp = await ControlPlane.start({
       serviceAccounts: [{ namespace: NAMESPACE, name: OPERATOR_SA }, { namespace: NAMESPACE, name: SIGNALING_SA }],
       logger: log,
+      ...(opts.apps ? { controllers: ['deployment', 'replicaset', 'garbagecollector'] } : {}),
     });
     try {
       const adminKubeconfig = await cp.writeKubeconfig(join(cp.dir, 'admin.kubeconfig'));
@@ -120,8 +165,14 @@ export class Harness {
       const rendered = await renderChart({ release: RELEASE, namespace: NAMESPACE, values, kubeVersion: '1.20.2', includeCrds: true });
       const ns = await kubectl(adminKubeconfig, ['create', 'namespace', NAMESPACE]);
       if (ns.code !== 0) throw new Error(ns.stderr);
-      const applied = await kubectl(adminKubeconfig, ['apply', '-n', NAMESPACE, '-f', '-'], rendered.yaml);
-      if (applied.code !== 0) throw new Error(`kubectl apply of the chart failed: ${applied.stderr}`);
+      const apps = opts.apps ? await startApps(cp, log, opts.redisDb, values) : undefined;
+      if (apps) {
+        const installed = await helmAs(adminKubeconfig, ['install', RELEASE, CHART_DIR, '--namespace', NAMESPACE, '-f', apps.valuesFile]);
+        if (installed.code !== 0) throw new Error(`helm install failed: ${installed.stderr}`);
+      } else {
+        const applied = await kubectl(adminKubeconfig, ['apply', '-n', NAMESPACE, '-f', '-'], rendered.yaml);
+        if (applied.code !== 0) throw new Error(`kubectl apply of the chart failed: ${applied.stderr}`);
+      }
       const established = await kubectl(adminKubeconfig, ['wait', '--for', 'condition=established', '--timeout=30s', 'crd/livestreams.streaming.vilokanam.io']);
       if (established.code !== 0) throw new Error(established.stderr);
       const admin = cp.adminKubeConfig();
@@ -132,11 +183,11 @@ export class Harness {
         hosts: loopbackHosts(opts.hosts, 40 + opts.redisDb * 8),
         log,
         env: { VILO_SFU_WORKERS: '1', VILO_LOG_LEVEL: 'warn' },
-        runImages: opts.images ?? false,
+        runImages: opts.images || opts.apps || false,
       });
       await kubelet.start();
       const env = { ...operatorEnv(rendered, RELEASE, NAMESPACE), VILO_OPERATOR_METRICS_HOST: '127.0.0.1', VILO_OPERATOR_METRICS_PORT: '0', VILO_FLEET_POLL_MS: '1000' };
-      return new Harness({ cp, admin, adminKubeconfig, operatorKubeconfig, redis, redisUrl, rendered, env, kubelet, streams: new LiveStreamClient(admin), log });
+      return new Harness({ cp, admin, adminKubeconfig, operatorKubeconfig, redis, redisUrl, rendered, env, kubelet, apps, streams: new LiveStreamClient(admin), log });
     } catch (err) {
       await cp.close();
       redis.disconnect();
@@ -182,6 +233,11 @@ export class Harness {
     return kubectl(this.adminKubeconfig, args, input);
   }
 
+  /** helm as the cluster admin, in the release's namespace. */
+  helm(args: string[]) {
+    return helmAs(this.adminKubeconfig, [...args, '--namespace', NAMESPACE]);
+  }
+
   async sfuPods(): Promise<string[]> {
     const pods = await this.admin.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: NAMESPACE, labelSelector: `streaming.vilokanam.io/fleet=${SFU_TEMPLATE}` });
     return pods.items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata!.name!).sort();
@@ -191,6 +247,8 @@ export class Harness {
     for (const op of this.#operators) await op.stop().catch(() => undefined);
     for (const c of this.#children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await this.kubelet.stop();
+    await this.apps?.kubelet.stop();
+    await this.apps?.services.close();
     await this.cp.close();
     await this.redis.flushdb().catch(() => undefined);
     this.redis.disconnect();

@@ -4,11 +4,13 @@
 // address, and on deletion drains the process (SIGTERM) before removing the pod for good.
 // With `runImages`, it runs the pod's own image with podman (host networking, the pod's env),
 // as a real kubelet would; otherwise this checkout's sfu-node sources.
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1EnvVar, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { podInformer } from './podInformer.ts';
 import { SfuProcess } from '../media/SfuProcess.ts';
-import { Informer, isStatus } from '@vilokanam/operator';
+import { isStatus, type Informer } from '@vilokanam/operator';
 import { markPodRunning } from './markPodRunning.ts';
+import { podEnv } from './podContainer.ts';
 
 export interface TestHost {
   node: string;
@@ -61,15 +63,7 @@ export class TestKubelet {
     this.#o = opts;
     this.#api = opts.kc.makeApiClient(CoreV1Api);
     this.#log = opts.log.child({ component: 'test-kubelet' });
-    this.#informer = new Informer<V1Pod>({
-      kc: opts.kc,
-      name: 'test-kubelet',
-      path: `/api/v1/namespaces/${opts.namespace}/pods`,
-      list: () => this.#api.listNamespacedPod({ namespace: opts.namespace, labelSelector: opts.labelSelector }),
-      labelSelector: opts.labelSelector,
-      log: opts.log,
-      resyncMs: 1_000,
-    });
+    this.#informer = podInformer({ kc: opts.kc, namespace: opts.namespace, name: 'test-kubelet', log: opts.log, labelSelector: opts.labelSelector, resyncMs: 1_000 });
     for (const verb of ['add', 'update', 'resync'] as const) this.#informer.on(verb, (pod) => this.#enqueue(pod));
   }
 
@@ -170,16 +164,12 @@ export class TestKubelet {
     this.#log.info({ pod: name }, 'pod removed');
   }
 
-  /** The pod's env as a kubelet would resolve it: values, fieldRefs, secretKeyRefs. */
+  /** The pod's env as a kubelet would resolve it, then this test host's addresses and ports. */
   async #env(pod: V1Pod, host: TestHost): Promise<Record<string, string>> {
-    const out: Record<string, string> = {};
-    const container = pod.spec!.containers[0]!;
-    for (const e of container.env ?? []) {
-      const value = await this.#resolve(e, pod, host);
-      if (value !== undefined) out[e.name] = value;
-    }
+    const out = await podEnv({ api: this.#api, pod, podIp: host.ip, hostIp: host.ip });
     // The test hosts are loopback addresses with their own port ranges.
-    Object.assign(out, {
+    return {
+      ...out,
       VILO_SFU_LISTEN_IP: host.ip,
       VILO_SFU_CONTROL_HOST: host.ip,
       VILO_SFU_CONTROL_PORT: '0',
@@ -187,22 +177,6 @@ export class TestKubelet {
       VILO_SFU_RTC_MIN_PORT: String(host.rtcMinPort),
       VILO_SFU_RTC_MAX_PORT: String(host.rtcMaxPort),
       ...this.#o.env,
-    });
-    return out;
-  }
-
-  async #resolve(e: V1EnvVar, pod: V1Pod, host: TestHost): Promise<string | undefined> {
-    if (e.value !== undefined) return e.value;
-    const field = e.valueFrom?.fieldRef?.fieldPath;
-    if (field === 'metadata.name') return pod.metadata!.name!;
-    if (field === 'metadata.namespace') return pod.metadata!.namespace!;
-    if (field === 'status.hostIP' || field === 'status.podIP') return host.ip;
-    const secret = e.valueFrom?.secretKeyRef;
-    if (secret?.name && secret.key) {
-      const s = await this.#api.readNamespacedSecret({ name: secret.name, namespace: this.#o.namespace });
-      const data = s.data?.[secret.key];
-      return data === undefined ? undefined : Buffer.from(data, 'base64').toString('utf8');
-    }
-    return undefined;
+    };
   }
 }

@@ -2,13 +2,15 @@
 // scripts/kube/ (which build or extract on a cold machine and print the path on stdout).
 import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const scriptsDir = fileURLToPath(new URL('../../../../scripts/kube/', import.meta.url));
 
 export interface KubeBinaries {
   kubeApiserver: string;
+  /** Built beside kube-apiserver by the same script. */
+  kubeControllerManager: string;
   etcd: string;
 }
 
@@ -30,7 +32,9 @@ export function kubeBinaries(): Promise<KubeBinaries> {
       fromEnvOrScript('VILO_KUBE_APISERVER', 'build-apiserver.sh'),
       fromEnvOrScript('VILO_ETCD', 'etcd.sh'),
     ]);
-    return { kubeApiserver, etcd };
+    const kubeControllerManager = join(dirname(kubeApiserver), 'kube-controller-manager');
+    await assertExecutable(kubeControllerManager, 'VILO_KUBE_APISERVER');
+    return { kubeApiserver, kubeControllerManager, etcd };
   })();
   binaries.catch(() => (binaries = undefined));
   return binaries;

@@ -32,6 +32,12 @@ export async function helm(args: string[]): Promise<RunResult> {
   return run(bin, args);
 }
 
+/** helm against the cluster the kubeconfig names. */
+export async function helmAs(kubeconfig: string, args: string[]): Promise<RunResult> {
+  const { helm: bin } = await kubeTools();
+  return run(bin, ['--kubeconfig', kubeconfig, ...args]);
+}
+
 export async function kubectl(kubeconfig: string, args: string[], input?: string): Promise<RunResult> {
   const { kubectl: bin } = await kubeTools();
   return run(bin, ['--kubeconfig', kubeconfig, ...args], input === undefined ? {} : { input });

@@ -4,5 +4,7 @@ export * from './chart.ts';
 export { ControlPlane, serviceAccountUser, type ControlPlaneOptions, type Identity, type ServiceAccountRef, type StaticUser } from './ControlPlane.ts';
 export { Daemon } from './Daemon.ts';
 export * from './Harness.ts';
-export { markPodRunning } from './markPodRunning.ts';
+export { markPodRunning, podStatus, writePodStatus, type PodState } from './markPodRunning.ts';
 export { loopbackHosts, TestKubelet, type TestHost, type TestKubeletOptions } from './TestKubelet.ts';
+export { ClusterIPs, type ClusterIPsOptions } from './ClusterIPs.ts';
+export { ContainerKubelet, type ContainerKubeletOptions } from './ContainerKubelet.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { billableSessions, deliverable, playing, type MeteredConsumer, type MeteredTransport } from './Meter.ts';
+import { billableSessions, deliverable, nextSampleDelay, playing, type MeteredConsumer, type MeteredTransport } from './Meter.ts';
 
 const up: MeteredTransport = { closed: false, dtlsState: 'connected', iceState: 'completed' };
 const consumer = (over: Partial<MeteredConsumer> = {}): MeteredConsumer => ({ producerId: 'p1', closed: false, paused: false, producerPaused: false, ...over });
@@ -38,5 +38,27 @@ describe('billableSessions', () => {
     expect(deliverable({ ...up, iceState: 'new' })).toBe(false);
     expect(playing(consumer())).toBe(true);
     expect(playing(consumer({ paused: true }))).toBe(false);
+  });
+});
+
+describe('nextSampleDelay', () => {
+  it('aims at the next half second', () => {
+    expect(nextSampleDelay(1_000_000)).toBe(500);
+    expect(nextSampleDelay(1_000_499)).toBe(1);
+    expect(nextSampleDelay(1_000_500)).toBe(1000);
+    expect(nextSampleDelay(1_000_900)).toBe(600);
+  });
+
+  it('labels consecutive samples with consecutive seconds whatever the timer lateness under 500 ms', () => {
+    // Each timer fires late by up to 499 ms (a loaded event loop); the next is aimed from there.
+    let now = 1_700_000_000_123;
+    let rng = 7;
+    const late = () => ((rng = (rng * 1103515245 + 12345) % 2 ** 31) % 500);
+    const seconds: number[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      now += nextSampleDelay(now) + late();
+      seconds.push(Math.floor(now / 1000));
+    }
+    for (let i = 1; i < seconds.length; i++) expect(seconds[i]! - seconds[i - 1]!).toBe(1);
   });
 });

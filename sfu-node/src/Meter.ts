@@ -70,6 +70,12 @@ export function billableSessions(
  * streams, not with viewers. A producer seen for the first time has no baseline and counts
  * as not flowing that second, so a doubt never bills.
  */
+/** Milliseconds from `now` to the next half second past a whole one (x.500), never 0. */
+export function nextSampleDelay(now: number): number {
+  const phase = (((now - 500) % 1000) + 1000) % 1000;
+  return 1000 - phase;
+}
+
 export class Meter {
   readonly #sink: TickSink;
   readonly #log: Logger;
@@ -77,15 +83,15 @@ export class Meter {
   readonly #sessions = new Map<string, Watched[]>();
   /** Producer id → its received RTP bytes at the previous sample. */
   readonly #bytes = new Map<string, number>();
-  readonly #timer: NodeJS.Timeout;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
   #ticks = 0;
 
-  constructor(sink: TickSink, log: Logger, opts: { producer: (id: string) => types.Producer | undefined; intervalMs?: number }) {
+  constructor(sink: TickSink, log: Logger, opts: { producer: (id: string) => types.Producer | undefined }) {
     this.#sink = sink;
     this.#log = log;
     this.#producer = opts.producer;
-    this.#timer = setInterval(() => void this.#sample(), opts.intervalMs ?? 1000);
-    this.#timer.unref();
+    this.#schedule();
   }
 
   get ticks(): number {
@@ -112,8 +118,21 @@ export class Meter {
   }
 
   close(): void {
-    clearInterval(this.#timer);
+    this.#closed = true;
+    clearTimeout(this.#timer);
     this.#sessions.clear();
+  }
+
+  // Each sample is aimed at the middle of its second and labelled with that second. A
+  // setInterval drifts and jitters under load, and a sample landing just past a boundary after
+  // one just before it skips a second that was watched: the creator goes unpaid for it.
+  #schedule(): void {
+    if (this.#closed) return;
+    this.#timer = setTimeout(() => {
+      void this.#sample();
+      this.#schedule();
+    }, nextSampleDelay(Date.now()));
+    this.#timer.unref();
   }
 
   async #sample(): Promise<void> {

@@ -139,6 +139,13 @@ export class SfuNode extends EventEmitter<SfuControlEvents> implements SfuContro
     this.#byTransport.get(transportId)?.transports.get(transportId)?.transport.close();
   }
 
+  /** Resolves when the transport closes, however; at once if it is not open. */
+  transportClosed(transportId: string): Promise<void> {
+    const transport = this.#byTransport.get(transportId)?.transports.get(transportId)?.transport;
+    if (!transport || transport.closed) return Promise.resolve();
+    return new Promise((resolve) => transport.observer.once('close', () => resolve()));
+  }
+
   async produce(
     transportId: string,
     kind: MediaKind,

@@ -179,6 +179,21 @@ describe('ControlServer: calls', () => {
     remote.close();
   });
 
+  it('closes the WebRTC transports a caller opened when its channel closes, and leaves other callers\' alone', async () => {
+    const dying = new RemoteSfu({ nodeId: 'n1', url, auth, caller: 'replica-a', log });
+    const living = new RemoteSfu({ nodeId: 'n1', url, auth, caller: 'replica-b', log });
+    const a = await dying.createTransport('s-owned', 'recv', { sessionId: '00000000-0000-4000-8000-00000000000a' });
+    const b = await living.createTransport('s-owned', 'recv', { sessionId: '00000000-0000-4000-8000-00000000000b' });
+    const closed = node.transportClosed(a.id);
+    // A killed replica: its socket just goes.
+    dying.close();
+    await closed;
+    // The other caller's transport is still there: connecting it reaches DTLS, not "unknown transport".
+    await expect(living.connectTransport(b.id, { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: 'AA:'.repeat(31) + 'AA' }] })).resolves.toBeUndefined();
+    await expect(living.connectTransport(a.id, { role: 'client', fingerprints: [] })).rejects.toThrow(/transport/);
+    living.close();
+  });
+
   it('forwards node events', async () => {
     const remote = new RemoteSfu({ nodeId: 'n1', url, auth, caller: 'test', log });
     await remote.routerCapabilities('s3');

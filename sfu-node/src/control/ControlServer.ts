@@ -100,14 +100,20 @@ export class ControlServer {
       this.#node.on(event, fn);
       return () => this.#node.off(event, fn);
     });
-    ws.on('message', (raw) => void this.#onMessage(ws, raw.toString(), log));
+    // The WebRTC transports this caller opened. Its sessions die with it: a signaling replica
+    // that is killed never closes them, and a viewer transport left open keeps being metered
+    // (and billed) until ICE consent times out, though nobody may be watching. The caller
+    // counts the node as lost when the channel drops, so it would not use them again anyway.
+    const owned = new Set<string>();
+    ws.on('message', (raw) => void this.#onMessage(ws, raw.toString(), log, owned));
     ws.on('close', () => {
       forwarders.forEach((off) => off());
-      log.info('control channel closed');
+      for (const transportId of owned) this.#node.closeTransport(transportId);
+      log.info({ transportsClosed: owned.size }, 'control channel closed');
     });
   }
 
-  async #onMessage(ws: WebSocket, raw: string, log: Logger): Promise<void> {
+  async #onMessage(ws: WebSocket, raw: string, log: Logger, owned: Set<string>): Promise<void> {
     const request = this.#untrusted.parseJson('control', ControlRequest, raw);
     let reply: ControlReply;
     if (!request) {
@@ -118,12 +124,22 @@ export class ControlServer {
     } else {
       try {
         const args = ControlMethods[request.method].parse(request.params) as unknown[];
-        reply = { id: request.id, ok: true, data: (await this.#call(request.method, args)) ?? null };
+        const data = await this.#call(request.method, args);
+        if (request.method === 'createTransport') this.#own(ws, owned, (data as { id: string }).id);
+        if (request.method === 'closeTransport') owned.delete(args[0] as string);
+        reply = { id: request.id, ok: true, data: data ?? null };
       } catch (err) {
         reply = { id: request.id, ok: false, error: this.#toError(err, log) };
       }
     }
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
+  }
+
+  #own(ws: WebSocket, owned: Set<string>, transportId: string): void {
+    // Opened as the channel closed: nobody will ever use or close it.
+    if (ws.readyState !== ws.OPEN) return this.#node.closeTransport(transportId);
+    owned.add(transportId);
+    this.#node.transportClosed(transportId).then(() => owned.delete(transportId), () => undefined);
   }
 
   async #call(method: ControlMethod, args: unknown[]): Promise<unknown> {

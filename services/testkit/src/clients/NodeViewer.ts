@@ -98,6 +98,9 @@ export class NodeViewer extends EventEmitter<NodeViewerEvents> {
       void ws.closed.then(({ code }) => this.#onLost(ws, code));
       ws.onEvent = (e) => {
         if (e.event === 'streamEnded' && this.#ws === ws) this.stats.state = 'ended';
+        // The publisher's media went (its replica or origin died) and comes back as new
+        // producers: a werift receiver cannot add tracks, so it rejoins as a new session.
+        if (e.event === 'consumerClosed' && this.#ws === ws && this.#consumerIds.includes((e.data as { consumerId: string }).consumerId)) ws.close();
       };
       const joined = await this.#ok(ws, 'join', { token });
       this.#sessionId = joined.sessionId;

@@ -151,12 +151,19 @@ describe('helm template', () => {
     expect(signaling.rules).toEqual([{ apiGroups: ['streaming.vilokanam.io'], resources: ['livestreams'], verbs: ['create', 'get', 'patch', 'delete'] }]);
   });
 
-  it('puts Prometheus scrape annotations on every pod unless turned off', async () => {
+  it('puts Prometheus scrape annotations on every pod unless turned off, and on sfu-nodes only when their /metrics is open', async () => {
     const on = podSpecs(await render());
     for (const [name, , annotations] of on) {
+      // sfu-node's /metrics asks for a bearer token by default, which annotation scraping cannot send.
+      if (name === 'PodTemplate/vilo-vilokanam-sfu-node') {
+        expect(annotations['prometheus.io/scrape'], name).toBeUndefined();
+        continue;
+      }
       expect(annotations['prometheus.io/scrape'], name).toBe('true');
       expect(annotations['prometheus.io/port'], name).toMatch(/^\d+$/);
     }
+    const sfuOpen = podSpecs(await render({ sfu: { metricsToken: false } })).find(([n]) => n === 'PodTemplate/vilo-vilokanam-sfu-node')!;
+    expect(sfuOpen[2]['prometheus.io/port']).toBe('7070');
     const off = podSpecs(await render({ metrics: { prometheusAnnotations: false } }));
     for (const [name, , annotations] of off) expect(annotations['prometheus.io/scrape'], name).toBeUndefined();
   });
@@ -176,7 +183,10 @@ describe('helm template', () => {
       VILO_SFU_ANNOUNCED_ADDRESS: '127.0.0.1',
       VILO_SFU_NODE_ID: { fieldRef: { fieldPath: 'metadata.name' } },
       VILO_SFU_CONTROL_SECRET: { secretKeyRef: { name: 'vilo-vilokanam-secrets', key: 'sfu-control-secret' } },
+      VILO_METRICS_TOKEN: { secretKeyRef: { name: 'vilo-vilokanam-secrets', key: 'sfu-metrics-token', optional: true } },
     });
+    const token = Buffer.from((find(r, 'Secret', 'vilo-vilokanam-secrets') as any).data['sfu-metrics-token'], 'base64').toString();
+    expect(token.length).toBeGreaterThanOrEqual(32);
     expect(t.spec.terminationGracePeriodSeconds).toBe(315);
     // One fleet name for the nodes' reports, the operator and signaling, unique per release.
     expect(env.VILO_FLEET).toBe('vilo-vilokanam');

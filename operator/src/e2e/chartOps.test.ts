@@ -94,7 +94,12 @@ describe('Prometheus Operator objects', () => {
       expect(services.length, m.metadata.name).toBe(1);
     }
     const pm = find(r, 'PodMonitor', 'vilo-vilokanam-sfu-node') as any;
-    expect(pm.spec.podMetricsEndpoints).toEqual([{ port: 'control', path: '/metrics', interval: '15s', scrapeTimeout: '10s' }]);
+    // sfu-node's /metrics asks for the Secret's token, and the PodMonitor sends it.
+    expect(pm.spec.podMetricsEndpoints).toEqual([
+      { port: 'control', path: '/metrics', interval: '15s', scrapeTimeout: '10s', authorization: { type: 'Bearer', credentials: { name: 'vilo-vilokanam-secrets', key: 'sfu-metrics-token' } } },
+    ]);
+    const open = find(await render({ metrics: { serviceMonitor: { enabled: true } }, sfu: { metricsToken: false } }), 'PodMonitor', 'vilo-vilokanam-sfu-node') as any;
+    expect(open.spec.podMetricsEndpoints[0].authorization).toBeUndefined();
     const fleet = workloads(r).find((w) => w.id === 'PodTemplate/vilo-vilokanam-sfu-node')!;
     expect(selects(pm.spec.selector, fleet.labels)).toBe(true);
   });

@@ -9,6 +9,7 @@
 // folded the ticks, every viewer paid for each second it watched once, and the ledger balances.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeReport, reportKeyPrefix } from '@vilokanam/contracts/fleet';
 import { TICK_INDEX_KEY } from '@vilokanam/contracts/ticks';
 import { creatorAccount, openDatabase, PLATFORM_ACCOUNT, viewerAccount, type Database } from '@vilokanam/settlement';
 import { Ledger } from '@vilokanam/settlement';
@@ -137,6 +138,23 @@ describe('the chart installed as a release', () => {
     expect(tested.code, `${tested.stdout}\n${tested.stderr}`).toBe(0);
     expect(tested.stdout).toMatch(/TEST SUITE:\s+\S+-test-signaling[\s\S]*Phase:\s+Succeeded/);
     expect(tested.stdout).not.toMatch(/Phase:\s+Failed/);
+  });
+
+  it('keeps each sfu-node pod\'s /metrics to the holder of the release\'s metrics token', async () => {
+    const keys = await waitFor('a node report', async () => {
+      const found = await h.redis.keys(`${reportKeyPrefix(h.env.VILO_FLEET)}*`);
+      return found.length > 0 ? found : undefined;
+    }, 60_000);
+    const report = NodeReport.parse(JSON.parse((await h.redis.get(keys[0]!))!));
+    const secret = await h.kubectl(['get', 'secret', `${RELEASE}-vilokanam-secrets`, '-n', NAMESPACE, '-o', 'jsonpath={.data.sfu-metrics-token}']);
+    const token = Buffer.from(secret.stdout, 'base64').toString();
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    const metrics = `${report.controlUrl.replace(/\/$/, '')}/metrics`;
+    expect((await fetch(metrics)).status).toBe(401);
+    expect((await fetch(metrics, { headers: { authorization: 'Bearer not-the-token' } })).status).toBe(401);
+    const res = await fetch(metrics, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('vilo_sfu_');
   });
 
   it('goes live with a price, and signed-in viewers watch through the signaling Service', async () => {

@@ -89,8 +89,10 @@ describe.each(engines)('SettlementWorker on $name with Redis', (engine) => {
     });
     await ledger.creditDeposit({ chainId: 'd1', account: 'alice', amount: 10n ** 9n });
     const ticks: { sessionId: string; unixSecond: number }[] = [];
+    // A stream per session: sessions sharing one would share seconds, and a replayed batch
+    // might then find every second already paid for and move no money at all.
     for (let i = 0; i < 12; i++) {
-      const sid = await session();
+      const sid = await session('alice', 'carol', 10n, `st${i}`);
       for (let s = 0; s < 120; s += 1 + (i % 3)) ticks.push({ sessionId: sid, unixSecond: PAST + s });
     }
     await recordTicks(redis, ticks, W);

@@ -133,10 +133,14 @@ export class ControlPlane {
       ], join(dir, 'kube-apiserver.log'));
       daemons.push(apiserver);
       await daemonReady(apiserver, 'did not become ready', opts.readyTimeoutMs ?? 60_000, () => readyz(server, pki));
-      if (opts.controllers?.length) daemons.push(await startControllerManager(dir, server, pki, bins.kubeControllerManager, opts.controllers));
+      const plane = new ControlPlane({ server, dir, etcdUrl, pki, tokens }, daemons, log);
+      if (opts.controllers?.length) {
+        const kubeconfig = await plane.writeKubeconfig(join(dir, 'controller-manager.kubeconfig'));
+        daemons.push(await startControllerManager(dir, kubeconfig, bins.kubeControllerManager, opts.controllers));
+      }
 
       log.info({ server, dir, ms: Date.now() - t0 }, 'control plane ready');
-      return new ControlPlane({ server, dir, etcdUrl, pki, tokens }, daemons, log);
+      return plane;
     } catch (err) {
       await Promise.all(daemons.map((d) => d.stop()));
       await rm(dir, { recursive: true, force: true });
@@ -241,16 +245,7 @@ async function daemonReady(d: Daemon, what: string, timeoutMs: number, probe: ()
   if (state === 'late') throw await d.failure(`${what} within ${timeoutMs} ms`);
 }
 
-async function startControllerManager(dir: string, server: string, pki: Pki, bin: string, controllers: string[]): Promise<Daemon> {
-  const kubeconfig = join(dir, 'controller-manager.kubeconfig');
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'vilo-test', server, caData: Buffer.from(pki.caPem).toString('base64') }],
-    users: [{ name: 'admin', certData: Buffer.from(pki.adminCertPem).toString('base64'), keyData: Buffer.from(pki.adminKeyPem).toString('base64') }],
-    contexts: [{ name: 'vilo-test', cluster: 'vilo-test', user: 'admin' }],
-    currentContext: 'vilo-test',
-  });
-  await writeFile(kubeconfig, kc.exportConfig(), { mode: 0o600 });
+async function startControllerManager(dir: string, kubeconfig: string, bin: string, controllers: string[]): Promise<Daemon> {
   const kcm = new Daemon('kube-controller-manager', bin, [
     `--kubeconfig=${kubeconfig}`,
     `--controllers=${controllers.join(',')}`,

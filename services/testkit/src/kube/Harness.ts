@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { LiveStreamClient, Operator, operatorConfigFromEnv } from '@vilokanam/operator';
 import { builtImages } from '../containers/images.ts';
 import { ControlPlane } from './ControlPlane.ts';
-import { CHART_DIR, helmAs, kubectl, operatorEnv, renderChart, type Rendered } from './chart.ts';
+import { CHART_DIR, helm, kubectl, operatorEnv, renderChart, type Rendered } from './chart.ts';
 import { ClusterIPs } from './ClusterIPs.ts';
 import { ContainerKubelet } from './ContainerKubelet.ts';
 import { loopbackHosts, TestKubelet } from './TestKubelet.ts';
@@ -167,7 +167,7 @@ export class Harness {
       if (ns.code !== 0) throw new Error(ns.stderr);
       const apps = opts.apps ? await startApps(cp, log, opts.redisDb, values) : undefined;
       if (apps) {
-        const installed = await helmAs(adminKubeconfig, ['install', RELEASE, CHART_DIR, '--namespace', NAMESPACE, '-f', apps.valuesFile]);
+        const installed = await helm(['install', RELEASE, CHART_DIR, '--namespace', NAMESPACE, '-f', apps.valuesFile], adminKubeconfig);
         if (installed.code !== 0) throw new Error(`helm install failed: ${installed.stderr}`);
       } else {
         const applied = await kubectl(adminKubeconfig, ['apply', '-n', NAMESPACE, '-f', '-'], rendered.yaml);
@@ -235,7 +235,7 @@ export class Harness {
 
   /** helm as the cluster admin, in the release's namespace. */
   helm(args: string[]) {
-    return helmAs(this.adminKubeconfig, [...args, '--namespace', NAMESPACE]);
+    return helm([...args, '--namespace', NAMESPACE], this.adminKubeconfig);
   }
 
   async sfuPods(): Promise<string[]> {

@@ -27,15 +27,10 @@ export function run(bin: string, args: string[], opts: { input?: string; env?: R
   });
 }
 
-export async function helm(args: string[]): Promise<RunResult> {
+/** helm, against the cluster `kubeconfig` names when given (`helm template` needs none). */
+export async function helm(args: string[], kubeconfig?: string): Promise<RunResult> {
   const { helm: bin } = await kubeTools();
-  return run(bin, args);
-}
-
-/** helm against the cluster the kubeconfig names. */
-export async function helmAs(kubeconfig: string, args: string[]): Promise<RunResult> {
-  const { helm: bin } = await kubeTools();
-  return run(bin, ['--kubeconfig', kubeconfig, ...args]);
+  return run(bin, kubeconfig ? ['--kubeconfig', kubeconfig, ...args] : args);
 }
 
 export async function kubectl(kubeconfig: string, args: string[], input?: string): Promise<RunResult> {
